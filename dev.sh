@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One entry point for the two set-up commands of the README:
+#   ./dev.sh demo   create .venv if missing, then run the main job on the demo data
+#   ./dev.sh test   create .venv if missing, then run the whole test suite
+# Extra arguments are passed on (to `labor-desktop` or to pytest).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="${LABOR_VENV:-$here/.venv}"
+py="${PYTHON:-python3.11}"
+command -v "$py" >/dev/null 2>&1 || py=python3
+
+stamp="$venv/.labor-installed"
+if [ ! -x "$venv/bin/python" ] || [ "$here/pyproject.toml" -nt "$stamp" ]; then
+    echo "[dev.sh] setting up $venv (first run takes a few minutes: torch is large)" >&2
+    [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+    log="$venv/install.log"
+    if ! { "$venv/bin/python" -m pip install --upgrade pip &&
+           "$venv/bin/python" -m pip install -e "$here[dev]"; } >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "[dev.sh] installation failed; full log: $log" >&2
+        exit 1
+    fi
+    touch "$stamp"
+fi
+
+cmd="${1:-}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+    demo)
+        exec "$venv/bin/labor" demo "$@" ;;
+    test)
+        export QT_QPA_PLATFORM=offscreen
+        cd "$here"
+        exec "$venv/bin/python" -m pytest "$@" ;;
+    *)
+        echo "usage: ./dev.sh demo|test [args...]" >&2
+        exit 2 ;;
+esac

@@ -1,0 +1,175 @@
+"""Saving and loading model weights; a checkpoint file is untrusted input.
+
+Files are read with ``torch.load(weights_only=True)``: tensors and plain containers
+only, never pickled code.  Foreign checkpoints of the DeepLab-v2 family are
+normalised to this project's key names (``module.``/``Scale.`` prefixes dropped,
+ADVENT's/AdaptSegNet-multi's ``layer6`` main head taken as ``layer5``), and a
+checkpoint for another architecture or class count is refused with a message that
+says what differs, instead of a wall of missing keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from pathlib import Path
+
+import torch
+
+from .model import BLOCKS, BOTTLENECK, DeepLabV2, ModelConfig
+
+FORMAT = "labor-desktop/deeplabv2"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file and the fix."""
+
+
+def save_checkpoint(path: str | os.PathLike, model: DeepLabV2, extra: dict | None = None) -> str:
+    """Write atomically (temp file + rename) and return the SHA-256 of the file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": model.cfg.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "extra": dict(extra or {}),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return file_sha256(path)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a file safely; returns the raw object (a dict)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file; check the path")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(
+            f"{path}: refused: the file carries pickled Python objects, which could run code when loaded "
+            f"({_first_line(e)}). Re-save only the weights, e.g. torch.save(model.state_dict(), 'weights.pth'), "
+            "in a trusted environment."
+        ) from None
+    except Exception as e:  # truncated zip, not a torch file at all, ...
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({_first_line(e)}); is the file complete?") from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: expected a dict of weights, found {type(obj).__name__}")
+    return obj
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else type(e).__name__
+
+
+def extract_state_dict(obj: dict) -> dict[str, torch.Tensor]:
+    """The weights inside the usual wrappers, with the DeepLab family's names normalised."""
+    for key in ("state_dict", "model_state_dict", "model", "net"):
+        if isinstance(obj.get(key), dict):
+            obj = obj[key]
+            break
+    sd = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    sd = {re.sub(r"^(module\.|Scale\.)+", "", k): v for k, v in sd.items()}
+    if any(k.startswith("layer6.") for k in sd):
+        # Multi-level (AdaptSegNet) or ADVENT: layer6 is the main head on layer4;
+        # a layer5 beside it is the auxiliary head on layer3, which this model does not have.
+        sd = {k: v for k, v in sd.items() if not k.startswith("layer5.")}
+        sd = {("layer5." + k[len("layer6.") :] if k.startswith("layer6.") else k): v for k, v in sd.items()}
+    return {k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")}
+
+
+def infer_architecture(sd: dict[str, torch.Tensor]) -> dict:
+    """What a state dict was trained as: backbone depth and class count, where visible."""
+    blocks = []
+    for layer in range(1, 5):
+        idx = {int(m.group(1)) for k in sd for m in [re.match(rf"layer{layer}\.(\d+)\.", k)] if m}
+        blocks.append(max(idx) + 1 if idx else 0)
+    bottleneck = any(".conv3." in k for k in sd)
+    backbone = next(
+        (name for name, b in BLOCKS.items() if tuple(blocks) == b and BOTTLENECK[name] == bottleneck), None
+    )
+    head = sd.get("layer5.conv2d_list.0.weight")
+    return {
+        "backbone": backbone,
+        "blocks": tuple(blocks),
+        "num_classes": int(head.shape[0]) if head is not None else None,
+        "head_in_channels": int(head.shape[1]) if head is not None else None,
+    }
+
+
+def check_compatible(sd: dict[str, torch.Tensor], model: DeepLabV2, source: str, backbone_only: bool = False) -> None:
+    """Refuse with a readable reason when the weights do not fit the model."""
+    cfg = model.cfg
+    arch = infer_architecture(sd)
+    problems = []
+    if arch["backbone"] is None and any(arch["blocks"]):
+        problems.append(f"its backbone has {arch['blocks']} blocks per layer, which is no known ResNet")
+    elif arch["backbone"] not in (None, cfg.backbone):
+        problems.append(f"it is a {arch['backbone']} but the model is configured as {cfg.backbone}")
+    if not backbone_only and arch["num_classes"] is not None and arch["num_classes"] != cfg.num_classes:
+        problems.append(f"its classifier has {arch['num_classes']} classes but the project has {cfg.num_classes}")
+    if problems:
+        raise CheckpointError(f"{source}: does not fit this model: " + "; ".join(problems) + ".")
+    own = model.state_dict()
+    wanted = {k for k in own if not (backbone_only and k.startswith("layer5."))}
+    have = {k for k in sd if not (backbone_only and k.startswith("layer5."))}
+    missing, unexpected = sorted(wanted - have), sorted(have - wanted)
+    shapes = [f"{k}: {tuple(sd[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(wanted & have) if sd[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} weights missing (e.g. {', '.join(missing[:3])})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unknown weights (e.g. {', '.join(unexpected[:3])})")
+        if shapes:
+            parts.append(f"{len(shapes)} shape mismatches (e.g. {'; '.join(shapes[:3])})")
+        raise CheckpointError(f"{source}: does not fit a {cfg.backbone} DeepLab-v2: " + ", ".join(parts) + ".")
+
+
+def load_model(path: str | os.PathLike, cfg: ModelConfig | None = None) -> DeepLabV2:
+    """A model from a checkpoint: ours carry their config; foreign ones need ``cfg``
+    (or get one inferred from the weights, with this project's default style)."""
+    obj = read_checkpoint(path)
+    sd = extract_state_dict(obj)
+    if cfg is None:
+        if obj.get("format") == FORMAT:
+            if obj.get("format_version", 0) > FORMAT_VERSION:
+                raise CheckpointError(f"{path}: written by a newer LabOR Desktop; please update the program")
+            cfg = ModelConfig.from_dict(obj["config"])
+        else:
+            arch = infer_architecture(sd)
+            if arch["backbone"] is None or arch["num_classes"] is None:
+                raise CheckpointError(f"{path}: cannot tell which DeepLab-v2 this is; pass its model config (or preset)")
+            cfg = ModelConfig(backbone=arch["backbone"], num_classes=arch["num_classes"])
+    model = DeepLabV2(cfg)
+    check_compatible(sd, model, str(path))
+    model.load_state_dict(sd, strict=True)
+    return model
+
+
+def load_backbone_weights(model: DeepLabV2, path: str | os.PathLike) -> None:
+    """Initialise the backbone from ImageNet weights (a torchvision ResNet state dict)
+    or from DeepLab's init checkpoint; any classifier in the file (``fc``, an old
+    21-class ``layer5``) is ignored and the model's own head keeps its init."""
+    sd = extract_state_dict(read_checkpoint(path))
+    sd = {k: v for k, v in sd.items() if not k.startswith(("fc.", "layer5.", "layer6."))}
+    check_compatible(sd, model, str(path), backbone_only=True)
+    model.load_state_dict(sd, strict=False)

@@ -1,0 +1,127 @@
+"""Pixel selection: LabOR's inconsistency mask and prototype points, and the
+uncertainty baselines the paper compares against.
+
+All functions are vectorised torch code and run on CPU or CUDA tensors alike.
+Ties are broken the same way everywhere: the first pixel in raster order (row by
+row) wins, so results are exact and reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+Pick = Literal["nearest", "farthest", "sconf", "ent"]
+_EPS = 1e-12
+
+
+def inconsistency_mask(out1: torch.Tensor, out2: torch.Tensor) -> torch.Tensor:
+    """Eq. 3: where the two heads' argmaxes differ.  ``out*``: ``[..., K, H, W]``
+    logits or probabilities (argmax is the same); returns bool ``[..., H, W]``."""
+    if out1.shape != out2.shape:
+        raise ValueError(f"head outputs differ in shape: {tuple(out1.shape)} vs {tuple(out2.shape)}")
+    return out1.argmax(dim=-3) != out2.argmax(dim=-3)
+
+
+def sconf_score(probs: torch.Tensor) -> torch.Tensor:
+    """SCONF uncertainty, 1 - max p, over the class axis ``-3``."""
+    return 1.0 - probs.amax(dim=-3)
+
+
+def entropy_score(probs: torch.Tensor) -> torch.Tensor:
+    """ENT uncertainty: Shannon entropy (nats) over the class axis ``-3``; 0 log 0 = 0."""
+    p = probs.double() if probs.dtype == torch.float64 else probs.float()
+    return -torch.special.xlogy(p, p).sum(dim=-3)
+
+
+def _row_scores(p: torch.Tensor, pred: torch.Tensor, groups: torch.Tensor, ngroups: int, pick: Pick) -> torch.Tensor:
+    """Per mask pixel, the score to maximise inside its group (higher = picked)."""
+    if pick == "sconf":
+        return 1.0 - p.amax(dim=1)
+    if pick == "ent":
+        return -torch.special.xlogy(p, p).sum(dim=1)
+    # Eq. 8: prototype = mean probability vector of the group; Eq. 9: cosine distance to it.
+    k = p.shape[1]
+    sums = torch.zeros(ngroups, k, dtype=p.dtype, device=p.device).index_add_(0, groups, p)
+    counts = torch.bincount(groups, minlength=ngroups).clamp_min(1).to(p.dtype)
+    proto = (sums / counts[:, None])[groups]
+    cos = (p * proto).sum(dim=1) / (p.norm(dim=1) * proto.norm(dim=1)).clamp_min(_EPS)
+    dist = 1.0 - cos
+    return -dist if pick == "nearest" else dist
+
+
+def ppl_points(probs: torch.Tensor, mask: torch.Tensor, pick: Pick = "nearest") -> torch.Tensor:
+    """Eqs. 7-9: one point per class the model predicts inside the mask.
+
+    ``probs``: ``[K, H, W]`` (or batched ``[B, K, H, W]``), the main model's
+    probabilities; ``mask``: bool ``[H, W]`` (``[B, H, W]``).  For each class k,
+    D_k = mask pixels predicted k; the point is the pixel of D_k whose probability
+    vector is nearest (``"farthest"``: farthest) to D_k's mean by cosine distance,
+    or the most uncertain one (``"sconf"``, ``"ent"``: PPL-SCONF / PPL-ENT).
+    Returns long ``[N, 3]`` rows ``(y, x, k)`` sorted by k (batched: ``[N, 4]``
+    rows ``(b, y, x, k)`` sorted by b then k).  Work scales with the mask size.
+    """
+    batched = probs.dim() == 4
+    if not batched:
+        probs, mask = probs.unsqueeze(0), mask.unsqueeze(0)
+    if probs.dim() != 4 or mask.shape != (probs.shape[0],) + probs.shape[2:]:
+        raise ValueError(f"probs [B,K,H,W] and mask [B,H,W] expected, got {tuple(probs.shape)} and {tuple(mask.shape)}")
+    if pick not in ("nearest", "farthest", "sconf", "ent"):
+        raise ValueError(f"unknown pick {pick!r}")
+    b, k = probs.shape[:2]
+    bi, ys, xs = mask.nonzero(as_tuple=True)  # raster order within each image
+    cols = 4 if batched else 3
+    if bi.numel() == 0:
+        return torch.zeros(0, cols, dtype=torch.long, device=probs.device)
+    p = probs.permute(0, 2, 3, 1)[bi, ys, xs].double()  # [N, K]: only mask pixels are touched
+    pred = p.argmax(dim=1)
+    groups = bi * k + pred
+    ngroups = b * k
+    score = _row_scores(p, pred, groups, ngroups, pick)
+    best = torch.full((ngroups,), -torch.inf, dtype=score.dtype, device=score.device)
+    best = best.scatter_reduce(0, groups, score, reduce="amax", include_self=True)
+    n = score.numel()
+    order = torch.arange(n, device=score.device)
+    candidate = torch.where(score == best[groups], order, torch.full_like(order, n))
+    first = torch.full((ngroups,), n, dtype=torch.long, device=score.device)
+    first = first.scatter_reduce(0, groups, candidate, reduce="amin", include_self=True)
+    present = (first < n).nonzero(as_tuple=True)[0]  # group ids ascending: by image, then class
+    sel = first[present]
+    rows = [bi[sel], ys[sel], xs[sel], present % k] if batched else [ys[sel], xs[sel], present % k]
+    return torch.stack(rows, dim=1)
+
+
+def top_n(score: torch.Tensor, n: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
+    """Bool mask of the ``n`` highest scores of a ``[H, W]`` map (excluded pixels
+    never chosen); equal scores go in raster order."""
+    flat = score.flatten()
+    allowed = torch.ones_like(flat, dtype=torch.bool) if exclude is None else ~exclude.flatten()
+    n = int(min(max(n, 0), int(allowed.sum())))
+    out = torch.zeros_like(flat, dtype=torch.bool)
+    if n == 0:
+        return out.view(score.shape)
+    s = torch.where(allowed, flat.double(), torch.full_like(flat, -torch.inf, dtype=torch.float64))
+    kth = torch.topk(s, n, sorted=False).values.min()
+    above = allowed & (s > kth)
+    ties = (allowed & (s == kth)).nonzero(as_tuple=True)[0]
+    out |= above
+    out[ties[: n - int(above.sum())]] = True
+    return out.view(score.shape)
+
+
+def top_share(score: torch.Tensor, share: float, exclude: torch.Tensor | None = None) -> torch.Tensor:
+    """The highest-scoring ``share`` of all pixels of the image (pixel baselines)."""
+    return top_n(score, round(share * score.numel()), exclude)
+
+
+def mask_to_points(mask: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """``(y, x, k)`` rows, raster order, k the model's class at each selected pixel."""
+    ys, xs = mask.nonzero(as_tuple=True)
+    ks = probs[:, ys, xs].argmax(dim=0)
+    return torch.stack([ys, xs, ks], dim=1)
+
+
+def random_score(shape: tuple[int, ...], generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+    """RAND as a score: uniform noise, so it goes through the same top-n as the others."""
+    return torch.rand(shape, generator=generator, device=device if generator is None else generator.device)

@@ -1,0 +1,143 @@
+"""Every labeling strategy behind one call, so the engine and the CLI never branch
+on strategy names: ``propose(name, probs, heads=..., labeled=..., budget=...)``.
+
+A ``Proposal`` says what the annotator is asked for: a pixel ``region`` to label
+in full (SPL, pixel baselines, RIPU regions, supervised) and/or ``points``
+``(y, x, predicted class)`` to label one by one (PPL family, point baselines).
+``inconsistency`` carries the selector's mask for display where there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import torch
+
+from . import ripu
+from .selection import (
+    entropy_score,
+    inconsistency_mask,
+    mask_to_points,
+    ppl_points,
+    random_score,
+    sconf_score,
+    top_n,
+    top_share,
+)
+
+Unit = Literal["pixels", "points", "all", "none"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Per image and stage, for the strategies whose budget is not set by the mask."""
+
+    pixel_share: float = 0.01  # RAND/SCONF/ENT/RIPU in pixel mode (paper Fig. 5: 1 % per stage)
+    points: int = 15  # point baselines (paper Fig. 5: 15 per stage)
+    baseline_unit: Literal["pixels", "points"] = "pixels"  # which of the two RAND/SCONF/ENT use
+    ripu_k_region: int = 1
+    ripu_k_pixel: int = 32
+
+
+@dataclass
+class Proposal:
+    region: torch.Tensor | None = None  # bool [H, W]
+    points: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 3, dtype=torch.long))
+    inconsistency: torch.Tensor | None = None  # bool [H, W]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    description: str
+    needs_selector: bool
+    unit: Unit
+    run: Callable[..., Proposal]
+
+
+def _available(mask: torch.Tensor, labeled: torch.Tensor | None) -> torch.Tensor:
+    return mask if labeled is None else mask & ~labeled
+
+
+def _spl(probs, heads, labeled, budget, gen):
+    m = inconsistency_mask(*heads)
+    return Proposal(region=m, inconsistency=m)
+
+
+def _ppl(pick):
+    def run(probs, heads, labeled, budget, gen):
+        m = inconsistency_mask(*heads)
+        return Proposal(points=ppl_points(probs, _available(m, labeled), pick), inconsistency=m)
+    return run
+
+
+def _baseline(score_fn):
+    def run(probs, heads, labeled, budget, gen):
+        score = score_fn(probs, gen)
+        if budget.baseline_unit == "points":
+            chosen = top_n(score, budget.points, labeled)
+            return Proposal(points=mask_to_points(chosen, probs))
+        return Proposal(region=top_share(score, budget.pixel_share, labeled))
+    return run
+
+
+def _ripu(probs, heads, labeled, budget, gen):
+    h, w = probs.shape[1:]
+    n = ripu.regions_for_share(h, w, budget.pixel_share, budget.ripu_k_region)
+    return Proposal(region=ripu.ripu_regions(probs, n, budget.ripu_k_region, labeled))
+
+
+def _ripu_pixel(probs, heads, labeled, budget, gen):
+    return Proposal(points=ripu.ripu_points(probs, budget.points, budget.ripu_k_pixel, labeled))
+
+
+def _all(probs, heads, labeled, budget, gen):
+    return Proposal(region=torch.ones(probs.shape[1:], dtype=torch.bool, device=probs.device))
+
+
+def _none(probs, heads, labeled, budget, gen):
+    return Proposal()
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in [
+        Strategy("spl", "LabOR segment labeling: every inconsistency-mask pixel", True, "pixels", _spl),
+        Strategy("ppl", "LabOR point labeling: per class, the mask pixel nearest its prototype", True, "points", _ppl("nearest")),
+        Strategy("ppl-worst", "PPL-Sim(worst): per class, the mask pixel farthest from its prototype", True, "points", _ppl("farthest")),
+        Strategy("ppl-sconf", "PPL-SCONF: per class, the least confident mask pixel", True, "points", _ppl("sconf")),
+        Strategy("ppl-ent", "PPL-ENT: per class, the highest-entropy mask pixel", True, "points", _ppl("ent")),
+        Strategy("rand", "RAND: uniformly random pixels", False, "pixels", _baseline(lambda p, g: random_score(p.shape[1:], g, p.device))),
+        Strategy("sconf", "SCONF: lowest max-probability pixels", False, "pixels", _baseline(lambda p, g: sconf_score(p))),
+        Strategy("ent", "ENT: highest-entropy pixels", False, "pixels", _baseline(lambda p, g: entropy_score(p))),
+        Strategy("ripu", "RIPU regions: impurity x uncertainty, 3x3 windows", False, "pixels", _ripu),
+        Strategy("ripu-pixel", "RIPU pixels: entropy x impurity of a 65x65 window", False, "points", _ripu_pixel),
+        Strategy("supervised", "Supervised: every target pixel labeled", False, "all", _all),
+        Strategy("uda", "UDA: no target labels", False, "none", _none),
+    ]
+}
+
+
+def get_strategy(name: str) -> Strategy:
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}") from None
+
+
+def propose(name: str, probs: torch.Tensor, heads: tuple[torch.Tensor, torch.Tensor] | None = None,
+            labeled: torch.Tensor | None = None, budget: Budget = Budget(),
+            generator: torch.Generator | None = None) -> Proposal:
+    """What strategy ``name`` asks the annotator to label on one image.
+
+    ``probs``: the main model's probabilities ``[K, H, W]``; ``heads``: the selector's
+    two outputs ``[K, H, W]`` each (needed by the LabOR strategies); ``labeled``: bool
+    ``[H, W]`` of pixels labeled in earlier stages, never proposed again.
+    """
+    strategy = get_strategy(name)
+    if strategy.needs_selector and heads is None:
+        raise ValueError(f"strategy {name!r} needs the pixel selector's two head outputs")
+    if strategy.unit in ("pixels", "points") and budget.baseline_unit not in ("pixels", "points"):
+        raise ValueError(f"budget unit must be 'pixels' or 'points', not {budget.baseline_unit!r}")
+    return strategy.run(probs, heads, labeled, budget, generator)
