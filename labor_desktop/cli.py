@@ -1,2 +1,130 @@
-def main():
-    pass
+"""The ``labor`` command line.  Each subcommand is one function; ``labor --help``
+lists only what exists."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import threading
+from pathlib import Path
+
+from . import __version__
+
+
+def cmd_info(args) -> int:
+    import torch
+
+    cuda = torch.cuda.is_available()
+    print(f"LabOR Desktop {__version__}")
+    print(f"Python {platform.python_version()} on {platform.platform()}")
+    print(f"torch {torch.__version__} (CUDA build {torch.version.cuda or 'none'}), CPU threads {torch.get_num_threads()}")
+    if cuda:
+        for i in range(torch.cuda.device_count()):
+            p = torch.cuda.get_device_properties(i)
+            print(f"  cuda:{i} {p.name}, {p.total_memory / 2**30:.1f} GiB")
+    print(f"training device: {'cuda' if cuda else 'cpu'}")
+    return 0
+
+
+def cmd_strategies(args) -> int:
+    from .core.strategies import STRATEGIES
+
+    width = max(len(n) for n in STRATEGIES)
+    for name, s in STRATEGIES.items():
+        tag = "selector" if s.needs_selector else ""
+        print(f"{name:<{width}}  {s.unit:<6}  {tag:<8}  {s.description}")
+    return 0
+
+
+def cmd_inspect_checkpoint(args) -> int:
+    from .core.checkpoint import CheckpointError, extract_state_dict, infer_architecture, load_model, read_checkpoint
+    from .core.model import ModelConfig
+
+    try:
+        obj = read_checkpoint(args.file)
+        sd = extract_state_dict(obj)
+        arch = infer_architecture(sd)
+        print(f"{args.file}: {len(sd)} tensors, {sum(v.numel() for v in sd.values()) / 1e6:.1f} M values")
+        print(f"  backbone: {arch['backbone'] or 'unknown'} (blocks per layer {arch['blocks']})")
+        print(f"  classes:  {arch['num_classes']}")
+        if "config" in obj:
+            print(f"  config:   {json.dumps(obj['config'])}")
+        cfg = ModelConfig.preset(args.preset) if args.preset else None
+        model = load_model(args.file, cfg)
+        print(f"  loads as: {json.dumps(model.cfg.to_dict())}")
+    except (CheckpointError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from tqdm import tqdm
+
+    from .engine.core_demo import Cancelled, CoreDemoConfig, run_core_demo
+
+    print("LabOR core self-check on drawn street scenes (the full demo arrives with the demo data set)")
+    bars: dict[str, tqdm] = {}
+
+    def progress(job, step, total, info):
+        bar = bars.get(job)
+        if bar is None:
+            bar = bars[job] = tqdm(total=total, desc=f"{job:<15}", unit="step", leave=True)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in info.items()}, refresh=False)
+        bar.update(step - bar.n)
+
+    cancel = threading.Event()
+    try:
+        result = run_core_demo(args.out, CoreDemoConfig(seed=args.seed), progress=progress, cancel=cancel)
+    except (KeyboardInterrupt, Cancelled):
+        cancel.set()
+        print("\ncancelled", file=sys.stderr)
+        return 130
+    finally:
+        for bar in bars.values():
+            bar.close()
+    print(f"target mIoU of the small model: {100 * result.target_miou:.1f}")
+    print(f"inconsistency mask: {100 * result.mask_share:.2f} % of target pixels")
+    print(f"PPL points per image: {result.points_per_image:.1f}, model correct at {100 * result.point_accuracy:.0f} % of them")
+    print(f"figure: {result.figure}  ({result.seconds:.0f} s)")
+    Path(args.out, "result.json").write_text(json.dumps(result.__dict__, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labor", description="LabOR Desktop: label only where the model is unsure.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the main job on the embedded demo data")
+    p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("info", help="versions and the device training would use")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("strategies", help="list the labeling strategies")
+    p.set_defaults(func=cmd_strategies)
+
+    p = sub.add_parser("inspect-checkpoint", help="say what a checkpoint holds and whether it loads")
+    p.add_argument("file")
+    p.add_argument("--preset", choices=["adaptsegnet", "advent", "crst", "iast"],
+                   help="architecture of a foreign checkpoint (default: inferred)")
+    p.set_defaults(func=cmd_inspect_checkpoint)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -60,7 +60,7 @@ def test_discrepancy_hand_computed_and_zero_for_equal_heads():
     x = torch.randn(2, 5, 3, 3, requires_grad=True)
     d = discrepancy(x, x.detach().clone())
     d.backward()
-    assert float(d) == 0.0 and float(x.grad.abs().sum()) == 0.0  # why symmetry must be broken
+    assert d.item() == 0.0 and float(x.grad.abs().sum()) == 0.0  # why symmetry must be broken
 
 
 def test_entropy_loss_is_normalised_and_masked():

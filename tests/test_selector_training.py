@@ -4,7 +4,7 @@ from labor_desktop.core.losses import cross_entropy, discrepancy, pseudo_labels
 from labor_desktop.core.model import DeepLabV2, ModelConfig, PixelSelector
 from labor_desktop.core.selection import inconsistency_mask
 from labor_desktop.core.selector_training import discrepancy_step, selector_optimizers, self_train_step
-from scenes import scene_batch
+from labor_desktop.data.toy_scene import scene_batch
 
 
 def trained_model(steps=40):

@@ -63,11 +63,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        raise CheckpointError(
-            f"{path}: refused: the file carries pickled Python objects, which could run code when loaded "
-            f"({_first_line(e)}). Re-save only the weights, e.g. torch.save(model.state_dict(), 'weights.pth'), "
-            "in a trusted environment."
-        ) from None
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
+        if found or "can still be loaded" in str(e):
+            what = f" ({found.group(1)})" if found else ""
+            raise CheckpointError(
+                f"{path}: refused: the file carries pickled Python objects{what}, which could run code when "
+                "loaded. Re-save only the weights, e.g. torch.save(model.state_dict(), 'weights.pth'), "
+                "in a trusted environment."
+            ) from None
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (damaged, truncated or another format)") from None
     except Exception as e:  # truncated zip, not a torch file at all, ...
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({_first_line(e)}); is the file complete?") from None
     if not isinstance(obj, dict):

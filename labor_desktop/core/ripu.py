@@ -48,12 +48,12 @@ def region_scores(probs: torch.Tensor, k: int = 1) -> torch.Tensor:
     ent = entropy_score(probs).double() / math.log(num_classes)
     count = box_sum(torch.ones_like(ent), k)
     uncertainty = box_sum(ent, k) / count
-    return region_impurity(probs.argmax(0), num_classes, k) * uncertainty
+    return region_impurity(probs.max(0).indices, num_classes, k) * uncertainty
 
 
 def pixel_scores(probs: torch.Tensor, k: int = 32) -> torch.Tensor:
     """Pixel mode: the pixel's entropy x (unnormalised) impurity of its (2k+1)^2 window."""
-    return entropy_score(probs).double() * region_impurity(probs.argmax(0), probs.shape[0], k, normalize=False)
+    return entropy_score(probs).double() * region_impurity(probs.max(0).indices, probs.shape[0], k, normalize=False)
 
 
 def greedy_nms(score: torch.Tensor, n: int, radius: int, exclude: torch.Tensor | None = None) -> list[tuple[int, int]]:
@@ -90,7 +90,7 @@ def ripu_points(probs: torch.Tensor, n_points: int, k: int = 32, exclude: torch.
     if not picks:
         return torch.zeros(0, 3, dtype=torch.long, device=probs.device)
     yx = torch.tensor(picks, dtype=torch.long, device=probs.device)
-    ks = probs[:, yx[:, 0], yx[:, 1]].argmax(0)
+    ks = probs[:, yx[:, 0], yx[:, 1]].max(0).indices
     return torch.cat([yx, ks[:, None]], dim=1)
 
 

@@ -27,7 +27,7 @@ def self_train_step(selector: PixelSelector, images: torch.Tensor, pseudo: torch
     h1, h2 = selector(images)
     loss = self_training_loss(h1, h2, pseudo)
     _step(opt, loss)
-    return {"self_train": float(loss)}
+    return {"self_train": loss.item()}
 
 
 def discrepancy_step(selector: PixelSelector, images: torch.Tensor, pseudo: torch.Tensor | None,
@@ -48,7 +48,7 @@ def discrepancy_step(selector: PixelSelector, images: torch.Tensor, pseudo: torc
         h1, h2 = selector(images)
         dis_c = discrepancy(h1, h2)
         _step(opt_body, weight * dis_c)
-    return {"discrepancy_heads": float(dis_b), "discrepancy_body": float(dis_c)}
+    return {"discrepancy_heads": dis_b.item(), "discrepancy_body": dis_c.item()}
 
 
 def selector_optimizers(selector: PixelSelector, lr: float = 1e-3, momentum: float = 0.9,
