@@ -93,6 +93,43 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 128x256 (height x width), not {text!r}") from None
+    if h < 32 or w < 32:
+        raise argparse.ArgumentTypeError("size must be at least 32x32")
+    return h, w
+
+
+def cmd_demo_data(args) -> int:
+    from tqdm import tqdm
+
+    from .data.demo_generator import DemoDataConfig, generate_demo_data
+
+    cfg = DemoDataConfig(size=args.size, n_source=args.n_source, n_target=args.n_target, n_val=args.n_val, seed=args.seed)
+    total = cfg.n_source + cfg.n_target + cfg.n_val
+    with tqdm(total=total, desc="demo data", unit="img") as bar:
+        done = {"n": 0}
+
+        def progress(job, step, n):
+            done["n"] += 1
+            bar.set_postfix_str(job, refresh=False)
+            bar.update(1)
+
+        try:
+            meta = generate_demo_data(args.out, cfg, progress)
+        except OSError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+    share = meta["class_pixel_share"]["target"]
+    top = sorted(((v, k) for k, v in share.items() if k != "ignored"), reverse=True)
+    print(f"wrote {total} images to {args.out} (source: GTA5 layout, target: Cityscapes layout)")
+    print("target pixel share: " + ", ".join(f"{k} {100 * v:.1f} %" for v, k in top[:5]) + ", ...")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labor", description="LabOR Desktop: label only where the model is unsure.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -102,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
+
+    from .data.demo_generator import DemoDataConfig
+
+    d = DemoDataConfig()
+    p = sub.add_parser("demo-data", help="write the embedded two-domain street-scene data set")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--size", type=_size, default=d.size, metavar="HxW", help=f"image size (default {d.size[0]}x{d.size[1]})")
+    p.add_argument("--n-source", type=int, default=d.n_source, metavar="N")
+    p.add_argument("--n-target", type=int, default=d.n_target, metavar="M")
+    p.add_argument("--n-val", type=int, default=d.n_val, metavar="V")
+    p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser("info", help="versions and the device training would use")
     p.set_defaults(func=cmd_info)

@@ -1,0 +1,111 @@
+"""Torch datasets over reader samples: random scale/crop/flip for training, a
+deterministic resize for evaluation with labels kept at full resolution (the
+evaluator upsamples predictions to them, as the Cityscapes protocol requires).
+
+Randomness comes from a generator seeded by (seed, epoch, index), so a sample's
+augmentation is the same whatever worker or process loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .classes import IGNORE
+from .io import check_same_size, read_image, read_label
+from .readers import Sample
+
+
+@dataclass(frozen=True)
+class TrainAugment:
+    """Sizes are (height, width)."""
+
+    crop: tuple[int, int] = (512, 1024)
+    base_size: tuple[int, int] | None = None  # resize every image to this first (GTA5: 720x1280)
+    scale: tuple[float, float] = (0.5, 1.5)
+    flip: bool = True
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 ``[H, W, 3]`` RGB to float ``[3, H, W]`` in [0, 1] (the model normalises)."""
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+
+
+def load_pair(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+    """Image and train-id label (all 255 when the sample is unlabeled)."""
+    image = read_image(sample.image)
+    if sample.label is None:
+        return image, np.full(image.shape[:2], IGNORE, dtype=np.uint8)
+    label = read_label(sample.label, sample.label_kind)
+    check_same_size(image, label, sample.image, sample.label)
+    return image, label
+
+
+def _resize(image: np.ndarray, label: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    if image.shape[:2] == (h, w):
+        return image, label
+    shrink = h * w < image.shape[0] * image.shape[1]
+    image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    label = cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    return image, label
+
+
+class TrainSet(Dataset):
+    """Items: ``(image [3, h, w] float, label [h, w] long, index)`` at the crop size."""
+
+    def __init__(self, samples: Sequence[Sample], augment: TrainAugment = TrainAugment(), seed: int = 0) -> None:
+        self.samples = list(samples)
+        self.augment = augment
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        aug = self.augment
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        image, label = load_pair(self.samples[index])
+        if aug.base_size is not None:
+            image, label = _resize(image, label, *aug.base_size)
+        s = rng.uniform(*aug.scale)
+        h, w = max(1, round(image.shape[0] * s)), max(1, round(image.shape[1] * s))
+        image, label = _resize(image, label, h, w)
+        ch, cw = aug.crop
+        ph, pw = max(0, ch - h), max(0, cw - w)
+        if ph or pw:  # pad small images: black pixels, ignored labels
+            image = cv2.copyMakeBorder(image, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            label = cv2.copyMakeBorder(label, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=IGNORE)
+        y = int(rng.integers(0, image.shape[0] - ch + 1))
+        x = int(rng.integers(0, image.shape[1] - cw + 1))
+        image, label = image[y : y + ch, x : x + cw], label[y : y + ch, x : x + cw]
+        if aug.flip and rng.random() < 0.5:
+            image, label = image[:, ::-1], label[:, ::-1]
+        return to_tensor(image), torch.from_numpy(np.ascontiguousarray(label)).long(), index
+
+
+class EvalSet(Dataset):
+    """Items: ``(image [3, H', W'] float at ``size``, label [H, W] long at full resolution, index)``."""
+
+    def __init__(self, samples: Sequence[Sample], size: tuple[int, int] | None = None) -> None:
+        self.samples = list(samples)
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        image, label = load_pair(self.samples[index])
+        if self.size is not None and image.shape[:2] != tuple(self.size):
+            h, w = self.size
+            shrink = h * w < image.shape[0] * image.shape[1]
+            image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        return to_tensor(image), torch.from_numpy(label).long(), index
