@@ -63,31 +63,38 @@ def cmd_inspect_checkpoint(args) -> int:
 def cmd_demo(args) -> int:
     from tqdm import tqdm
 
-    from .engine.core_demo import Cancelled, CoreDemoConfig, run_core_demo
+    from .engine.core_demo import CoreDemoConfig, run_core_demo
+    from .engine.training import Cancelled
 
-    print("LabOR core self-check on drawn street scenes (the full demo arrives with the demo data set)")
+    print("LabOR core on the embedded demo data (the stage engine and the window arrive with their issues)")
     bars: dict[str, tqdm] = {}
 
     def progress(job, step, total, info):
         bar = bars.get(job)
         if bar is None:
-            bar = bars[job] = tqdm(total=total, desc=f"{job:<15}", unit="step", leave=True)
-        bar.set_postfix({k: f"{v:.3f}" for k, v in info.items()}, refresh=False)
+            bar = bars[job] = tqdm(total=total, desc=f"{job:<20}", unit="step", leave=True)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in info.items() if k != "eta_s"}, refresh=False)
         bar.update(step - bar.n)
 
     cancel = threading.Event()
+    cfg = CoreDemoConfig(seed=args.seed, train_steps=args.steps)
     try:
-        result = run_core_demo(args.out, CoreDemoConfig(seed=args.seed), progress=progress, cancel=cancel)
+        result = run_core_demo(args.out, cfg, data_dir=args.data, progress=progress, cancel=cancel)
     except (KeyboardInterrupt, Cancelled):
         cancel.set()
         print("\ncancelled", file=sys.stderr)
         return 130
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     finally:
         for bar in bars.values():
             bar.close()
-    print(f"target mIoU of the small model: {100 * result.target_miou:.1f}")
-    print(f"inconsistency mask: {100 * result.mask_share:.2f} % of target pixels")
-    print(f"PPL points per image: {result.points_per_image:.1f}, model correct at {100 * result.point_accuracy:.0f} % of them")
+    print(f"source-only mIoU on the target val images: {100 * result.source_only_miou:.1f}")
+    print(f"inconsistency mask: {100 * result.mask_share:.2f} % of target pixels; "
+          f"{result.points_per_image:.1f} PPL points per image")
+    print(f"the model is wrong at {100 * result.model_wrong_at_points:.0f} % of the proposed points "
+          f"(at {100 * result.model_wrong_overall:.0f} % of all target pixels)")
     print(f"figure: {result.figure}  ({result.seconds:.0f} s)")
     Path(args.out, "result.json").write_text(json.dumps(result.__dict__, indent=2))
     return 0
@@ -137,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the main job on the embedded demo data")
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
+    p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
+    p.add_argument("--steps", type=int, default=120, help="source training steps (default 120)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
 

@@ -4,14 +4,23 @@ from labor_desktop.core.losses import cross_entropy, discrepancy, pseudo_labels
 from labor_desktop.core.model import DeepLabV2, ModelConfig, PixelSelector
 from labor_desktop.core.selection import inconsistency_mask
 from labor_desktop.core.selector_training import discrepancy_step, selector_optimizers, self_train_step
-from labor_desktop.data.toy_scene import scene_batch
+from labor_desktop.data.classes import label_ids_to_train_ids
+from labor_desktop.data.datasets import to_tensor
+from labor_desktop.data.demo_generator import make_image
+
+
+def scene_batch(n):
+    pairs = [make_image("target", "train", i, (64, 128), 0) for i in range(n)]
+    images = torch.stack([to_tensor(img) for img, _ in pairs])
+    labels = torch.stack([torch.from_numpy(label_ids_to_train_ids(lab)).long() for _, lab in pairs])
+    return images, labels
 
 
 def trained_model(steps=40):
-    """A small DeepLab-v2 fitted briefly to drawn street scenes: a real, non-random model."""
+    """A small DeepLab-v2 fitted briefly to demo street scenes: a real, non-random model."""
     torch.manual_seed(0)
     model = DeepLabV2(ModelConfig(backbone="resnet18", freeze_bn=False))
-    images, labels = scene_batch(4, seed=0)
+    images, labels = scene_batch(4)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for i in range(steps):
         idx = [i % 4, (i + 1) % 4]

@@ -75,12 +75,14 @@ def ppl_points(probs: torch.Tensor, mask: torch.Tensor, pick: Pick = "nearest") 
     flat = mask.reshape(-1).nonzero().squeeze(1)  # raster order within each image
     if flat.numel() == 0:
         return torch.zeros(0, 4 if batched else 3, dtype=torch.long, device=probs.device)
-    bi, pix = flat // (h * w), flat % (h * w)
-    if b == 1:
-        p = probs.reshape(k, h * w).index_select(1, pix).T.double()  # [N, K]
+    if b == 1:  # the common case, a few ops shorter
+        pix = flat
+        p = probs.reshape(k, h * w).index_select(1, pix).T.contiguous().double()  # [N, K]: only mask pixels are read
+        groups = p.max(dim=1).indices
     else:
+        bi, pix = flat // (h * w), flat % (h * w)
         p = probs.reshape(b, k, h * w)[bi, :, pix].double()
-    groups = bi * k + p.max(dim=1).indices  # one group per (image, predicted class)
+        groups = bi * k + p.max(dim=1).indices  # one group per (image, predicted class)
     ngroups = b * k
     counts = torch.bincount(groups, minlength=ngroups)
     score = _row_scores(p, groups, counts, pick)
@@ -93,8 +95,9 @@ def ppl_points(probs: torch.Tensor, mask: torch.Tensor, pick: Pick = "nearest") 
     present = (counts > 0).nonzero().squeeze(1)  # group ids ascending: by image, then class
     sel = first.index_select(0, present)
     at = pix.index_select(0, sel)
-    rows = [bi.index_select(0, sel), at // w, at % w, present % k]
-    return torch.stack(rows if batched else rows[1:], dim=1)
+    if batched:
+        return torch.stack([present // k, at // w, at % w, present % k], dim=1)
+    return torch.stack([at // w, at % w, present], dim=1)
 
 
 def top_n(score: torch.Tensor, n: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
