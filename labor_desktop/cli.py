@@ -72,6 +72,8 @@ def cmd_demo(args) -> int:
     def progress(job, step, total, info):
         bar = bars.get(job)
         if bar is None:
+            for done in bars.values():  # one job at a time: finish the previous bar's line
+                done.close()
             bar = bars[job] = tqdm(total=total, desc=f"{job:<20}", unit="step", leave=True)
         bar.set_postfix({k: f"{v:.3f}" for k, v in info.items() if k != "eta_s"}, refresh=False)
         bar.update(step - bar.n)

@@ -19,7 +19,7 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, ignore_index: int 
     so that a stage with few labels never poisons the weights."""
     valid = target != ignore_index
     if not bool(valid.any()):
-        return logits.sum() * 0.0
+        return logits.sum() * 0.0 + 0.0  # a graph-connected zero (+0.0, not -0.0)
     return F.cross_entropy(logits.float(), target.long(), ignore_index=ignore_index)
 
 
@@ -36,7 +36,7 @@ def entropy_loss(logits: torch.Tensor, where: torch.Tensor | None = None) -> tor
     if where is None:
         return ent.mean()
     if not bool(where.any()):
-        return logits.sum() * 0.0
+        return logits.sum() * 0.0 + 0.0  # a graph-connected zero (+0.0, not -0.0)
     return ent[where].mean()
 
 
