@@ -206,7 +206,8 @@ def _fence(cv: Canvas, rng, x, z0, z1, hf) -> None:
 def _trees_between(cv: Canvas, rng, s, x, z0, z1, objects) -> None:
     z = z0 + rng.uniform(0, 4)
     while z < z1:
-        objects.append((z, lambda x=x + s * rng.uniform(0, 2), z=z, r=rng.uniform(1.5, 3.2), t=rng.uniform(2.5, 4.5): _tree(cv, x, z, r, t)))
+        tx, radius, trunk = x + s * rng.uniform(0, 2), rng.uniform(1.5, 3.2), rng.uniform(2.5, 4.5)
+        objects.append((z, lambda tx=tx, z=z, radius=radius, trunk=trunk: _tree(cv, tx, z, radius, trunk)))
         z += rng.uniform(5, 12)
 
 
