@@ -139,6 +139,19 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .engine.export import export_project
+    from .store import ProjectError
+
+    try:
+        result = export_project(args.project, args.out)
+    except (ProjectError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"exported {result['labeled_images']} labeled of {result['images']} images to {result['out']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labor", description="LabOR Desktop: label only where the model is unsure.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -162,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-target", type=int, default=d.n_target, metavar="M")
     p.add_argument("--n-val", type=int, default=d.n_val, metavar="V")
     p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("export", help="labels as Cityscapes labelTrainIds and colour PNGs, budget and effort CSVs")
+    p.add_argument("project", help="the project file (NAME.labor.h5)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("info", help="versions and the device training would use")
     p.set_defaults(func=cmd_info)

@@ -13,9 +13,9 @@ def test_help_lists_the_existing_commands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for cmd in ["demo", "demo-data", "info", "strategies", "inspect-checkpoint"]:
+    for cmd in ["demo", "demo-data", "export", "info", "strategies", "inspect-checkpoint"]:
         assert cmd in out
-    assert set(build_parser()._subparsers._group_actions[0].choices) == {"demo", "demo-data", "info", "strategies", "inspect-checkpoint"}
+    assert set(build_parser()._subparsers._group_actions[0].choices) == {"demo", "demo-data", "export", "info", "strategies", "inspect-checkpoint"}
 
 
 def test_console_scripts_are_installed():
