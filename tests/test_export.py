@@ -11,7 +11,7 @@ from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 def test_export_writes_cityscapes_pngs_and_budget_csvs(tmp_path, capsys):
     settings = ProjectSettings(classes=[str(i) for i in range(19)], colors=CLASS_COLORS.tolist(), stages=2)
-    images = [ImageEntry(f"leftImg8bit/train/a/a_000000_000019_leftImg8bit.png", 4, 6), ImageEntry("plain.jpg", 3, 3)]
+    images = [ImageEntry("leftImg8bit/train/a/a_000000_000019_leftImg8bit.png", 4, 6), ImageEntry("plain.jpg", 3, 3)]
     p = Project.create(tmp_path / "e.labor.h5", settings, images)
     lab = np.full((4, 6), 255, np.uint8)
     lab[0, 0], lab[1, 1], lab[3, 5] = 0, 13, 10

@@ -3,7 +3,6 @@
 import errno
 import json
 import os
-import shutil
 
 import h5py
 import numpy as np

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 
-import numpy as np
 
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 

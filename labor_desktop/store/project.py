@@ -12,7 +12,6 @@ object ever leaves this class.
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import threading
@@ -25,6 +24,12 @@ from . import codec
 from .journal import JournalWriter, read_payload, scan
 from .schema import EFFORT_FIELDS, FORMAT, VERSION, Effort, ImageEntry, ProjectError, ProjectSettings, SaveError, migrate_v0
 from .writer import LABEL_BLOBS, write_project
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt's byte-range lock plays the same role
+    fcntl = None
+    import msvcrt
 
 COMPACT_BYTES = 64 << 20  # journal size that triggers a compaction after a save
 
@@ -102,7 +107,10 @@ class Project:
             raise ProjectError(f"{self.path}: cannot write next to the project ({e.strerror}); "
                                "open it read-only or move it to a writable folder") from None
         try:
-            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else:
+                msvcrt.locking(self._lockfile, msvcrt.LK_NBLCK, 1)
         except OSError:
             os.close(self._lockfile)
             self._lockfile = None
