@@ -72,6 +72,7 @@ def test_erasing_everything_and_overwriting(tmp_path):
     p = make(tmp_path)
     p.save_labels(0, some_labels(), 1)
     p.save_labels(0, np.full((40, 60), 255, np.uint8), 1)
+    assert p.labeled_images() == []
     p.compact()
     assert 0 not in p.labeled_images() and (p.labels(0)[0] == 255).all()
     p.close()

@@ -43,6 +43,7 @@ class Project:
         self._base: h5py.File | None = None
         self._journal: JournalWriter | None = None
         self._labels: dict[int, tuple[int, int]] = {}  # image -> journal record
+        self._erased: set[int] = set()  # images whose latest record holds no labels
         self._proposals: dict[tuple[int, int], tuple[int, int]] = {}  # (stage, image) -> record
         self.settings = ProjectSettings()
         self.images: list[ImageEntry] = []
@@ -163,6 +164,7 @@ class Project:
         kind = header["kind"]
         if kind == "labels":
             self._labels[header["image"]] = (off, length)
+            (self._erased.add if header["bbox"] is None else self._erased.discard)(header["image"])
         elif kind == "proposal":
             self._proposals[(header["stage"], header["image"])] = (off, length)
         elif kind == "effort":
@@ -214,7 +216,7 @@ class Project:
     def labeled_images(self) -> list[int]:
         with self._lock:
             base = {int(k) for k in self._base.get("labels", {})}
-            return sorted(base | set(self._labels))
+            return sorted((base | set(self._labels)) - self._erased)
 
     def _read_labels(self, i: int):
         entry = self.images[i]
@@ -268,7 +270,13 @@ class Project:
             raise ValueError(f"labels for image {i} hold class ids >= {k} (the project has {k} classes; 255 = unlabeled)")
         stage = np.broadcast_to(np.asarray(stage, np.uint8), labels.shape)
         stage = np.where(labels == 255, 0, stage).astype(np.uint8)
-        self._append(codec.encode_labels(i, labels, stage), lambda off, n: self._labels.__setitem__(i, (off, n)))
+        payload = codec.encode_labels(i, labels, stage)
+
+        def commit(off, n):
+            self._labels[i] = (off, n)
+            (self._erased.discard if (labels != 255).any() else self._erased.add)(i)
+
+        self._append(payload, commit)
 
     def save_proposal(self, stage: int, i: int, mask: np.ndarray | None, points: np.ndarray) -> None:
         stage, i = int(stage), int(i)
@@ -315,7 +323,10 @@ class Project:
                                 "free space or fix the folder and they will be saved with the next change") from None
             commit(off, len(payload))
             if self._journal.size > COMPACT_BYTES:
-                self.compact()
+                try:
+                    self.compact()
+                except SaveError:
+                    pass  # the save itself is on disk; the journal keeps growing until a compaction works
 
     # ---- compaction ------------------------------------------------------------
     def compact(self) -> None:
@@ -335,6 +346,7 @@ class Project:
             self._base = h5py.File(self.path, "r")
             self._journal.truncate(0)
             self._labels.clear()
+            self._erased.clear()
             self._proposals.clear()
 
 
