@@ -184,3 +184,16 @@ def test_eval_set_resizes_images_but_keeps_labels_full_size(tmp_path):
     ds = EvalSet(cityscapes_samples(root, "val"), size=(10, 16))
     image, label, _ = ds[0]
     assert image.shape == (3, 10, 16) and label.shape == (20, 30)
+
+
+def test_palette_label_pngs_read_as_indices(tmp_path):
+    """GTA5 ships labels as palette PNGs; the palette colours must not be taken for labels."""
+    from PIL import Image
+
+    values = ids()
+    im = Image.fromarray(values, mode="P")
+    im.putpalette([c for i in range(256) for c in ((i * 3) % 256, (i * 7) % 256, (i * 11) % 256)])
+    im.save(tmp_path / "pal.png")
+    from labor_desktop.data.classes import ID_TO_TRAIN
+
+    assert np.array_equal(read_label(tmp_path / "pal.png"), ID_TO_TRAIN[values])

@@ -2,7 +2,9 @@
 
 OpenCV decodes a truncated JPEG without complaint (grey bottom rows) and some
 truncated PNGs too; a quick look at the file's end marker catches both before a
-half image silently trains the model.
+half image silently trains the model.  Label maps are read with Pillow, which keeps
+the indices of palette PNGs (GTA5 ships its labels that way) where OpenCV would
+expand them to colours.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from .classes import ID_TO_TRAIN, IGNORE, LABEL_IDS, NUM_CLASSES
 
@@ -61,9 +64,11 @@ def read_label(path: str | Path, kind: str = "label_ids") -> np.ndarray:
     train-id map (``kind="train_ids"``: ``*_labelTrainIds.png``)."""
     path = Path(path)
     _check_complete(path)
-    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if raw is None:
-        raise DataError(f"{path}: cannot be decoded as a label map (damaged or not an image); replace it")
+    try:  # Pillow, not OpenCV: OpenCV expands palette PNGs (GTA5's labels) to colours
+        with Image.open(path) as im:
+            raw = np.array(im)
+    except (OSError, ValueError, SyntaxError):
+        raise DataError(f"{path}: cannot be decoded as a label map (damaged or not an image); replace it") from None
     if raw.ndim == 3:
         raise DataError(
             f"{path}: is a {raw.shape[2]}-channel (colour) picture; expected a single-channel map of "
