@@ -18,7 +18,7 @@ def test_export_writes_cityscapes_pngs_and_budget_csvs(tmp_path, capsys):
     stage = np.zeros((4, 6), np.uint8)
     stage[0, 0], stage[1, 1], stage[3, 5] = 1, 2, 2
     p.save_labels(0, lab, stage)
-    p.add_effort(0, active_seconds=3.5, clicks=3, points_labeled=3)
+    p.add_effort(0, stage=2, active_seconds=3.5, clicks=3, points_labeled=3)
     p.record_stage(1, {"miou": 0.41})
     p.close(compact=False)  # export reads the journal too
     assert main(["export", str(tmp_path / "e.labor.h5"), "--out", str(tmp_path / "out")]) == 0
@@ -35,6 +35,7 @@ def test_export_writes_cityscapes_pngs_and_budget_csvs(tmp_path, capsys):
     stages = list(csv.DictReader(open(tmp_path / "out" / "budget_per_stage.csv")))
     assert [(s["stage"], s["labeled_pixels"], s["images_labeled"]) for s in stages] == [("1", "1", "1"), ("2", "2", "1")]
     assert float(stages[1]["pixel_share"]) == 2 / 33 and stages[0]["miou"] == "0.41"
+    assert (stages[0]["clicks"], stages[1]["clicks"], stages[1]["active_seconds"]) == ("0", "3", "3.5")
 
 
 def test_export_of_a_bad_project_is_a_clear_error(tmp_path, capsys):

@@ -41,7 +41,9 @@ def test_round_trip_of_every_field(tmp_path, compact):
     p.save_proposal(1, 0, mask, np.array([[3, 4, 5], [10, 11, 18]]))
     p.save_proposal(2, 1, None, np.array([[1, 1, 1]]))
     p.add_effort(0, active_seconds=12.5, clicks=4)
-    p.add_effort(0, brush_strokes=2, points_labeled=3, clicks=1)
+    p.add_effort(0, stage=1, brush_strokes=2, points_labeled=3, clicks=1)
+    p.add_effort(1, stage=1, active_seconds=1.5)
+    p.add_effort(1, stage=2, clicks=7)
     p.record_stage(1, {"pixel_share": 0.021, "points_per_image": 14.5, "iou": [0.5] * 19, "miou": 0.5,
                        "seconds": {"retrain": 30.0}, "checkpoint": {"path": "stage1.pt", "sha256": "ab" * 32}})
     new_settings = ProjectSettings(**{**SETTINGS.to_dict(), "strategy": "ppl"})
@@ -62,7 +64,9 @@ def test_round_trip_of_every_field(tmp_path, compact):
     assert np.array_equal(m, mask) and pts.tolist() == [[3, 4, 5], [10, 11, 18]]
     assert q.proposal(2, 1)[0] is None and q.proposal(2, 1)[1].tolist() == [[1, 1, 1]]
     assert q.proposal(3, 0)[0] is None and q.proposal_stages() == [1, 2]
-    assert q.effort(0) == Effort(12.5, 5, 2, 3) and q.effort(1) == Effort()
+    assert q.effort(0) == Effort(12.5, 5, 2, 3) and q.effort(1) == Effort(1.5, 7, 0, 0) and q.effort(2) == Effort()
+    assert q.stage_effort(1) == Effort(1.5, 1, 2, 3) and q.stage_effort(2) == Effort(0.0, 7, 0, 0)
+    assert q.stage_effort(3) == Effort()
     h = q.history()
     assert h[0]["stage"] == 1 and h[0]["checkpoint"]["sha256"] == "ab" * 32 and h[0]["seconds"]["retrain"] == 30.0
     q.close()

@@ -62,7 +62,8 @@ def export_project(project_path: str | Path, out_dir: str | Path,
         total_pixels = sum(e.height * e.width for e in project.images) or 1
         history = {h["stage"]: h for h in project.history()}
         stages = [{"stage": s, "images_labeled": int(per_stage[s, 1]), "labeled_pixels": int(per_stage[s, 0]),
-                   "pixel_share": per_stage[s, 0] / total_pixels, "miou": history.get(s, {}).get("miou", "")}
+                   "pixel_share": per_stage[s, 0] / total_pixels, "miou": history.get(s, {}).get("miou", ""),
+                   **{name: getattr(project.stage_effort(s), name) for name in EFFORT_FIELDS}}
                   for s in range(1, n_stages + 1)]
     _write_csv(out / "budget_per_image.csv", rows)
     _write_csv(out / "budget_per_stage.csv", stages)

@@ -48,6 +48,7 @@ class Project:
         self.settings = ProjectSettings()
         self.images: list[ImageEntry] = []
         self._effort = np.zeros((0, len(EFFORT_FIELDS)))
+        self._stage_effort: dict[int, list[float]] = {}  # stage -> effort totals of that stage
         self._history: dict[int, dict] = {}
 
     # ---- opening and closing -------------------------------------------------
@@ -146,6 +147,7 @@ class Project:
         paths = [p.decode() if isinstance(p, bytes) else str(p) for p in f["images/path"][()]]
         self.images = [ImageEntry(p, int(h), int(w)) for p, h, w in zip(paths, f["images/height"][()], f["images/width"][()])]
         self._effort = f["effort"][()].astype(np.float64)
+        self._stage_effort = {int(k): v for k, v in json.loads(f.attrs.get("stage_effort", "{}")).items()}
         self._history = {int(k): v for k, v in json.loads(f.attrs["history"]).items()}
 
     def _replay(self) -> None:
@@ -169,6 +171,8 @@ class Project:
             self._proposals[(header["stage"], header["image"])] = (off, length)
         elif kind == "effort":
             self._effort[header["image"]] = [header[k] for k in EFFORT_FIELDS]
+            if header.get("stage") is not None:
+                self._stage_effort[int(header["stage"])] = header["stage_row"]
         elif kind == "history":
             self._history[int(header["stage"])] = header["entry"]
         elif kind == "settings":
@@ -288,17 +292,33 @@ class Project:
                                codec.pack_mask(mask) if mask is not None else b"", pts.tobytes())
         self._append(payload, lambda off, n: self._proposals.__setitem__((int(stage), int(i)), (off, n)))
 
-    def add_effort(self, i: int, **deltas) -> Effort:
+    def stage_effort(self, stage: int) -> Effort:
+        """The effort spent while ``stage`` was the current stage, over all images."""
+        with self._lock:
+            row = self._stage_effort.get(int(stage), [0.0] * len(EFFORT_FIELDS))
+            return Effort(float(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    def add_effort(self, i: int, stage: int | None = None, **deltas) -> Effort:
+        """Add to image ``i``'s effort counters (and to ``stage``'s totals when given)."""
         unknown = set(deltas) - set(EFFORT_FIELDS)
         if unknown:
             raise ValueError(f"unknown effort fields {sorted(unknown)}; use {EFFORT_FIELDS}")
         i = int(i)
         with self._lock:
-            row = self._effort[i].copy()
-            for j, name in enumerate(EFFORT_FIELDS):
-                row[j] += deltas.get(name, 0)
-            header = {"kind": "effort", "image": int(i), **{n: float(v) for n, v in zip(EFFORT_FIELDS, row)}}
-            self._append(codec.encode(header), lambda off, n: self._effort.__setitem__(i, row))
+            delta = np.array([deltas.get(name, 0) for name in EFFORT_FIELDS], np.float64)
+            row = self._effort[i] + delta
+            header = {"kind": "effort", "image": i, **{n: float(v) for n, v in zip(EFFORT_FIELDS, row)}, "stage": None}
+            stage_row = None
+            if stage is not None:
+                stage_row = (np.array(self._stage_effort.get(int(stage), [0.0] * len(EFFORT_FIELDS))) + delta).tolist()
+                header.update(stage=int(stage), stage_row=stage_row)
+
+            def commit(off, n):
+                self._effort[i] = row
+                if stage_row is not None:
+                    self._stage_effort[int(stage)] = stage_row
+
+            self._append(codec.encode(header), commit)
             return self.effort(i)
 
     def record_stage(self, stage: int, entry: dict) -> None:
@@ -338,7 +358,7 @@ class Project:
             proposals = {key: read_payload(self.journal_path, *rec) for key, rec in self._proposals.items()}
             try:
                 write_project(self.path, self.settings, self.images, self._effort, self._history, labels, proposals,
-                              base=self._base)
+                              base=self._base, stage_effort=self._stage_effort)
             except OSError as e:
                 raise SaveError(f"{self.path}: could not compact the project ({e.strerror}); "
                                 "nothing was lost, the journal still holds every save") from None

@@ -18,7 +18,8 @@ LABEL_BLOBS = ("mask", "classes", "stages")
 
 
 def write_project(path: Path, settings: ProjectSettings, images: list[ImageEntry], effort: np.ndarray,
-                  history: dict, labels: dict, proposals: dict, base: h5py.File | None = None) -> None:
+                  history: dict, labels: dict, proposals: dict, base: h5py.File | None = None,
+                  stage_effort: dict | None = None) -> None:
     """``labels``: image -> labels payload and ``proposals``: (stage, image) -> proposal
     payload (journal encodings), the newer states; anything else is copied from ``base``."""
     tmp = path.with_name(path.name + ".tmp")
@@ -28,6 +29,7 @@ def write_project(path: Path, settings: ProjectSettings, images: list[ImageEntry
             f.attrs["version"] = VERSION
             f.attrs["settings"] = json.dumps(settings.to_dict())
             f.attrs["history"] = json.dumps({str(k): v for k, v in history.items()})
+            f.attrs["stage_effort"] = json.dumps({str(k): v for k, v in (stage_effort or {}).items()})
             g = f.create_group("images")
             g.create_dataset("path", data=np.array([e.path for e in images], dtype=h5py.string_dtype()))
             g.create_dataset("height", data=np.array([e.height for e in images], np.int32))
