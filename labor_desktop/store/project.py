@@ -54,6 +54,8 @@ class Project:
     # ---- opening and closing -------------------------------------------------
     @classmethod
     def create(cls, path, settings: ProjectSettings, images: list[ImageEntry], overwrite: bool = False) -> "Project":
+        """A new project; absolute image paths are stored relative to the project's folder
+        where possible (so the folder can move), relative ones are taken as relative to it."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise ProjectError(f"{path}: a file of that name exists; choose another name or remove it first")
