@@ -120,10 +120,8 @@ def cmd_demo_data(args) -> int:
     cfg = DemoDataConfig(size=args.size, n_source=args.n_source, n_target=args.n_target, n_val=args.n_val, seed=args.seed)
     total = cfg.n_source + cfg.n_target + cfg.n_val
     with tqdm(total=total, desc="demo data", unit="img") as bar:
-        done = {"n": 0}
 
         def progress(job, step, n):
-            done["n"] += 1
             bar.set_postfix_str(job, refresh=False)
             bar.update(1)
 

@@ -46,13 +46,17 @@ def load_pair(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     return image, label
 
 
+def _resize_image(image: np.ndarray, h: int, w: int) -> np.ndarray:
+    if image.shape[:2] == (h, w):
+        return image
+    shrink = h * w < image.shape[0] * image.shape[1]
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
 def _resize(image: np.ndarray, label: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     if image.shape[:2] == (h, w):
         return image, label
-    shrink = h * w < image.shape[0] * image.shape[1]
-    image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    label = cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
-    return image, label
+    return _resize_image(image, h, w), cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
 class TrainSet(Dataset):
@@ -104,8 +108,6 @@ class EvalSet(Dataset):
 
     def __getitem__(self, index: int):
         image, label = load_pair(self.samples[index])
-        if self.size is not None and image.shape[:2] != tuple(self.size):
-            h, w = self.size
-            shrink = h * w < image.shape[0] * image.shape[1]
-            image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        if self.size is not None:
+            image = _resize_image(image, *self.size)
         return to_tensor(image), torch.from_numpy(label).long(), index

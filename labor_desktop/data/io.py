@@ -52,12 +52,6 @@ def read_image(path: str | Path) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def image_size(path: str | Path) -> tuple[int, int]:
-    """(height, width), decoding the image (robust for every format)."""
-    h, w = read_image(path).shape[:2]
-    return h, w
-
-
 def read_label(path: str | Path, kind: str = "label_ids") -> np.ndarray:
     """Train-id map uint8 ``[H, W]`` (255 = ignore) from a label-id map
     (``kind="label_ids"``: Cityscapes ``*_labelIds.png``, GTA5 ``labels/``) or a

@@ -77,8 +77,9 @@ def run_core_demo(out_dir: str | Path, cfg: CoreDemoConfig = CoreDemoConfig(), d
     cm = evaluate(model, EvalSet(val), device, progress=progress, cancel=cancel)
 
     target = EvalSet(cityscapes_samples(data / "target", "train", require_labels=True)[: cfg.n_proposal_images])
-    images = torch.stack([target[i][0] for i in range(len(target))]).to(device)
-    truth = torch.stack([target[i][1] for i in range(len(target))])
+    items = [target[i] for i in range(len(target))]  # each file read once
+    images = torch.stack([image for image, _, _ in items]).to(device)
+    truth = torch.stack([label for _, label, _ in items])
     model.eval()
     with torch.no_grad():
         probs = model(images).softmax(1)
@@ -122,7 +123,7 @@ def _figure(images, truth, pred, mask, points) -> np.ndarray:
     rows = []
     for b in range(len(images)):
         img = np.ascontiguousarray(images[b].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
-        over = np.ascontiguousarray(img * 0.6, dtype=np.float32).astype(np.uint8)
+        over = (img * 0.6).astype(np.uint8)
         over[mask[b].numpy()] = (255, 255, 255)
         for pb, y, x, _ in points.tolist():
             if pb == b:

@@ -23,6 +23,7 @@ class ScanResult:
     offsets: list[tuple[int, int]]  # (payload offset, payload length) of every intact record
     valid_end: int  # where the intact prefix ends
     file_size: int
+    data: bytes  # the file as read, so the caller need not read it again
 
     @property
     def torn(self) -> bool:
@@ -45,7 +46,7 @@ def scan(path: Path) -> ScanResult:
             break
         offsets.append((start, length))
         pos = end
-    return ScanResult(offsets, pos, len(data))
+    return ScanResult(offsets, pos, len(data), data)
 
 
 class JournalWriter:

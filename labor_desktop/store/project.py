@@ -160,9 +160,8 @@ class Project:
             with open(self.journal_path, "r+b") as f:  # the torn tail was never acknowledged
                 f.truncate(result.valid_end)
                 os.fsync(f.fileno())
-        data = self.journal_path.read_bytes()[: result.valid_end]
         for off, length in result.offsets:
-            self._apply(codec.decode_header(data, off), off, length)
+            self._apply(codec.decode_header(result.data, off), off, length)
 
     def _apply(self, header: dict, off: int, length: int) -> None:
         kind = header["kind"]

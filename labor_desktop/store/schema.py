@@ -3,9 +3,13 @@ history records, the format version, and the migration of older files."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+import h5py
+import numpy as np
 
 FORMAT = "labor-desktop-project"
 VERSION = 1
@@ -61,11 +65,6 @@ def migrate_v0(path: Path, write_v1) -> Path:
     stage map, settings in a ``settings`` attribute, no effort or history.  A backup copy
     is made first; ``write_v1(labels, settings, images)`` writes the new file in place.
     Labels without a recorded stage count as stage 1."""
-    import h5py
-    import json
-
-    import numpy as np
-
     backup = path.with_name(path.name + ".v0.bak")
     if not backup.exists():
         shutil.copy2(path, backup)
