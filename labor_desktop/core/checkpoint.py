@@ -133,7 +133,7 @@ def check_compatible(sd: dict[str, torch.Tensor], model: DeepLabV2, source: str,
     if problems:
         raise CheckpointError(f"{source}: does not fit this model: " + "; ".join(problems) + ".")
     own = model.state_dict()
-    wanted = {k for k in own if not (backbone_only and k.startswith("layer5."))}
+    wanted = {k for k in own if not (backbone_only and k.startswith("layer5.")) and not k.endswith("num_batches_tracked")}
     have = {k for k in sd if not (backbone_only and k.startswith("layer5."))}
     missing, unexpected = sorted(wanted - have), sorted(have - wanted)
     shapes = [f"{k}: {tuple(sd[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(wanted & have) if sd[k].shape != own[k].shape]
@@ -153,6 +153,13 @@ def load_model(path: str | os.PathLike, cfg: ModelConfig | None = None) -> DeepL
     (or get one inferred from the weights, with this project's default style)."""
     obj = read_checkpoint(path)
     sd = extract_state_dict(obj)
+    if cfg is not None and obj.get("format") == FORMAT and isinstance(obj.get("config"), dict):
+        saved = ModelConfig.from_dict(obj["config"])
+        differ = [f"{k}: {v} in the file, {getattr(cfg, k)} configured" for k, v in saved.to_dict().items()
+                  if getattr(cfg, k) != v]
+        if differ:
+            raise CheckpointError(f"{path}: was trained as another model ({'; '.join(differ)}); "
+                                  "use a config whose [model] matches it")
     if cfg is None:
         if obj.get("format") == FORMAT:
             if obj.get("format_version", 0) > FORMAT_VERSION:
@@ -165,7 +172,7 @@ def load_model(path: str | os.PathLike, cfg: ModelConfig | None = None) -> DeepL
             cfg = ModelConfig(backbone=arch["backbone"], num_classes=arch["num_classes"])
     model = DeepLabV2(cfg)
     check_compatible(sd, model, str(path))
-    model.load_state_dict(sd, strict=True)
+    model.load_state_dict(sd, strict=False)  # everything but BN step counters was checked above
     return model
 
 

@@ -44,6 +44,9 @@ class ModelConfig:
     # AdaptSegNet's classifier returns inside its loop: only branches 0 and 1 are summed.
     aspp_branches: int = 4
     align_corners: bool = True
+    # 8 is DeepLab-v2's (and every published checkpoint's); 16 undilates layer3 and
+    # halves layer4's dilation: about half the compute, for CPU demos.
+    output_stride: int = 8
 
     def __post_init__(self) -> None:
         if self.backbone not in BLOCKS:
@@ -54,6 +57,8 @@ class ModelConfig:
             raise ValueError(f"unknown input_norm {self.input_norm!r}")
         if not 1 <= self.aspp_branches <= 4:
             raise ValueError("aspp_branches must be 1..4")
+        if self.output_stride not in (8, 16):
+            raise ValueError("output_stride must be 8 or 16")
         if self.num_classes < 2:
             raise ValueError("num_classes must be at least 2")
 
@@ -178,8 +183,6 @@ class ASPPClassifier(nn.Module):
 class DeepLabV2(nn.Module):
     """ResNet with dilated layer3/layer4 (output stride 8) and the ASPP classifier ``layer5``."""
 
-    output_stride = 8
-
     def __init__(self, cfg: ModelConfig | None = None) -> None:
         super().__init__()
         cfg = cfg or ModelConfig()
@@ -193,8 +196,9 @@ class DeepLabV2(nn.Module):
         n1, n2, n3, n4 = BLOCKS[cfg.backbone]
         self.layer1 = self._make_layer(block, 64, n1, stride=1, dilation=1)
         self.layer2 = self._make_layer(block, 128, n2, stride=2, dilation=1)
-        self.layer3 = self._make_layer(block, 256, n3, stride=1, dilation=2)
-        self.layer4 = self._make_layer(block, 512, n4, stride=1, dilation=4)
+        os16 = cfg.output_stride == 16
+        self.layer3 = self._make_layer(block, 256, n3, stride=2 if os16 else 1, dilation=1 if os16 else 2)
+        self.layer4 = self._make_layer(block, 512, n4, stride=1, dilation=2 if os16 else 4)
         self.feature_channels = 512 * block.expansion
         self.layer5 = ASPPClassifier(self.feature_channels, cfg.num_classes, cfg.aspp_branches)
         mean, std = (CAFFE_MEAN_BGR, (1.0, 1.0, 1.0)) if cfg.input_norm == "caffe_bgr" else (IMAGENET_MEAN, IMAGENET_STD)
@@ -223,7 +227,7 @@ class DeepLabV2(nn.Module):
         return (x - self._mean.to(x.dtype)) / self._std.to(x.dtype)
 
     def extract(self, x: torch.Tensor) -> torch.Tensor:
-        """Backbone features at stride 8 (``feature_channels`` channels)."""
+        """Backbone features at the output stride (``feature_channels`` channels)."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(self.normalize(x)))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 

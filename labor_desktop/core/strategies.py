@@ -119,11 +119,22 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
+BASELINES = ("rand", "sconf", "ent")  # label pixels or points, as ``Budget.baseline_unit`` says
+
+
 def get_strategy(name: str) -> Strategy:
     try:
         return STRATEGIES[name]
     except KeyError:
         raise ValueError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}") from None
+
+
+def label_unit(name: str, budget: Budget = Budget()) -> Unit:
+    """What the annotator labels for a strategy's proposal: the ``pixels`` of its
+    region, its ``points``, ``all`` pixels, or ``none``.  RAND/SCONF/ENT label
+    pixels or points as the budget says."""
+    strategy = get_strategy(name)
+    return budget.baseline_unit if name in BASELINES else strategy.unit
 
 
 def propose(name: str, probs: torch.Tensor, heads: tuple[torch.Tensor, torch.Tensor] | None = None,

@@ -9,7 +9,7 @@ augmentation is the same whatever worker or process loads it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -53,20 +53,67 @@ def _resize_image(image: np.ndarray, h: int, w: int) -> np.ndarray:
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def _resize(image: np.ndarray, label: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def resize_sparse_labels(label: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Resize a sparse label map so that no labeled pixel is lost.
+
+    Nearest-neighbour sampling keeps a lone labeled pixel (a PPL point) with a
+    probability of only (h*w)/(H*W) when shrinking; here every labeled pixel is
+    scattered to its target cell instead.  Enlarging uses nearest neighbour, which
+    keeps every pixel anyway."""
+    H, W = label.shape
+    if (H, W) == (h, w):
+        return label
+    if h * w >= H * W:
+        return cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    out = cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    ys, xs = np.nonzero(label != IGNORE)
+    out[np.minimum(ys * h // H, h - 1), np.minimum(xs * w // W, w - 1)] = label[ys, xs]
+    return out
+
+
+def _resize(image: np.ndarray, label: np.ndarray, h: int, w: int, sparse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     if image.shape[:2] == (h, w):
         return image, label
-    return _resize_image(image, h, w), cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    resized = resize_sparse_labels(label, h, w) if sparse else cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    return _resize_image(image, h, w), resized
+
+
+def augment_pair(image: np.ndarray, label: np.ndarray, aug: TrainAugment, rng: np.random.Generator,
+                 sparse: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Base resize, random scale, crop (padding with ignore), flip; ``sparse`` keeps
+    every labeled pixel through the resizes."""
+    if aug.base_size is not None:
+        image, label = _resize(image, label, *aug.base_size, sparse=sparse)
+    s = rng.uniform(*aug.scale)
+    h, w = max(1, round(image.shape[0] * s)), max(1, round(image.shape[1] * s))
+    image, label = _resize(image, label, h, w, sparse=sparse)
+    ch, cw = aug.crop
+    ph, pw = max(0, ch - h), max(0, cw - w)
+    if ph or pw:  # pad small images: black pixels, ignored labels
+        image = cv2.copyMakeBorder(image, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        label = cv2.copyMakeBorder(label, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=IGNORE)
+    y = int(rng.integers(0, image.shape[0] - ch + 1))
+    x = int(rng.integers(0, image.shape[1] - cw + 1))
+    image, label = image[y : y + ch, x : x + cw], label[y : y + ch, x : x + cw]
+    if aug.flip and rng.random() < 0.5:
+        image, label = image[:, ::-1], label[:, ::-1]
+    return to_tensor(image), torch.from_numpy(np.ascontiguousarray(label)).long()
 
 
 class TrainSet(Dataset):
-    """Items: ``(image [3, h, w] float, label [h, w] long, index)`` at the crop size."""
+    """Items: ``(image [3, h, w] float, label [h, w] long, index)`` at the crop size.
 
-    def __init__(self, samples: Sequence[Sample], augment: TrainAugment = TrainAugment(), seed: int = 0) -> None:
+    ``labels`` replaces the label files by maps held in memory (the annotator's
+    labels from the project store, keyed by sample index); such maps are sparse,
+    so they are resized without losing labeled pixels."""
+
+    def __init__(self, samples: Sequence[Sample], augment: TrainAugment = TrainAugment(), seed: int = 0,
+                 labels: Mapping[int, np.ndarray] | None = None) -> None:
         self.samples = list(samples)
         self.augment = augment
         self.seed = seed
         self.epoch = 0
+        self.labels = labels
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -74,26 +121,20 @@ class TrainSet(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int):
-        aug = self.augment
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        image, label = load_pair(self.samples[index])
-        if aug.base_size is not None:
-            image, label = _resize(image, label, *aug.base_size)
-        s = rng.uniform(*aug.scale)
-        h, w = max(1, round(image.shape[0] * s)), max(1, round(image.shape[1] * s))
-        image, label = _resize(image, label, h, w)
-        ch, cw = aug.crop
-        ph, pw = max(0, ch - h), max(0, cw - w)
-        if ph or pw:  # pad small images: black pixels, ignored labels
-            image = cv2.copyMakeBorder(image, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-            label = cv2.copyMakeBorder(label, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=IGNORE)
-        y = int(rng.integers(0, image.shape[0] - ch + 1))
-        x = int(rng.integers(0, image.shape[1] - cw + 1))
-        image, label = image[y : y + ch, x : x + cw], label[y : y + ch, x : x + cw]
-        if aug.flip and rng.random() < 0.5:
-            image, label = image[:, ::-1], label[:, ::-1]
-        return to_tensor(image), torch.from_numpy(np.ascontiguousarray(label)).long(), index
+    def __getitem__(self, key):
+        """``key``: an index (augmented for the current epoch) or ``(epoch, index)``."""
+        epoch, index = key if isinstance(key, tuple) else (self.epoch, key)
+        rng = np.random.default_rng([self.seed, epoch, index])
+        if self.labels is None:
+            image, label = load_pair(self.samples[index])
+        else:
+            image = read_image(self.samples[index].image)
+            label = self.labels.get(index)
+            if label is None:
+                label = np.full(image.shape[:2], IGNORE, dtype=np.uint8)
+            check_same_size(image, label, self.samples[index].image, "the project's labels")
+        image, label = augment_pair(image, label, self.augment, rng, sparse=self.labels is not None)
+        return image, label, index
 
 
 class EvalSet(Dataset):

@@ -89,6 +89,19 @@ def read_label(path: str | Path, kind: str = "label_ids") -> np.ndarray:
     raise ValueError(f"unknown label kind {kind!r}")
 
 
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) from the file header, without decoding the pixels."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except FileNotFoundError:
+        raise DataError(f"{path}: image file not found") from None
+    except OSError as e:
+        raise DataError(f"{path}: not a readable image ({e}); replace or remove the file") from None
+    return h, w
+
+
 def check_same_size(image: np.ndarray, label: np.ndarray, image_path, label_path) -> None:
     if image.shape[:2] != label.shape[:2]:
         (ih, iw), (lh, lw) = image.shape[:2], label.shape[:2]

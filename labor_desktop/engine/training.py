@@ -17,10 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from ..core.losses import cross_entropy
+from ..core.losses import IGNORE
 from ..core.metrics import ConfusionMatrix
 from ..core.model import DeepLabV2
 from ..data.datasets import EvalSet, TrainSet
+from .runtime import Runtime
 
 Progress = Callable[[str, int, int, dict], None]
 
@@ -38,6 +39,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     poly_power: float = 0.9
     seed: int = 0
+    workers: int = 0  # DataLoader processes (0: load in the training process)
 
 
 def pick_device(prefer: str = "auto") -> torch.device:
@@ -49,6 +51,7 @@ def pick_device(prefer: str = "auto") -> torch.device:
 def make_optimizer(model: DeepLabV2, cfg: TrainConfig) -> torch.optim.Optimizer:
     groups = [{"params": model.backbone_parameters(), "lr": cfg.lr},
               {"params": model.classifier_parameters(), "lr": cfg.lr * 10 if cfg.optimizer == "sgd" else cfg.lr}]
+    groups = [dict(g, params=[p for p in g["params"] if p.requires_grad]) for g in groups]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adam":
@@ -56,63 +59,132 @@ def make_optimizer(model: DeepLabV2, cfg: TrainConfig) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use 'adam' or 'sgd'")
 
 
-def batches(dataset: TrainSet, batch_size: int, seed: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Endless shuffled batches; a new epoch re-seeds augmentation and order."""
-    epoch = 0
-    while True:
-        dataset.set_epoch(epoch)
-        gen = torch.Generator().manual_seed(seed * 100003 + epoch)
-        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen, drop_last=len(dataset) >= batch_size)
-        for images, labels, _ in loader:
-            yield images, labels
-        epoch += 1
+def set_poly_lr(opt: torch.optim.Optimizer, base: list[float], step: int, total: int, power: float) -> None:
+    for g, lr in zip(opt.param_groups, base):
+        g["lr"] = lr * (1 - step / total) ** power
+
+
+class BatchPlan:
+    """Endless global batches of ``(epoch, index)`` keys: a seeded permutation per
+    epoch, cut into batches, and this rank's shard of each.  The epoch travels with
+    the key so augmentation is the same in any loader worker or process."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, runtime: Runtime | None = None) -> None:
+        if n == 0:
+            raise ValueError("no training images")
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.runtime = runtime or Runtime(torch.device("cpu"))
+        if batch_size % self.runtime.world:
+            raise ValueError(f"batch size {batch_size} does not split over {self.runtime.world} processes")
+
+    def __iter__(self):
+        epoch = 0
+        while True:
+            gen = torch.Generator().manual_seed(self.seed * 100003 + epoch)
+            order = torch.randperm(self.n, generator=gen).tolist()
+            full = len(order) - len(order) % self.batch_size if self.n >= self.batch_size else len(order)
+            for i in range(0, full, self.batch_size):
+                yield self.runtime.shard([(epoch, j) for j in order[i : i + self.batch_size]])
+            epoch += 1
+
+
+def batches(dataset: TrainSet, batch_size: int, seed: int, runtime: Runtime | None = None,
+            workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless (images, labels) batches (this rank's shard of each global batch)."""
+    loader = DataLoader(dataset, batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime),
+                        num_workers=workers, persistent_workers=workers > 0)
+    for images, labels, _ in loader:
+        yield images, labels
+
+
+def global_ce(logits: torch.Tensor, target: torch.Tensor, runtime: Runtime) -> torch.Tensor:
+    """Mean CE over the labeled pixels of the *global* batch.  DDP averages gradients
+    over ranks, so each rank's sum is divided by the global count and scaled by the
+    world size: the gradient equals a single process's on the whole batch, however
+    unevenly the labeled pixels fall on the ranks."""
+    target = target.long()
+    count = runtime.sum((target != IGNORE).sum().float())
+    total = F.cross_entropy(logits.float(), target, ignore_index=IGNORE, reduction="sum")
+    return total * runtime.world / count.clamp(min=1.0)
+
+
+class StepClock:
+    """Progress events with an ETA, and the cancel check, for one job's steps."""
+
+    def __init__(self, job: str, total: int, progress: "Progress | None", cancel: threading.Event | None) -> None:
+        self.job, self.total = job, total
+        self.progress = progress or (lambda *a: None)
+        self.cancel = cancel
+        self.start = time.perf_counter()
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(self.job)
+
+    def tick(self, step: int, info: dict | None = None) -> None:
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / step * (self.total - step) if step else float("nan")
+        self.progress(self.job, step, self.total, dict(info or {}, eta_s=eta))
+
+
+def _step(opt, scaler, loss) -> None:
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
 
 
 def train_supervised(model: DeepLabV2, dataset: TrainSet, cfg: TrainConfig, device: torch.device | None = None,
                      progress: Progress | None = None, cancel: threading.Event | None = None,
-                     job: str = "train") -> list[float]:
-    """Cross-entropy on labeled pixels (255 ignored), poly learning-rate decay."""
-    device = device or pick_device()
-    progress = progress or (lambda *a: None)
-    torch.manual_seed(cfg.seed)
-    model.to(device).train()
+                     job: str = "train", runtime: Runtime | None = None) -> list[float]:
+    """Cross-entropy on labeled pixels (255 ignored), poly learning-rate decay (Eq. 1)."""
+    rt = runtime or Runtime(device or pick_device())
+    rt.place(model).train()
+    net = rt.wrap(model)
     opt = make_optimizer(model, cfg)
+    scaler = rt.scaler()
     base = [g["lr"] for g in opt.param_groups]
-    losses, start = [], time.perf_counter()
-    stream = batches(dataset, cfg.batch_size, cfg.seed)
+    losses: list[float] = []
+    clock = StepClock(job, cfg.steps, progress, cancel)
+    stream = batches(dataset, cfg.batch_size, cfg.seed, rt, cfg.workers)
     for step in range(cfg.steps):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(job)
-        for g, lr in zip(opt.param_groups, base):
-            g["lr"] = lr * (1 - step / cfg.steps) ** cfg.poly_power
+        clock.check()
+        set_poly_lr(opt, base, step, cfg.steps, cfg.poly_power)
         images, labels = next(stream)
-        loss = cross_entropy(model(images.to(device)), labels.to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        with rt.autocast():
+            logits = net(rt.images(images))
+        loss = global_ce(logits, labels.to(rt.device), rt)
+        _step(opt, scaler, loss)
         losses.append(loss.item())
-        elapsed = time.perf_counter() - start
-        progress(job, step + 1, cfg.steps, {"loss": losses[-1], "eta_s": elapsed / (step + 1) * (cfg.steps - step - 1)})
+        clock.tick(step + 1, {"loss": losses[-1]})
     return losses
 
 
 @torch.no_grad()
+def predict_probs(model: DeepLabV2, image: torch.Tensor, size: tuple[int, int], runtime: Runtime) -> torch.Tensor:
+    """Softmax ``[B, K, *size]`` of a batch, upsampled to the labels' resolution."""
+    with runtime.autocast():
+        logits = model(runtime.images(image))
+    logits = logits.float()
+    if logits.shape[-2:] != tuple(size):
+        logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+    return logits.softmax(1)
+
+
+@torch.no_grad()
 def evaluate(model: DeepLabV2, dataset: EvalSet, device: torch.device | None = None, num_classes: int | None = None,
-             progress: Progress | None = None, cancel: threading.Event | None = None) -> ConfusionMatrix:
+             progress: Progress | None = None, cancel: threading.Event | None = None,
+             runtime: Runtime | None = None) -> ConfusionMatrix:
     """Confusion matrix at the labels' full resolution: logits are upsampled to each
     label map before the argmax, as the Cityscapes protocol does."""
-    device = device or pick_device()
-    progress = progress or (lambda *a: None)
-    model.to(device).eval()
+    rt = runtime or Runtime(device or pick_device())
+    rt.place(model).eval()
     cm = ConfusionMatrix(num_classes or model.cfg.num_classes)
+    clock = StepClock("evaluate", len(dataset), progress, cancel)
     for i in range(len(dataset)):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("evaluate")
+        clock.check()
         image, label, _ = dataset[i]
-        logits = model(image[None].to(device))
-        if logits.shape[-2:] != label.shape:
-            logits = F.interpolate(logits, size=label.shape, mode="bilinear", align_corners=False)
-        cm.update(logits.argmax(1)[0], label.to(device))
-        progress("evaluate", i + 1, len(dataset), {})
+        probs = predict_probs(model, image[None], label.shape, rt)
+        cm.update(probs.argmax(1)[0], label.to(rt.device))
+        clock.tick(i + 1)
     return cm
-

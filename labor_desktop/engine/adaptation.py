@@ -1,0 +1,117 @@
+"""Training of the main model beyond the source: the adversarial warm-up (Eq. 2)
+and the retraining on the annotator's labels (Eq. 6)."""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+
+from ..core.losses import OutputDiscriminator, adversarial_loss, discriminator_loss, entropy_loss
+from ..core.model import DeepLabV2
+from ..data.classes import IGNORE
+from ..data.datasets import TrainSet
+from .config import RetrainConfig, WarmupConfig
+from .runtime import Runtime
+from .training import Progress, StepClock, TrainConfig, batches, global_ce, make_optimizer, set_poly_lr
+
+
+def _update(opt: torch.optim.Optimizer, scaler, loss: torch.Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+
+
+def warmup(model: DeepLabV2, source: TrainSet, target: TrainSet, cfg: WarmupConfig, seed: int, rt: Runtime,
+           progress: Progress | None = None, cancel: threading.Event | None = None) -> dict:
+    """Output-space adversarial training as AdaptSegNet/IAST: source CE, plus the
+    segmentation model fooling a discriminator on target softmax maps; the
+    discriminator learns source -> 0, target -> 1."""
+    rt.place(model).train()
+    net = rt.wrap(model)
+    # The discriminator stays unwrapped (its parameters are frozen during the
+    # segmentation step, which DDP does not allow); its gradients are averaged by hand.
+    disc = rt.place(OutputDiscriminator(model.cfg.num_classes, first_kernel=cfg.d_first_kernel)).train()
+    opt = make_optimizer(model, TrainConfig(lr=cfg.lr, optimizer="adam"))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr, betas=(0.9, 0.99))
+    scaler, scaler_d = rt.scaler(), rt.scaler()
+    src = batches(source, cfg.batch_size, seed, rt)
+    tgt = batches(target, cfg.batch_size, seed + 1, rt)
+    clock = StepClock("warm-up (adversarial)", cfg.steps, progress, cancel)
+    stats: dict[str, float] = {}
+    for step in range(cfg.steps):
+        clock.check()
+        (xs, ys), (xt, _) = next(src), next(tgt)
+        for p in disc.parameters():
+            p.requires_grad_(False)
+        with rt.autocast():
+            out_s, out_t = net(rt.images(xs)), net(rt.images(xt))
+            adv = adversarial_loss(disc(out_t.float().softmax(1)), cfg.gan_mode)
+        seg = global_ce(out_s, ys.to(rt.device), rt)
+        _update(opt, scaler, seg + cfg.adv_weight * adv)
+        for p in disc.parameters():
+            p.requires_grad_(True)
+        with rt.autocast():
+            d = discriminator_loss(disc(out_s.detach().float().softmax(1)), disc(out_t.detach().float().softmax(1)),
+                                   cfg.gan_mode)
+        opt_d.zero_grad(set_to_none=True)
+        scaler_d.scale(d).backward()
+        rt.average_gradients(disc.parameters())
+        scaler_d.step(opt_d)
+        scaler_d.update()
+        stats = {"seg": seg.item(), "adv": adv.item(), "disc": d.item()}
+        clock.tick(step + 1, stats)
+    return stats
+
+
+def retrain(model: DeepLabV2, labeled: TrainSet | None, source: TrainSet | None, unlabeled: TrainSet | None,
+            cfg: RetrainConfig, seed: int, rt: Runtime, progress: Progress | None = None,
+            cancel: threading.Event | None = None) -> dict:
+    """Eq. 6 on every target pixel labeled so far; with ``source_weight`` the source
+    CE keeps the model anchored, with ``entropy_weight`` unlabeled target pixels are
+    pushed toward confident predictions."""
+    rt.place(model).train()
+    net = rt.wrap(model)
+    opt = make_optimizer(model, TrainConfig(lr=cfg.lr, optimizer=cfg.optimizer))
+    scaler = rt.scaler()
+    base = [g["lr"] for g in opt.param_groups]
+    tgt = batches(labeled, cfg.batch_size, seed, rt) if labeled is not None and len(labeled) else None
+    src = batches(source, cfg.batch_size, seed + 1, rt) if source is not None and cfg.source_weight > 0 else None
+    ent = batches(unlabeled, cfg.batch_size, seed + 2, rt) if unlabeled is not None and cfg.entropy_weight > 0 and tgt is None else None
+    clock = StepClock("retrain", cfg.steps, progress, cancel)
+    stats: dict[str, float] = {}
+    for step in range(cfg.steps):
+        clock.check()
+        set_poly_lr(opt, base, step, cfg.steps, 0.9)
+        loss = torch.zeros((), device=rt.device)
+        stats = {}
+        if tgt is not None:
+            x, y = next(tgt)
+            with rt.autocast():
+                out = net(rt.images(x))
+            y = y.to(rt.device)
+            ce = global_ce(out, y, rt)
+            loss = loss + ce
+            stats["target_ce"] = ce.item()
+            if cfg.entropy_weight > 0:
+                e = entropy_loss(out, y == IGNORE)
+                loss = loss + cfg.entropy_weight * e
+                stats["entropy"] = e.item()
+        elif ent is not None:
+            x, _ = next(ent)
+            with rt.autocast():
+                e = entropy_loss(net(rt.images(x)))
+            loss = loss + cfg.entropy_weight * e
+            stats["entropy"] = e.item()
+        if src is not None:
+            xs, ys = next(src)
+            with rt.autocast():
+                out_s = net(rt.images(xs))
+            ce_s = global_ce(out_s, ys.to(rt.device), rt)
+            loss = loss + cfg.source_weight * ce_s
+            stats["source_ce"] = ce_s.item()
+        _update(opt, scaler, loss)
+        stats["loss"] = loss.item()
+        clock.tick(step + 1, stats)
+    return stats

@@ -1,0 +1,110 @@
+"""The proposal pass (Algorithm 1, lines d-e): for every image of the pool, the
+main model's probabilities and the selector's two heads at the image's full
+resolution, the strategy's proposal, written to the project store.
+
+What the store's proposal means follows ``label_unit``: for pixel strategies its
+mask is the region to label; for point strategies the points are to be labeled
+and the mask (the inconsistency mask, where there is one) is context for the
+annotator.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..core.model import DeepLabV2, PixelSelector
+from ..core.strategies import Budget, get_strategy, label_unit, propose
+from ..data.datasets import EvalSet
+from ..data.readers import Sample
+from ..store import Project
+from .runtime import Runtime
+from .training import Progress, StepClock, predict_probs
+
+
+def revealed_masks(project: Project, upto_stage: int, unit: str) -> dict[int, np.ndarray]:
+    """Per image, the pixels the annotator was asked for in stages 1..``upto_stage``
+    (a union: overlap across stages counts once)."""
+    out: dict[int, np.ndarray] = {}
+    stages = [s for s in project.proposal_stages() if 1 <= s <= upto_stage]
+    for i, entry in enumerate(project.images):
+        asked = np.zeros((entry.height, entry.width), bool)
+        for s in stages:
+            mask, points = project.proposal(s, i)
+            asked |= asked_pixels(mask, points, unit, asked.shape)
+        if asked.any():
+            out[i] = asked
+    return out
+
+
+def asked_pixels(mask: np.ndarray | None, points: np.ndarray, unit: str, shape: tuple[int, int]) -> np.ndarray:
+    """The pixels a proposal asks the annotator to label."""
+    asked = np.zeros(shape, bool)
+    if unit in ("pixels", "all") and mask is not None:
+        asked |= mask
+    elif unit == "points" and len(points):
+        asked[points[:, 0], points[:, 1]] = True
+    return asked
+
+
+def _groups(dataset: EvalSet, batch: int):
+    """Consecutive images of equal input size, at most ``batch`` at a time."""
+    group: list = []
+    for i in range(len(dataset)):
+        item = dataset[i]
+        if group and (len(group) == batch or group[0][0].shape != item[0].shape):
+            yield group
+            group = []
+        group.append(item)
+    if group:
+        yield group
+
+
+@torch.no_grad()
+def write_proposals(project: Project, stage: int, strategy: str, model: DeepLabV2, selector: PixelSelector | None,
+                    pool: list[Sample], input_size: tuple[int, int] | None, budget: Budget, seed: int, rt: Runtime,
+                    batch: int = 4, progress: Progress | None = None,
+                    cancel: threading.Event | None = None) -> dict:
+    unit = label_unit(strategy, budget)
+    needs_selector = get_strategy(strategy).needs_selector
+    if needs_selector and selector is None:
+        raise ValueError(f"strategy {strategy!r} needs the pixel selector")
+    revealed = revealed_masks(project, stage - 1, unit)
+    rt.place(model).eval()
+    if selector is not None:
+        rt.place(selector).eval()
+    unlabeled = EvalSet([Sample(s.name, s.image) for s in pool], input_size)  # never reads ground truth
+    clock = StepClock(f"proposals ({strategy})", len(unlabeled), progress, cancel)
+    done, asked_total, points_total, mask_total = 0, 0, 0, 0
+    for group in _groups(unlabeled, batch):
+        clock.check()
+        images = torch.stack([image for image, _, _ in group])
+        ids = [int(i) for _, _, i in group]
+        size = (project.images[ids[0]].height, project.images[ids[0]].width)
+        probs = predict_probs(model, images, size, rt)
+        heads = None
+        if needs_selector:
+            h1, h2 = selector(rt.images(images))
+            heads = [F.interpolate(h.float(), size=size, mode="bilinear", align_corners=False) for h in (h1, h2)]
+        for b, i in enumerate(ids):
+            labeled = revealed.get(i)
+            gen = torch.Generator(device=rt.device).manual_seed(seed * 7919 + i)
+            prop = propose(strategy, probs[b], heads=(heads[0][b], heads[1][b]) if heads else None,
+                           labeled=None if labeled is None else torch.from_numpy(labeled).to(rt.device),
+                           budget=budget, generator=gen)
+            shown = prop.region if unit in ("pixels", "all") else prop.inconsistency
+            mask = None if shown is None else shown.cpu().numpy()
+            points = prop.points.cpu().numpy().astype(np.int32)
+            project.save_proposal(stage, i, mask, points)
+            asked_total += int(asked_pixels(mask, points, unit, size).sum())
+            points_total += len(points)
+            if prop.inconsistency is not None:
+                mask_total += int(prop.inconsistency.sum())
+            done += 1
+            clock.tick(done)
+    pixels = sum(e.height * e.width for e in project.images)
+    return {"asked_pixels": asked_total, "points": points_total, "images": done,
+            "inconsistency_share": mask_total / pixels if needs_selector else None}

@@ -1,0 +1,218 @@
+"""Algorithm 1 as a sequence of resumable jobs.
+
+    pretrain -> warmup -> evaluate-0 -> for each stage s:
+        selector-s -> propose-s -> annotate-s -> retrain-s -> evaluate-s
+
+``warm_start`` runs the first three (shared by every strategy of a comparison);
+``StageEngine`` runs the stages of one strategy into a run folder holding the
+ledger (``state.json``), the checkpoints and the project store.  The annotator
+is pluggable: the simulated one reads ground truth; the desktop application runs
+the same jobs around a person.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..core.checkpoint import file_sha256, load_backbone_weights, load_model, save_checkpoint
+from ..core.model import DeepLabV2
+from ..core.strategies import get_strategy, label_unit
+from ..data.classes import CLASS_COLORS, CLASS_NAMES
+from ..data.io import image_size, read_label
+from ..store import ImageEntry, Project, ProjectSettings
+from .adaptation import retrain, warmup
+from .annotator import annotate, budget_used
+from .config import ExperimentConfig
+from .experiment_data import ExperimentData
+from .proposals import write_proposals
+from .run_state import RunState
+from .runtime import Runtime, seed_job
+from .selector_job import load_selector, save_selector, train_selector
+from .training import Progress, TrainConfig, evaluate, train_supervised
+
+
+@dataclass
+class Context:
+    cfg: ExperimentConfig
+    data: ExperimentData
+    rt: Runtime
+    progress: Progress | None = None
+    cancel: threading.Event | None = None
+
+
+def run_job(state: RunState, ctx: Context, name: str, fn: Callable[[int], dict], main_only: bool = False) -> dict:
+    """Run ``fn(seed)`` unless the ledger says it is done; record its result."""
+    if state.done(name):
+        return state.result(name)
+    seed = seed_job(ctx.cfg.seed, name)
+    start = time.perf_counter()
+    result = fn(seed) if ctx.rt.is_main or not main_only else {}
+    if ctx.rt.is_main:
+        state.finish(name, result, time.perf_counter() - start)
+    ctx.rt.barrier()
+    if not ctx.rt.is_main:
+        state.reload()
+    return state.result(name)
+
+
+def _evaluation(model: DeepLabV2, ctx: Context) -> dict:
+    cm = evaluate(model, ctx.data.val_set(), runtime=ctx.rt, progress=ctx.progress, cancel=ctx.cancel)
+    return {"miou": cm.miou(), "iou": [None if np.isnan(v) else float(v) for v in cm.iou().tolist()],
+            "pixel_accuracy": cm.pixel_accuracy()}
+
+
+def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict:
+    """Source pre-training (Eq. 1) and adversarial warm-up (Eq. 2), or a given
+    checkpoint; then its evaluation.  Returns {"checkpoint", "sha256", "evaluation"}."""
+    cfg = ctx.cfg
+    state = RunState(out, {"config": cfg.to_dict(), "start": None if start is None else str(start)}, ctx.rt.is_main)
+
+    def pretrain(seed):
+        model = DeepLabV2(cfg.model)
+        if cfg.pretrain.init_weights:
+            load_backbone_weights(model, cfg.pretrain.init_weights)
+        p = cfg.pretrain
+        tc = TrainConfig(steps=p.steps, batch_size=p.batch_size, lr=p.lr, optimizer=p.optimizer, seed=seed,
+                         workers=cfg.data.workers)
+        losses = train_supervised(model, ctx.data.source_set(seed), tc, progress=ctx.progress, cancel=ctx.cancel,
+                                  job="pre-train on source", runtime=ctx.rt)
+        path = state.checkpoint("pretrain")
+        sha = save_checkpoint(path, model, {"job": "pretrain"}) if ctx.rt.is_main else ""
+        return {"checkpoint": str(path), "sha256": sha, "final_loss": losses[-1] if losses else None}
+
+    def warm(seed):
+        model = load_model(state.result("pretrain")["checkpoint"], cfg.model)
+        stats = warmup(model, ctx.data.source_set(seed), ctx.data.target_images_set(seed), cfg.warmup, seed, ctx.rt,
+                       ctx.progress, ctx.cancel)
+        path = state.checkpoint("warmup")
+        sha = save_checkpoint(path, model, {"job": "warmup"}) if ctx.rt.is_main else ""
+        return {"checkpoint": str(path), "sha256": sha, **stats}
+
+    if start is None:
+        run_job(state, ctx, "pretrain", pretrain)
+        run_job(state, ctx, "warmup", warm)
+        ckpt = state.result("warmup")
+    else:
+        load_model(start, cfg.model)  # refuses an incompatible checkpoint before any work
+        ckpt = {"checkpoint": str(Path(start).resolve()), "sha256": file_sha256(start)}
+    ev = run_job(state, ctx, "evaluate-0", lambda seed: _evaluation(load_model(ckpt["checkpoint"], cfg.model), ctx),
+                 main_only=True)
+    return {"checkpoint": ckpt["checkpoint"], "sha256": ckpt["sha256"], "evaluation": ev}
+
+
+class StageEngine:
+    def __init__(self, out: str | Path, ctx: Context, strategy: str, start: dict,
+                 truth: Callable[[int], np.ndarray] | None = None) -> None:
+        get_strategy(strategy)
+        self.out, self.ctx, self.strategy, self.start = Path(out), ctx, strategy, start
+        self.state = RunState(self.out, {"config": ctx.cfg.to_dict(), "strategy": strategy,
+                                         "start": start["sha256"]}, ctx.rt.is_main)
+        self.truth = truth or (lambda i: read_label(ctx.data.target[i].label, ctx.data.target[i].label_kind))
+        self.project_path = self.out / "project.labor.h5"
+
+    def _open_project(self) -> Project:
+        cfg = self.ctx.cfg
+        if self.project_path.exists():
+            return Project.open(self.project_path)
+        images = [ImageEntry(str(s.image.resolve()), *image_size(s.image)) for s in self.ctx.data.target]
+        settings = ProjectSettings(classes=list(CLASS_NAMES), colors=CLASS_COLORS.tolist(),
+                                   source_root=str(self.ctx.data.source_root.resolve()),
+                                   target_root=str(self.ctx.data.target_root.resolve()),
+                                   strategy=self.strategy, stages=cfg.stages, model=cfg.model.to_dict(), seed=cfg.seed,
+                                   extra={"experiment": cfg.to_dict(), "start_checkpoint": self.start["checkpoint"]})
+        return Project.create(self.project_path, settings, images)
+
+    def model_after(self, stage: int) -> str:
+        return self.start["checkpoint"] if stage == 0 else self.state.result(f"retrain-{stage}")["checkpoint"]
+
+    def evaluation(self, stage: int) -> dict:
+        return self.start["evaluation"] if stage == 0 else self.state.result(f"evaluate-{stage}")
+
+    def run(self) -> list[dict]:
+        ctx, cfg = self.ctx, self.ctx.cfg
+        project = self._open_project() if ctx.rt.is_main else None
+        try:
+            for s in range(1, cfg.stages + 1):
+                self._stage(project, s)
+        finally:
+            if project is not None:
+                project.close()
+        return self.history()
+
+    def _stage(self, project: Project | None, s: int) -> None:
+        ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
+        needs_selector = get_strategy(self.strategy).needs_selector
+
+        def selector(seed):
+            model = load_model(self.model_after(s - 1), cfg.model)
+            sel, stats = train_selector(model, ctx.data.target_images_set(seed), cfg.selector, seed, ctx.rt,
+                                        ctx.progress, ctx.cancel)
+            path = state.checkpoint(f"selector-{s}")
+            if ctx.rt.is_main:
+                save_selector(sel, path)
+            return {"checkpoint": str(path), **stats}
+
+        def proposals(seed):
+            model = load_model(self.model_after(s - 1), cfg.model)
+            sel = None
+            if needs_selector:
+                sel = load_selector(model, cfg.selector, seed_job(cfg.seed, f"selector-{s}"),
+                                    Path(state.result(f"selector-{s}")["checkpoint"]))
+            return write_proposals(project, s, self.strategy, model, sel, ctx.data.target, cfg.data.input_size,
+                                   cfg.budget, seed, ctx.rt, cfg.proposal_batch, ctx.progress, ctx.cancel)
+
+        def annotator(seed):
+            return annotate(project, s, self.truth, ctx.progress, ctx.cancel, cfg.budget)
+
+        def retraining(seed):
+            labels = state.result(f"annotate-{s}")
+            previous = self.model_after(s - 1) if cfg.retrain.start_from == "previous" else self.start["checkpoint"]
+            if labels["labeled_pixels"] == 0 and cfg.retrain.entropy_weight == 0:
+                return {"checkpoint": previous, "skipped": "no target labels"}
+            model = load_model(previous, cfg.model)
+            snapshot = _read_labels(self.project_path) if not ctx.rt.is_main else \
+                {i: lab for i, (lab, _) in project.labels_snapshot().items()}
+            stats = retrain(model, ctx.data.labeled_target_set(snapshot, seed), ctx.data.source_set(seed),
+                            ctx.data.target_images_set(seed), cfg.retrain, seed, ctx.rt, ctx.progress, ctx.cancel)
+            path = state.checkpoint(f"stage-{s}")
+            sha = save_checkpoint(path, model, {"job": f"retrain-{s}", "strategy": self.strategy}) if ctx.rt.is_main else ""
+            return {"checkpoint": str(path), "sha256": sha, **stats}
+
+        def evaluation(seed):
+            ckpt = self.model_after(s)
+            ev = self.evaluation(s - 1) if ckpt == self.model_after(s - 1) else \
+                _evaluation(load_model(ckpt, cfg.model), ctx)
+            budget = budget_used(project, s, cfg.budget)
+            entry = {**ev, "budget": budget, "checkpoint": ckpt, "strategy": self.strategy}
+            project.record_stage(s, entry)
+            return entry
+
+        if needs_selector:
+            run_job(state, ctx, f"selector-{s}", selector)
+        run_job(state, ctx, f"propose-{s}", proposals, main_only=True)
+        run_job(state, ctx, f"annotate-{s}", annotator, main_only=True)
+        run_job(state, ctx, f"retrain-{s}", retraining)
+        run_job(state, ctx, f"evaluate-{s}", evaluation, main_only=True)
+
+    def history(self) -> list[dict]:
+        rows = [{"stage": 0, **self.start["evaluation"], "budget": None}]
+        for s in range(1, self.ctx.cfg.stages + 1):
+            if self.state.done(f"evaluate-{s}"):
+                rows.append({"stage": s, **self.state.result(f"evaluate-{s}")})
+        return rows
+
+    @property
+    def unit(self) -> str:
+        return label_unit(self.strategy, self.ctx.cfg.budget)
+
+
+def _read_labels(path: Path) -> dict[int, np.ndarray]:
+    """Other ranks read the labels rank 0 wrote, without taking the writer's lock."""
+    with Project.open(path, read_only=True) as p:
+        return {i: lab for i, (lab, _) in p.labels_snapshot().items()}
