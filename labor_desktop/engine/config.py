@@ -170,11 +170,11 @@ def _demo() -> ExperimentConfig:
         data=DataConfig(source_crop=(128, 256), source_base=None, source_scale=(0.75, 1.5),
                         target_crop=(128, 256), target_base=None, target_scale=(1.0, 1.0),
                         input_size=None, workers=0),
-        pretrain=PretrainConfig(steps=700, batch_size=4, lr=1e-3),
+        pretrain=PretrainConfig(steps=600, batch_size=4, lr=1e-3),
         warmup=WarmupConfig(steps=150, batch_size=4, lr=1e-4, d_lr=1e-4, adv_weight=0.01),
         selector=SelectorConfig(self_train_steps=20, discrepancy_steps=20, batch_size=4, lr=1e-2, num_k=2,
                                 pseudo="iast"),
-        retrain=RetrainConfig(steps=80, batch_size=4, lr=2e-4, source_weight=0.5),
+        retrain=RetrainConfig(steps=70, batch_size=4, lr=2e-4),
         budget=Budget(points=15, baseline_unit="points"),
     )
 

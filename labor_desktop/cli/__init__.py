@@ -7,10 +7,9 @@ import argparse
 import json
 import platform
 import sys
-import threading
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 
 def cmd_info(args) -> int:
@@ -29,7 +28,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_strategies(args) -> int:
-    from .core.strategies import STRATEGIES
+    from ..core.strategies import STRATEGIES
 
     width = max(len(n) for n in STRATEGIES)
     for name, s in STRATEGIES.items():
@@ -39,8 +38,8 @@ def cmd_strategies(args) -> int:
 
 
 def cmd_inspect_checkpoint(args) -> int:
-    from .core.checkpoint import CheckpointError, extract_state_dict, infer_architecture, load_model, read_checkpoint
-    from .core.model import ModelConfig
+    from ..core.checkpoint import CheckpointError, extract_state_dict, infer_architecture, load_model, read_checkpoint
+    from ..core.model import ModelConfig
 
     try:
         obj = read_checkpoint(args.file)
@@ -60,48 +59,6 @@ def cmd_inspect_checkpoint(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
-    from tqdm import tqdm
-
-    from .engine.core_demo import CoreDemoConfig, run_core_demo
-    from .engine.training import Cancelled
-
-    print("LabOR core on the embedded demo data (the stage engine and the window arrive with their issues)")
-    bars: dict[str, tqdm] = {}
-
-    def progress(job, step, total, info):
-        bar = bars.get(job)
-        if bar is None:
-            for done in bars.values():  # one job at a time: finish the previous bar's line
-                done.close()
-            bar = bars[job] = tqdm(total=total, desc=f"{job:<20}", unit="step", leave=True)
-        bar.set_postfix({k: f"{v:.3f}" for k, v in info.items() if k != "eta_s"}, refresh=False)
-        bar.update(step - bar.n)
-
-    cancel = threading.Event()
-    cfg = CoreDemoConfig(seed=args.seed, train_steps=args.steps)
-    try:
-        result = run_core_demo(args.out, cfg, data_dir=args.data, progress=progress, cancel=cancel)
-    except (KeyboardInterrupt, Cancelled):
-        cancel.set()
-        print("\ncancelled", file=sys.stderr)
-        return 130
-    except (ValueError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    finally:
-        for bar in bars.values():
-            bar.close()
-    print(f"source-only mIoU on the target val images: {100 * result.source_only_miou:.1f}")
-    print(f"inconsistency mask: {100 * result.mask_share:.2f} % of target pixels; "
-          f"{result.points_per_image:.1f} PPL points per image")
-    print(f"the model is wrong at {100 * result.model_wrong_at_points:.0f} % of the proposed points "
-          f"(at {100 * result.model_wrong_overall:.0f} % of all target pixels)")
-    print(f"figure: {result.figure}  ({result.seconds:.0f} s)")
-    Path(args.out, "result.json").write_text(json.dumps(result.__dict__, indent=2))
-    return 0
-
-
 def _size(text: str) -> tuple[int, int]:
     try:
         h, w = (int(v) for v in text.lower().split("x"))
@@ -115,7 +72,7 @@ def _size(text: str) -> tuple[int, int]:
 def cmd_demo_data(args) -> int:
     from tqdm import tqdm
 
-    from .data.demo_generator import DemoDataConfig, generate_demo_data
+    from ..data.demo_generator import DemoDataConfig, generate_demo_data
 
     cfg = DemoDataConfig(size=args.size, n_source=args.n_source, n_target=args.n_target, n_val=args.n_val, seed=args.seed)
     total = cfg.n_source + cfg.n_target + cfg.n_val
@@ -138,8 +95,8 @@ def cmd_demo_data(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .engine.export import export_project
-    from .store import ProjectError
+    from ..engine.export import export_project
+    from ..store import ProjectError
 
     try:
         result = export_project(args.project, args.out)
@@ -155,14 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="run the main job on the embedded demo data")
-    p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
-    p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
-    p.add_argument("--steps", type=int, default=120, help="source training steps (default 120)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_demo)
+    from .experiments import add_commands
 
-    from .data.demo_generator import DemoDataConfig
+    add_commands(sub)
+
+    from ..data.demo_generator import DemoDataConfig
 
     d = DemoDataConfig()
     p = sub.add_parser("demo-data", help="write the embedded two-domain street-scene data set")

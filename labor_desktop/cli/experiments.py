@@ -1,0 +1,175 @@
+"""``labor simulate``, ``labor compare`` and ``labor demo``: Algorithm 1 headless with
+the simulated annotator.  Every run folder is resumable: the same command again
+skips the finished jobs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+
+STRATEGY_HELP = "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, rand, sconf, ent, ripu, ripu-pixel, supervised, uda"
+DEMO_STRATEGIES = ["uda", "supervised", "spl", "ppl", "rand", "sconf", "ent"]
+
+
+class TqdmProgress:
+    """One progress bar per job on the terminal (rank 0 only under torchrun)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.job = None
+
+    def __call__(self, job: str, step: int, total: int, info: dict) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if job != self.job or self.bar is None or step < self.bar.n:
+            self.close()
+            self.job = job
+            self.bar = tqdm(total=total, desc=f"{job:<24}", unit="step", leave=True, file=sys.stderr)
+        self.bar.set_postfix({k: f"{v:.3f}" for k, v in info.items() if k != "eta_s" and isinstance(v, float)},
+                             refresh=False)
+        self.bar.update(step - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _context(args, progress, cancel):
+    from dataclasses import replace
+
+    from ..engine.config import load_config
+    from ..engine.experiment_data import ExperimentData
+    from ..engine.runtime import Runtime
+    from ..engine.stages import Context
+
+    cfg = load_config(args.config, base=args.preset, seed=args.seed)
+    if args.stages is not None:
+        cfg = replace(cfg, stages=args.stages)
+    if args.device:
+        cfg = replace(cfg, device=args.device)
+    data = ExperimentData.find(cfg.data, args.data, args.source, args.target)
+    rt = Runtime.create(cfg.device, amp=cfg.amp, channels_last=cfg.channels_last)
+    progress.enabled = rt.is_main
+    return Context(cfg, data, rt, progress, cancel)
+
+
+def _run(args, body) -> int:
+    from ..core.checkpoint import CheckpointError
+    from ..data.io import DataError
+    from ..engine.run_state import RunError
+    from ..engine.training import Cancelled
+    from ..store import ProjectError
+
+    progress, cancel = TqdmProgress(), threading.Event()
+    try:
+        return body(_context(args, progress, cancel))
+    except (KeyboardInterrupt, Cancelled):
+        cancel.set()
+        progress.close()
+        print("\ncancelled: finished jobs are kept; run the same command again to resume", file=sys.stderr)
+        return 130
+    except (DataError, CheckpointError, RunError, ProjectError, ValueError, RuntimeError, OSError) as e:
+        progress.close()
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        progress.close()
+
+
+def _print_history(name: str, history: list[dict]) -> None:
+    from ..engine.report import budget_text
+
+    for h in history:
+        print(f"{name:<11} stage {h['stage']}: mIoU {100 * h['miou']:5.1f}   budget {budget_text(h.get('budget'))}")
+
+
+def cmd_simulate(args) -> int:
+    from ..engine.stages import StageEngine, warm_start
+
+    def body(ctx):
+        out = Path(args.out)
+        start = warm_start(out / "warm-start", ctx, getattr(args, "from_checkpoint"))
+        history = StageEngine(out, ctx, args.strategy, start).run()
+        if ctx.rt.is_main:
+            (out / "history.json").write_text(json.dumps(history, indent=2))
+            _print_history(args.strategy, history)
+            print(f"run folder: {out}  (project: {out / 'project.labor.h5'})")
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_compare(args) -> int:
+    from ..engine.compare import run_compare
+
+    def body(ctx):
+        result = run_compare(ctx, args.out, args.strategies, getattr(args, "from_checkpoint"),
+                             match_points=not args.no_match_points)
+        if ctx.rt.is_main:
+            for name, history in result["results"].items():
+                _print_history(name, history)
+            print(f"report: {result['report']}")
+        return 0
+
+    return _run(args, body)
+
+
+def cmd_demo(args) -> int:
+    """The demo comparison: make the data on the first run, then ``compare``."""
+    from ..data.demo_generator import DemoDataConfig, generate_demo_data
+
+    data = Path(args.data or Path(args.out) / "data")
+    if not (data / "demo-data.json").exists():
+        bars = TqdmProgress()
+        generate_demo_data(data, DemoDataConfig(), lambda job, step, total: bars(f"demo data: {job}", step, total, {}))
+        bars.close()
+    ns = argparse.Namespace(config=args.config, preset="demo", seed=args.seed, stages=None, device=args.device,
+                            data=str(data), source=None, target=None, out=str(Path(args.out) / "compare"),
+                            strategies=args.strategies, no_match_points=False, from_checkpoint=None)
+    return cmd_compare(ns)
+
+
+def _common(p: argparse.ArgumentParser, need_out: bool = True) -> None:
+    p.add_argument("--data", help="folder with source/ (GTA5 layout) and target/ (Cityscapes layout)")
+    p.add_argument("--source", help="GTA5-layout source root (instead of --data)")
+    p.add_argument("--target", help="Cityscapes-layout target root (instead of --data)")
+    p.add_argument("--config", help="TOML file; its 'base' key picks the preset it overrides")
+    p.add_argument("--preset", default="demo", choices=["smoke", "demo", "paper"],
+                   help="settings preset when no config file names one (default: demo)")
+    p.add_argument("--stages", type=int, help="number of stages (default: the config's)")
+    p.add_argument("--seed", type=int, help="seed (default: the config's)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when present)")
+    p.add_argument("--from", dest="from_checkpoint", metavar="CHECKPOINT",
+                   help="start from this adapted model instead of pre-training and warming up")
+    if need_out:
+        p.add_argument("--out", required=True, help="run folder (resumable: the same command continues it)")
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("simulate", help="Algorithm 1 with a simulated annotator, for one strategy")
+    _common(p)
+    p.add_argument("--strategy", required=True, help=STRATEGY_HELP)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("compare", help="several strategies from one shared warm-up, with the report")
+    _common(p)
+    p.add_argument("--strategies", nargs="+", default=DEMO_STRATEGIES, metavar="S", help=STRATEGY_HELP)
+    p.add_argument("--no-match-points", action="store_true",
+                   help="point baselines use the config's point count, not PPL's measured one")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("demo", help="the main job on the embedded demo data: the strategy comparison (~35 min on 2 cores)")
+    p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
+    p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
+    p.add_argument("--config", help="TOML overrides of the demo preset")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device")
+    p.add_argument("--strategies", nargs="+", default=DEMO_STRATEGIES, metavar="S", help=STRATEGY_HELP)
+    p.set_defaults(func=cmd_demo)
