@@ -11,3 +11,13 @@ torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 @pytest.fixture
 def gen():
     return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory):
+    """A small two-domain data set in the GTA5 / Cityscapes layouts, made once."""
+    from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data
+
+    root = tmp_path_factory.mktemp("tiny-data")
+    generate_demo_data(root, DemoDataConfig(size=(64, 128), n_source=12, n_target=8, n_val=4))
+    return root

@@ -13,9 +13,9 @@ def test_help_lists_the_existing_commands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for cmd in ["demo", "demo-data", "export", "info", "strategies", "inspect-checkpoint"]:
+    for cmd in ["demo", "simulate", "compare", "demo-data", "export", "info", "strategies", "inspect-checkpoint"]:
         assert cmd in out
-    assert set(build_parser()._subparsers._group_actions[0].choices) == {"demo", "demo-data", "export", "info", "strategies", "inspect-checkpoint"}
+    assert set(build_parser()._subparsers._group_actions[0].choices) == {"demo", "simulate", "compare", "demo-data", "export", "info", "strategies", "inspect-checkpoint"}
 
 
 def test_console_scripts_are_installed():
@@ -32,22 +32,6 @@ def test_inspect_checkpoint_reports_and_refuses(tmp_path, capsys):
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     assert main(["inspect-checkpoint", str(tmp_path / "junk.pth")]) == 1
     assert "junk.pth: not a readable PyTorch checkpoint" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_demo_runs_end_to_end_on_demo_data(tmp_path, capsys):
-    from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data
-
-    generate_demo_data(tmp_path / "data", DemoDataConfig(size=(64, 128), n_source=6, n_target=4, n_val=2))
-    assert main(["demo", "--out", str(tmp_path / "run"), "--data", str(tmp_path / "data"), "--steps", "3"]) == 0
-    assert "source-only mIoU" in capsys.readouterr().out
-    assert (tmp_path / "run" / "selection.png").stat().st_size > 0
-    assert (tmp_path / "run" / "result.json").exists()
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "demo-data.json").write_text("{}")  # looks generated, but the folders are gone
-    assert main(["demo", "--out", str(tmp_path / "run2"), "--data", str(broken), "--steps", "1"]) == 1
-    assert "broken/source: missing folder (GTA5 root)" in capsys.readouterr().err
 
 
 def test_placeholder_window_opens(qtbot):

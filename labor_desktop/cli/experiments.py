@@ -130,7 +130,7 @@ def cmd_demo(args) -> int:
         bars = TqdmProgress()
         generate_demo_data(data, DemoDataConfig(), lambda job, step, total: bars(f"demo data: {job}", step, total, {}))
         bars.close()
-    ns = argparse.Namespace(config=args.config, preset="demo", seed=args.seed, stages=None, device=args.device,
+    ns = argparse.Namespace(config=args.config, preset=args.preset, seed=args.seed, stages=None, device=args.device,
                             data=str(data), source=None, target=None, out=str(Path(args.out) / "compare"),
                             strategies=args.strategies, no_match_points=False, from_checkpoint=None)
     return cmd_compare(ns)
@@ -168,7 +168,8 @@ def add_commands(sub) -> None:
     p = sub.add_parser("demo", help="the main job on the embedded demo data: the strategy comparison (~35 min on 2 cores)")
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
-    p.add_argument("--config", help="TOML overrides of the demo preset")
+    p.add_argument("--config", help="TOML overrides of the preset")
+    p.add_argument("--preset", default="demo", choices=["smoke", "demo", "paper"], help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int)
     p.add_argument("--device")
     p.add_argument("--strategies", nargs="+", default=DEMO_STRATEGIES, metavar="S", help=STRATEGY_HELP)

@@ -71,6 +71,7 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
     """Source pre-training (Eq. 1) and adversarial warm-up (Eq. 2), or a given
     checkpoint; then its evaluation.  Returns {"checkpoint", "sha256", "evaluation"}."""
     cfg = ctx.cfg
+    out = Path(out).resolve()  # checkpoint paths in the ledger must not depend on the working directory
     state = RunState(out, {"config": cfg.to_dict(), "start": None if start is None else str(start)}, ctx.rt.is_main)
 
     def pretrain(seed):
@@ -110,7 +111,7 @@ class StageEngine:
     def __init__(self, out: str | Path, ctx: Context, strategy: str, start: dict,
                  truth: Callable[[int], np.ndarray] | None = None) -> None:
         get_strategy(strategy)
-        self.out, self.ctx, self.strategy, self.start = Path(out), ctx, strategy, start
+        self.out, self.ctx, self.strategy, self.start = Path(out).resolve(), ctx, strategy, start
         self.state = RunState(self.out, {"config": ctx.cfg.to_dict(), "strategy": strategy,
                                          "start": start["sha256"]}, ctx.rt.is_main)
         self.truth = truth or (lambda i: read_label(ctx.data.target[i].label, ctx.data.target[i].label_kind))

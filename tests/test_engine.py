@@ -1,0 +1,188 @@
+"""Algorithm 1 end to end on tiny data with the smoke config: SPL and PPL loops,
+cancel within a second, kill and resume without redoing finished jobs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from labor_desktop.cli import main
+from labor_desktop.engine.config import preset
+from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.runtime import Runtime
+from labor_desktop.engine.stages import Context, StageEngine, warm_start
+from labor_desktop.engine.training import Cancelled
+from labor_desktop.store import Project
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tiny_data, tmp_path_factory):
+    """SPL and PPL simulated through the CLI, from one data set."""
+    out = tmp_path_factory.mktemp("smoke")
+    for strategy in ("spl", "ppl"):
+        rc = main(["simulate", "--data", str(tiny_data), "--preset", "smoke", "--strategy", strategy,
+                   "--out", str(out / strategy)])
+        assert rc == 0
+    return out
+
+
+@pytest.mark.parametrize("strategy", ["spl", "ppl"])
+def test_smoke_loop_end_to_end(smoke_runs, tiny_data, strategy):
+    run = smoke_runs / strategy
+    history = json.loads((run / "history.json").read_text())
+    assert [h["stage"] for h in history] == [0, 1, 2, 3]
+    assert all(0 <= h["miou"] <= 1 and len(h["iou"]) == 19 for h in history)
+    budgets = [h["budget"] for h in history[1:]]
+    unit = "pixels" if strategy == "spl" else "points"
+    assert all(b["unit"] == unit for b in budgets)
+    key = "pixel_share" if strategy == "spl" else "points_per_image"
+    assert 0 < budgets[0][key] <= budgets[1][key] <= budgets[2][key]  # labels accumulate
+    state = json.loads((run / "state.json").read_text())
+    for s in (1, 2, 3):
+        for job in ("selector", "propose", "annotate", "retrain", "evaluate"):
+            assert f"{job}-{s}" in state["jobs"]
+    with Project.open(run / "project.labor.h5", read_only=True) as p:
+        assert p.proposal_stages() == [1, 2, 3] and len(p.images) == 8
+        assert [h["stage"] for h in p.history()] == [1, 2, 3]
+        assert p.settings.strategy == strategy and p.settings.extra["experiment"]["name"] == "smoke"
+        for i in range(len(p.images)):
+            labels, stage = p.labels(i)
+            asked = np.zeros(labels.shape, bool)
+            for s in (1, 2, 3):
+                mask, points = p.proposal(s, i)
+                if strategy == "spl":
+                    asked |= mask
+                else:
+                    asked[points[:, 0], points[:, 1]] = True
+                    assert len(points) <= 19  # at most K points per image and stage
+            assert not (labels != 255)[~asked].any()  # nothing outside the proposals is labeled
+            assert ((labels != 255) == (stage > 0)).all()
+    assert (run / "checkpoints" / "stage-3.pt").exists()
+
+
+def _context(tiny_data, progress=None, cancel=None, **over):
+    from dataclasses import replace
+
+    cfg = replace(preset("smoke"), **over)
+    return Context(cfg, ExperimentData.find(cfg.data, tiny_data), Runtime.create("cpu"), progress, cancel)
+
+
+def test_cancel_stops_a_job_within_a_second(tiny_data, tmp_path):
+    from dataclasses import replace
+
+    cfg = preset("smoke")
+    cancel = threading.Event()
+    started = threading.Event()
+
+    def progress(job, step, total, info):
+        if job.startswith("pre-train") and step >= 2:
+            started.set()
+
+    ctx = _context(tiny_data, progress, cancel, pretrain=replace(cfg.pretrain, steps=10_000))
+    errors = []
+    worker = threading.Thread(target=lambda: errors.append(_catch(lambda: warm_start(tmp_path / "run", ctx))))
+    worker.start()
+    assert started.wait(60)
+    t = time.perf_counter()
+    cancel.set()
+    worker.join(10)
+    assert not worker.is_alive() and time.perf_counter() - t < 1.0
+    assert isinstance(errors[0], Cancelled)
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert state["jobs"] == {}  # the cancelled job is not marked done
+
+
+def _catch(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - handed to the test thread
+        return e
+    return None
+
+
+def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "labor_desktop.cli", "simulate", "--data", str(tiny_data), "--preset", "smoke",
+           "--strategy", "spl", "--out", str(out)]
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        try:
+            if "propose-2" in json.loads((out / "state.json").read_text())["jobs"]:
+                break
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    done_before = set(json.loads((out / "state.json").read_text())["jobs"])
+    assert "propose-2" in done_before and "evaluate-3" not in done_before
+    before = json.loads((out / "state.json").read_text())["jobs"]
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "pre-train on source" not in resumed.stderr and "proposals (spl)" in resumed.stderr
+    after = json.loads((out / "state.json").read_text())["jobs"]
+    for job in done_before:  # finished jobs kept their results and were not rerun
+        assert after[job]["finished"] == before[job]["finished"]
+    # Seeded per job: the resumed run ends exactly where the uninterrupted one did.
+    straight = json.loads((smoke_runs / "spl" / "history.json").read_text())
+    again = json.loads((out / "history.json").read_text())
+    assert [h["miou"] for h in again] == pytest.approx([h["miou"] for h in straight], abs=1e-6)
+    assert [h["budget"] for h in again] == [h["budget"] for h in straight]
+
+
+def test_uda_keeps_the_warm_up_model_and_supervised_labels_everything(tiny_data, tmp_path):
+    ctx = _context(tiny_data, stages=1)
+    start = warm_start(tmp_path / "shared", ctx)
+    uda = StageEngine(tmp_path / "uda", ctx, "uda", start).run()
+    assert uda[1]["miou"] == uda[0]["miou"] and uda[1]["budget"]["pixel_share"] == 0
+    sup = StageEngine(tmp_path / "sup", ctx, "supervised", start).run()
+    assert sup[1]["budget"]["pixel_share"] == 1.0
+    assert StageEngine(tmp_path / "uda", ctx, "uda", start).run() == uda  # resuming a finished run is a no-op
+
+
+def test_a_run_folder_refuses_other_settings(tiny_data, tmp_path):
+    ctx = _context(tiny_data, stages=1)
+    start = warm_start(tmp_path / "shared", ctx)
+    StageEngine(tmp_path / "run", ctx, "uda", start).run()
+    from labor_desktop.engine.run_state import RunError
+
+    with pytest.raises(RunError, match="other settings"):
+        StageEngine(tmp_path / "run", ctx, "rand", start)
+
+
+@pytest.mark.parametrize("case", ["missing", "layout", "checkpoint", "config"])
+def test_bad_input_ends_with_a_clear_message(case, tiny_data, tmp_path, capsys):
+    args = ["simulate", "--preset", "smoke", "--strategy", "ppl", "--out", str(tmp_path / "run")]
+    if case == "missing":
+        args += ["--data", str(tmp_path / "nowhere")]
+        expected = "nowhere: data folder not found"
+    elif case == "layout":
+        (tmp_path / "d" / "source" / "images").mkdir(parents=True)
+        (tmp_path / "d" / "target").mkdir()
+        args += ["--data", str(tmp_path / "d")]
+        expected = "not a GTA5-layout folder"
+    elif case == "checkpoint":
+        import torch
+
+        from labor_desktop.core.model import DeepLabV2, ModelConfig
+
+        torch.save(DeepLabV2(ModelConfig(backbone="resnet50")).state_dict(), tmp_path / "r50.pth")
+        args += ["--data", str(tiny_data), "--from", str(tmp_path / "r50.pth")]
+        expected = "r50.pth: does not fit this model: it is a resnet50 but the model is configured as resnet18"
+    else:
+        (tmp_path / "c.toml").write_text("[retrain]\nstepz = 3\n")
+        args += ["--data", str(tiny_data), "--config", str(tmp_path / "c.toml")]
+        expected = "unknown setting(s) ['stepz']"
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and expected in err
+    assert not (tmp_path / "run" / "project.labor.h5").exists()
