@@ -1,0 +1,197 @@
+"""The label-editing model of one image, without Qt (napari's Labels layer is the
+model): brush and eraser stamps, fill of a mask component, point labels with
+snapping, accepting the model's class; undo and redo, one stroke a step.
+
+Every change reports the rectangle it touched, so the canvas repaints only that
+and the controller saves the image's labels.  An undo is a change like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+UNLABELED = 255
+Rect = tuple[int, int, int, int]  # y0, y1, x0, x1
+
+
+@dataclass
+class Edit:
+    """One undo step: the pixels it changed (``where`` inside ``rect``), before and after."""
+
+    rect: Rect
+    where: np.ndarray
+    old_labels: np.ndarray
+    old_stage: np.ndarray
+    new_labels: np.ndarray
+    new_stage: np.ndarray
+    kind: str
+
+
+class LabelEditor:
+    def __init__(self, labels: np.ndarray, stage: np.ndarray, current_stage: int, mask: np.ndarray | None = None,
+                 points: np.ndarray | None = None, prediction: np.ndarray | None = None) -> None:
+        self.labels = labels.astype(np.uint8, copy=True)
+        self.stage = stage.astype(np.uint8, copy=True)
+        self.current_stage = int(current_stage)
+        self.mask = mask
+        self.points = np.zeros((0, 3), np.int64) if points is None else np.asarray(points, np.int64).reshape(-1, 3)
+        self.prediction = prediction
+        self.active_class = 0
+        self.listeners: list[Callable[[Rect, str], None]] = []
+        self._undo: list[Edit] = []
+        self._redo: list[Edit] = []
+        h, w = self.labels.shape
+        self._touched = np.zeros((h, w), bool)
+        self._old_labels = np.empty((h, w), np.uint8)
+        self._old_stage = np.empty((h, w), np.uint8)
+        self._stroke: Rect | None = None
+        self._stroke_kind = ""
+
+    # ---- strokes -----------------------------------------------------------------
+    def begin_stroke(self, kind: str = "brush") -> None:
+        self._stroke, self._stroke_kind = None, kind
+
+    def stamp(self, y: float, x: float, radius: int, erase: bool = False, limit_to_mask: bool = False) -> Rect | None:
+        """A disc of ``radius`` at (y, x) with the active class (or unlabeled)."""
+        h, w = self.labels.shape
+        y0, y1 = max(0, int(y) - radius), min(h, int(y) + radius + 1)
+        x0, x1 = max(0, int(x) - radius), min(w, int(x) + radius + 1)
+        if y0 >= y1 or x0 >= x1:
+            return None
+        yy, xx = np.ogrid[y0:y1, x0:x1]
+        disc = (yy - int(y)) ** 2 + (xx - int(x)) ** 2 <= radius * radius
+        if limit_to_mask and self.mask is not None:
+            disc &= self.mask[y0:y1, x0:x1]
+        value = UNLABELED if erase else self.active_class
+        return self._paint((y0, y1, x0, x1), disc, value)
+
+    def _paint(self, rect: Rect, where: np.ndarray, value, stage: int | None = None) -> Rect | None:
+        """Write ``value`` (a class or a per-pixel array) at ``where`` inside ``rect``,
+        remembering the old values of pixels first touched by this stroke."""
+        y0, y1, x0, x1 = rect
+        sl = (slice(y0, y1), slice(x0, x1))
+        lab, stg, touched = self.labels[sl], self.stage[sl], self._touched[sl]
+        first = where & ~touched
+        self._old_labels[sl][first] = lab[first]
+        self._old_stage[sl][first] = stg[first]
+        touched |= where
+        stage = stage or self.current_stage
+        if isinstance(value, np.ndarray):
+            values = value[where]
+            lab[where] = values
+            stg[where] = np.where(values == UNLABELED, 0, stage)
+        else:
+            lab[where] = value
+            stg[where] = 0 if value == UNLABELED else stage
+        s = self._stroke
+        self._stroke = rect if s is None else (min(s[0], y0), max(s[1], y1), min(s[2], x0), max(s[3], x1))
+        self._notify(rect, "paint")
+        return rect
+
+    def end_stroke(self) -> Edit | None:
+        """Close the stroke into one undo step (None when it changed nothing)."""
+        rect, self._stroke = self._stroke, None
+        if rect is None:
+            return None
+        y0, y1, x0, x1 = rect
+        sl = (slice(y0, y1), slice(x0, x1))
+        where = self._touched[sl].copy()
+        self._touched[sl] = False
+        old_l, old_s = self._old_labels[sl][where], self._old_stage[sl][where]
+        new_l, new_s = self.labels[sl][where], self.stage[sl][where]
+        if np.array_equal(old_l, new_l) and np.array_equal(old_s, new_s):
+            return None
+        edit = Edit(rect, where, old_l, old_s, new_l, new_s, self._stroke_kind)
+        self._undo.append(edit)
+        self._redo.clear()
+        self._notify(rect, "commit")
+        return edit
+
+    def _one_shot(self, kind: str, rect: Rect, where: np.ndarray, value) -> Edit | None:
+        self.begin_stroke(kind)
+        self._paint(rect, where, value)
+        return self.end_stroke()
+
+    # ---- tools ---------------------------------------------------------------------
+    def component_at(self, y: int, x: int) -> tuple[Rect, np.ndarray] | None:
+        """The connected (8-neighbour) inconsistency-mask component under (y, x)."""
+        if self.mask is None or not self.mask[y, x]:
+            return None
+        m = self.mask.astype(np.uint8)
+        ff = np.zeros((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
+        _, _, _, (bx, by, bw, bh) = cv2.floodFill(m, ff, (int(x), int(y)), 2, flags=8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8))
+        region = ff[1:-1, 1:-1][by : by + bh, bx : bx + bw].astype(bool)
+        return (by, by + bh, bx, bx + bw), region
+
+    def fill(self, y: int, x: int) -> Edit | None:
+        """The mask component under the cursor, with the active class."""
+        found = self.component_at(y, x)
+        return None if found is None else self._one_shot("fill", found[0], found[1], self.active_class)
+
+    def accept_component(self, y: int, x: int) -> Edit | None:
+        """The mask component under the cursor, with the model's class per pixel."""
+        found = self.component_at(y, x)
+        if found is None or self.prediction is None:
+            return None
+        (y0, y1, x0, x1), region = found
+        return self._one_shot("accept", (y0, y1, x0, x1), region, self.prediction[y0:y1, x0:x1].astype(np.uint8))
+
+    def point_near(self, y: float, x: float, snap: float = 4.0) -> int | None:
+        """Index of the proposed point nearest (y, x) within ``snap`` pixels."""
+        if not len(self.points):
+            return None
+        d = np.hypot(self.points[:, 0] - y, self.points[:, 1] - x)
+        i = int(d.argmin())
+        return i if d[i] <= snap else None
+
+    def label_point(self, index: int, cls: int | None = None) -> Edit | None:
+        """Label proposed point ``index`` with ``cls`` (default: the active class)."""
+        py, px = int(self.points[index, 0]), int(self.points[index, 1])
+        value = self.active_class if cls is None else int(cls)
+        return self._one_shot("point", (py, py + 1, px, px + 1), np.ones((1, 1), bool), value)
+
+    def model_class(self, index: int) -> int:
+        return int(self.points[index, 2])
+
+    def unlabeled_points(self) -> list[int]:
+        return [i for i, (y, x, _) in enumerate(self.points.tolist()) if self.labels[y, x] == UNLABELED]
+
+    # ---- history -------------------------------------------------------------------
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> Rect | None:
+        if not self._undo:
+            return None
+        edit = self._undo.pop()
+        self._apply(edit, edit.old_labels, edit.old_stage)
+        self._redo.append(edit)
+        return edit.rect
+
+    def redo(self) -> Rect | None:
+        if not self._redo:
+            return None
+        edit = self._redo.pop()
+        self._apply(edit, edit.new_labels, edit.new_stage)
+        self._undo.append(edit)
+        return edit.rect
+
+    def _apply(self, edit: Edit, labels: np.ndarray, stage: np.ndarray) -> None:
+        y0, y1, x0, x1 = edit.rect
+        self.labels[y0:y1, x0:x1][edit.where] = labels
+        self.stage[y0:y1, x0:x1][edit.where] = stage
+        self._notify(edit.rect, "commit")
+
+    def _notify(self, rect: Rect, what: str) -> None:
+        for listener in self.listeners:
+            listener(rect, what)
+
+    def labeled_share(self) -> float:
+        return float((self.labels != UNLABELED).mean())

@@ -1,0 +1,108 @@
+"""The Qt-free label-editing model: exact pixel results of every tool, one undo
+step per stroke, redo, and change notifications."""
+
+import numpy as np
+
+from labor_desktop.gui.editing import UNLABELED, LabelEditor
+
+
+def editor(h=20, w=30, **kw):
+    labels = np.full((h, w), UNLABELED, np.uint8)
+    return LabelEditor(labels, np.zeros((h, w), np.uint8), current_stage=2, **kw)
+
+
+def disc(h, w, y, x, r):
+    yy, xx = np.mgrid[0:h, 0:w]
+    return (yy - y) ** 2 + (xx - x) ** 2 <= r * r
+
+
+def test_brush_stroke_is_one_undo_step_and_erase_restores():
+    ed = editor()
+    ed.active_class = 7
+    ed.begin_stroke()
+    for x in (5, 6, 7, 8):
+        ed.stamp(10, x, 2)
+    edit = ed.end_stroke()
+    expected = np.zeros((20, 30), bool)
+    for x in (5, 6, 7, 8):
+        expected |= disc(20, 30, 10, x, 2)
+    assert np.array_equal(ed.labels != UNLABELED, expected) and set(np.unique(ed.labels[expected])) == {7}
+    assert np.array_equal(ed.stage, np.where(expected, 2, 0))
+    assert edit.rect == (8, 13, 3, 11)
+    ed.begin_stroke("eraser")
+    ed.stamp(10, 5, 1, erase=True)
+    ed.end_stroke()
+    assert ed.labels[10, 5] == UNLABELED and ed.stage[10, 5] == 0
+    ed.undo()  # the eraser stroke
+    assert ed.labels[10, 5] == 7 and ed.stage[10, 5] == 2
+    ed.undo()  # the whole brush stroke at once
+    assert (ed.labels == UNLABELED).all() and (ed.stage == 0).all() and not ed.can_undo()
+    ed.redo()
+    assert np.array_equal(ed.labels != UNLABELED, expected)
+    assert ed.can_redo()
+
+
+def test_brush_limited_to_the_mask_and_a_new_edit_clears_redo():
+    mask = np.zeros((20, 30), bool)
+    mask[:, 10:] = True
+    ed = editor(mask=mask)
+    ed.active_class = 3
+    ed.begin_stroke()
+    ed.stamp(5, 10, 3, limit_to_mask=True)
+    ed.end_stroke()
+    assert np.array_equal(ed.labels != UNLABELED, disc(20, 30, 5, 10, 3) & mask)
+    ed.undo()
+    ed.begin_stroke()
+    ed.stamp(0, 0, 0)
+    ed.end_stroke()
+    assert not ed.can_redo()
+
+
+def test_fill_and_accept_a_mask_component():
+    mask = np.zeros((10, 10), bool)
+    mask[1:3, 1:4] = True  # component A
+    mask[3, 4] = True  # touches A diagonally: 8-connected, same component
+    mask[7:9, 7:9] = True  # component B
+    pred = np.arange(100, dtype=np.uint8).reshape(10, 10) % 19
+    ed = editor(10, 10, mask=mask, prediction=pred)
+    ed.active_class = 5
+    ed.fill(1, 1)
+    a = np.zeros((10, 10), bool)
+    a[1:3, 1:4] = True
+    a[3, 4] = True
+    assert np.array_equal(ed.labels == 5, a) and (ed.labels[~a] == UNLABELED).all()
+    assert ed.fill(0, 0) is None  # outside the mask: nothing
+    ed.accept_component(8, 8)
+    b = np.zeros((10, 10), bool)
+    b[7:9, 7:9] = True
+    assert np.array_equal(ed.labels[b], pred[b])
+    ed.undo()
+    assert (ed.labels[b] == UNLABELED).all() and (ed.labels[a] == 5).all()
+
+
+def test_points_snap_label_accept_and_queue():
+    pts = np.array([[2, 3, 11], [10, 20, 4]])
+    ed = editor(points=pts)
+    assert ed.point_near(3, 5) == 0 and ed.point_near(9, 17) == 1 and ed.point_near(15, 5) is None
+    ed.active_class = 9
+    ed.label_point(0)
+    assert ed.labels[2, 3] == 9 and (ed.labels != UNLABELED).sum() == 1 and ed.stage[2, 3] == 2
+    assert ed.unlabeled_points() == [1]
+    ed.label_point(1, ed.model_class(1))
+    assert ed.labels[10, 20] == 4 and ed.unlabeled_points() == []
+    ed.undo()
+    assert ed.unlabeled_points() == [1]
+
+
+def test_listeners_hear_every_change_with_its_rectangle():
+    ed = editor()
+    heard = []
+    ed.listeners.append(lambda rect, what: heard.append((rect, what)))
+    ed.begin_stroke()
+    ed.stamp(5, 5, 1)
+    ed.end_stroke()
+    ed.undo()
+    assert heard == [((4, 7, 4, 7), "paint"), ((4, 7, 4, 7), "commit"), ((4, 7, 4, 7), "commit")]
+    ed.begin_stroke()
+    ed.stamp(5, 5, 1, erase=True)  # erasing nothing changes nothing: no undo step
+    assert ed.end_stroke() is None and ed.can_redo()  # a no-op stroke keeps the redo step
