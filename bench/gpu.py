@@ -99,7 +99,7 @@ def main() -> None:
         r = time_train_step(rt, cfg, args.batch, size, args.repeats)
         results[f"train {name}"] = r
         rows.append((f"training step, batch {args.batch}, {name}", f"{r['median_s'] * 1000:.0f} ms",
-                     f"{r['peak_gib']:.1f} GiB"))
+                     f"{r['peak_gib']:.1f} GiB peak" if r["peak_gib"] == r["peak_gib"] else "-"))
         p = time_proposal(rt, cfg, size, full, args.repeats)
         results[f"proposal {name}"] = p
         rows.append((f"proposal pass per image, {name}", f"{p['median_s'] * 1000:.0f} ms", f"{p['points']} points"))

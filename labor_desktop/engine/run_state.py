@@ -33,6 +33,7 @@ class RunState:
     def __init__(self, root: str | Path, config: dict, writer: bool = True) -> None:
         self.root = Path(root)
         self.path = self.root / "state.json"
+        config = json.loads(json.dumps(config))  # as it reads back from the file (tuples become lists)
         self.writer = writer
         if self.path.exists():
             try:

@@ -82,7 +82,11 @@ class Runtime:
         """DDP around a placed model when distributed; the model itself otherwise."""
         if not self.distributed:
             return model
-        ids = [self.device.index] if self.device.type == "cuda" else None
+        ids = None
+        if self.device.type == "cuda":
+            ids = [self.device.index]
+            # Trained BN statistics must see the global batch, not one shard (CUDA only in torch).
+            nn.SyncBatchNorm.convert_sync_batchnorm(model)
         return nn.parallel.DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
 
     def shard(self, indices: list) -> list:

@@ -136,17 +136,22 @@ class StageEngine:
         return self.start["evaluation"] if stage == 0 else self.state.result(f"evaluate-{stage}")
 
     def run(self) -> list[dict]:
-        ctx, cfg = self.ctx, self.ctx.cfg
-        project = self._open_project() if ctx.rt.is_main else None
+        """All stages with the simulated annotator."""
+        project = self._open_project() if self.ctx.rt.is_main else None
         try:
-            for s in range(1, cfg.stages + 1):
-                self._stage(project, s)
+            for s in range(1, self.ctx.cfg.stages + 1):
+                self.prepare_stage(project, s)
+                run_job(self.state, self.ctx, f"annotate-{s}",
+                        lambda seed: annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel,
+                                              self.ctx.cfg.budget), main_only=True)
+                self.finish_stage(project, s)
         finally:
             if project is not None:
                 project.close()
         return self.history()
 
-    def _stage(self, project: Project | None, s: int) -> None:
+    def prepare_stage(self, project: Project | None, s: int) -> None:
+        """Selector (for LabOR strategies) and proposals of stage ``s``."""
         ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
         needs_selector = get_strategy(self.strategy).needs_selector
 
@@ -168,22 +173,26 @@ class StageEngine:
             return write_proposals(project, s, self.strategy, model, sel, ctx.data.target, cfg.data.input_size,
                                    cfg.budget, seed, ctx.rt, cfg.proposal_batch, ctx.progress, ctx.cancel)
 
-        def annotator(seed):
-            return annotate(project, s, self.truth, ctx.progress, ctx.cancel, cfg.budget)
+        if needs_selector:
+            run_job(state, ctx, f"selector-{s}", selector)
+        run_job(state, ctx, f"propose-{s}", proposals, main_only=True)
+
+    def finish_stage(self, project: Project | None, s: int) -> None:
+        """Retraining on every label so far (Eq. 6) and the evaluation of stage ``s``."""
+        ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
 
         def retraining(seed):
-            labels = state.result(f"annotate-{s}")
             previous = self.model_after(s - 1) if cfg.retrain.start_from == "previous" else self.start["checkpoint"]
-            if labels["labeled_pixels"] == 0 and cfg.retrain.entropy_weight == 0:
+            snapshot = _read_labels(self.project_path) if project is None else \
+                {i: lab for i, (lab, _) in project.labels_snapshot().items()}
+            if not snapshot and cfg.retrain.entropy_weight == 0:
                 return {"checkpoint": previous, "skipped": "no target labels"}
             model = load_model(previous, cfg.model)
-            snapshot = _read_labels(self.project_path) if not ctx.rt.is_main else \
-                {i: lab for i, (lab, _) in project.labels_snapshot().items()}
             stats = retrain(model, ctx.data.labeled_target_set(snapshot, seed), ctx.data.source_set(seed),
                             ctx.data.target_images_set(seed), cfg.retrain, seed, ctx.rt, ctx.progress, ctx.cancel)
             path = state.checkpoint(f"stage-{s}")
             sha = save_checkpoint(path, model, {"job": f"retrain-{s}", "strategy": self.strategy}) if ctx.rt.is_main else ""
-            return {"checkpoint": str(path), "sha256": sha, **stats}
+            return {"checkpoint": str(path), "sha256": sha, "labeled_images": len(snapshot), **stats}
 
         def evaluation(seed):
             ckpt = self.model_after(s)
@@ -194,10 +203,6 @@ class StageEngine:
             project.record_stage(s, entry)
             return entry
 
-        if needs_selector:
-            run_job(state, ctx, f"selector-{s}", selector)
-        run_job(state, ctx, f"propose-{s}", proposals, main_only=True)
-        run_job(state, ctx, f"annotate-{s}", annotator, main_only=True)
         run_job(state, ctx, f"retrain-{s}", retraining)
         run_job(state, ctx, f"evaluate-{s}", evaluation, main_only=True)
 
