@@ -165,7 +165,7 @@ def add_commands(sub) -> None:
                    help="point baselines use the config's point count, not PPL's measured one")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("demo", help="the main job on the embedded demo data: the strategy comparison (~35 min on 2 cores)")
+    p = sub.add_parser("demo", help="the main job on the embedded demo data: the strategy comparison (~37 min on 2 CPU cores)")
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
     p.add_argument("--config", help="TOML overrides of the preset")

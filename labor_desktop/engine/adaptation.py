@@ -13,14 +13,8 @@ from ..data.classes import IGNORE
 from ..data.datasets import TrainSet
 from .config import RetrainConfig, WarmupConfig
 from .runtime import Runtime
-from .training import Progress, StepClock, TrainConfig, batches, global_ce, make_optimizer, set_poly_lr
-
-
-def _update(opt: torch.optim.Optimizer, scaler, loss: torch.Tensor) -> None:
-    opt.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    scaler.step(opt)
-    scaler.update()
+from .training import (Progress, StepClock, TrainConfig, batches, global_ce, make_optimizer, optimizer_step,
+                       set_poly_lr)
 
 
 def warmup(model: DeepLabV2, source: TrainSet, target: TrainSet, cfg: WarmupConfig, seed: int, rt: Runtime,
@@ -49,7 +43,7 @@ def warmup(model: DeepLabV2, source: TrainSet, target: TrainSet, cfg: WarmupConf
             out_s, out_t = net(rt.images(xs)), net(rt.images(xt))
             adv = adversarial_loss(disc(out_t.float().softmax(1)), cfg.gan_mode)
         seg = global_ce(out_s, ys.to(rt.device), rt)
-        _update(opt, scaler, seg + cfg.adv_weight * adv)
+        optimizer_step(opt, scaler, seg + cfg.adv_weight * adv)
         for p in disc.parameters():
             p.requires_grad_(True)
         with rt.autocast():
@@ -111,7 +105,7 @@ def retrain(model: DeepLabV2, labeled: TrainSet | None, source: TrainSet | None,
             ce_s = global_ce(out_s, ys.to(rt.device), rt)
             loss = loss + cfg.source_weight * ce_s
             stats["source_ce"] = ce_s.item()
-        _update(opt, scaler, loss)
+        optimizer_step(opt, scaler, loss)
         stats["loss"] = loss.item()
         clock.tick(step + 1, stats)
     return stats

@@ -127,7 +127,8 @@ class StepClock:
         self.progress(self.job, step, self.total, dict(info or {}, eta_s=eta))
 
 
-def _step(opt, scaler, loss) -> None:
+def optimizer_step(opt: torch.optim.Optimizer, scaler, loss: torch.Tensor) -> None:
+    """Backward and step through the AMP gradient scaler (a no-op scaler off CUDA)."""
     opt.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     scaler.step(opt)
@@ -154,7 +155,7 @@ def train_supervised(model: DeepLabV2, dataset: TrainSet, cfg: TrainConfig, devi
         with rt.autocast():
             logits = net(rt.images(images))
         loss = global_ce(logits, labels.to(rt.device), rt)
-        _step(opt, scaler, loss)
+        optimizer_step(opt, scaler, loss)
         losses.append(loss.item())
         clock.tick(step + 1, {"loss": losses[-1]})
     return losses
