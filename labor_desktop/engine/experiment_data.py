@@ -26,7 +26,7 @@ class ExperimentData:
 
     @classmethod
     def find(cls, cfg: DataConfig, data: str | Path | None = None, source: str | Path | None = None,
-             target: str | Path | None = None, need_truth: bool = True) -> "ExperimentData":
+             target: str | Path | None = None, need_truth: bool = True, need_val: bool = True) -> "ExperimentData":
         """``data`` holds ``source/`` (GTA5 layout) and ``target/`` (Cityscapes layout),
         as the demo generator writes them; or give the two roots separately."""
         if data is not None:
@@ -48,10 +48,11 @@ class ExperimentData:
             raise DataError(f"{target}: not a Cityscapes-layout folder (leftImg8bit/<split>/<city>/ and gtFine/)")
         src = gta5_samples(source)
         pool = cityscapes_samples(target, "train", require_labels=need_truth)[: cfg.max_target_images]
-        val = cityscapes_samples(target, "val", require_labels=True)[: cfg.max_val_images]
+        has_val = (target / "gtFine" / "val").is_dir() or need_val
+        val = cityscapes_samples(target, "val", require_labels=True)[: cfg.max_val_images] if has_val else []
         if not pool:
             raise DataError(f"{target}: no training images in leftImg8bit/train/")
-        if not val:
+        if not val and need_val:
             raise DataError(f"{target}: no labeled validation images in gtFine/val/; evaluation needs them")
         return cls(source, target, src, pool, val, cfg)
 

@@ -66,5 +66,12 @@ class RunState:
         if self.writer:
             write_json_atomic(self.path, self.data)
 
+    def forget(self, jobs) -> None:
+        """Mark jobs as not done (their inputs changed); their outputs get rewritten."""
+        for job in jobs:
+            self.data["jobs"].pop(job, None)
+        if self.writer:
+            write_json_atomic(self.path, self.data)
+
     def checkpoint(self, name: str) -> Path:
         return self.root / "checkpoints" / f"{name}.pt"

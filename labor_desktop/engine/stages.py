@@ -62,6 +62,8 @@ def run_job(state: RunState, ctx: Context, name: str, fn: Callable[[int], dict],
 
 
 def _evaluation(model: DeepLabV2, ctx: Context) -> dict:
+    if not ctx.data.val:
+        return {"miou": None, "iou": [None] * model.cfg.num_classes, "pixel_accuracy": None}
     cm = evaluate(model, ctx.data.val_set(), runtime=ctx.rt, progress=ctx.progress, cancel=ctx.cancel)
     return {"miou": cm.miou(), "iou": [None if np.isnan(v) else float(v) for v in cm.iou().tolist()],
             "pixel_accuracy": cm.pixel_accuracy()}
@@ -107,27 +109,32 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
     return {"checkpoint": ckpt["checkpoint"], "sha256": ckpt["sha256"], "evaluation": ev}
 
 
+def create_project(path: str | Path, cfg: ExperimentConfig, data: ExperimentData, strategy: str,
+                   start_checkpoint: str | None = None) -> Project:
+    """A project over the data's target pool, with the experiment settings inside."""
+    get_strategy(strategy)
+    images = [ImageEntry(str(s.image.resolve()), *image_size(s.image)) for s in data.target]
+    settings = ProjectSettings(classes=list(CLASS_NAMES), colors=CLASS_COLORS.tolist(),
+                               source_root=str(data.source_root.resolve()), target_root=str(data.target_root.resolve()),
+                               strategy=strategy, stages=cfg.stages, model=cfg.model.to_dict(), seed=cfg.seed,
+                               extra={"experiment": cfg.to_dict(), "start_checkpoint": start_checkpoint})
+    return Project.create(path, settings, images)
+
+
 class StageEngine:
     def __init__(self, out: str | Path, ctx: Context, strategy: str, start: dict,
-                 truth: Callable[[int], np.ndarray] | None = None) -> None:
+                 truth: Callable[[int], np.ndarray] | None = None, project_path: str | Path | None = None) -> None:
         get_strategy(strategy)
         self.out, self.ctx, self.strategy, self.start = Path(out).resolve(), ctx, strategy, start
         self.state = RunState(self.out, {"config": ctx.cfg.to_dict(), "strategy": strategy,
                                          "start": start["sha256"]}, ctx.rt.is_main)
         self.truth = truth or (lambda i: read_label(ctx.data.target[i].label, ctx.data.target[i].label_kind))
-        self.project_path = self.out / "project.labor.h5"
+        self.project_path = Path(project_path).resolve() if project_path else self.out / "project.labor.h5"
 
     def _open_project(self) -> Project:
-        cfg = self.ctx.cfg
         if self.project_path.exists():
             return Project.open(self.project_path)
-        images = [ImageEntry(str(s.image.resolve()), *image_size(s.image)) for s in self.ctx.data.target]
-        settings = ProjectSettings(classes=list(CLASS_NAMES), colors=CLASS_COLORS.tolist(),
-                                   source_root=str(self.ctx.data.source_root.resolve()),
-                                   target_root=str(self.ctx.data.target_root.resolve()),
-                                   strategy=self.strategy, stages=cfg.stages, model=cfg.model.to_dict(), seed=cfg.seed,
-                                   extra={"experiment": cfg.to_dict(), "start_checkpoint": self.start["checkpoint"]})
-        return Project.create(self.project_path, settings, images)
+        return create_project(self.project_path, self.ctx.cfg, self.ctx.data, self.strategy, self.start["checkpoint"])
 
     def model_after(self, stage: int) -> str:
         return self.start["checkpoint"] if stage == 0 else self.state.result(f"retrain-{stage}")["checkpoint"]
@@ -177,7 +184,7 @@ class StageEngine:
             run_job(state, ctx, f"selector-{s}", selector)
         run_job(state, ctx, f"propose-{s}", proposals, main_only=True)
 
-    def finish_stage(self, project: Project | None, s: int) -> None:
+    def finish_stage(self, project: Project | None, s: int, labels_tag: str | None = None) -> None:
         """Retraining on every label so far (Eq. 6) and the evaluation of stage ``s``."""
         ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
 
@@ -186,13 +193,13 @@ class StageEngine:
             snapshot = _read_labels(self.project_path) if project is None else \
                 {i: lab for i, (lab, _) in project.labels_snapshot().items()}
             if not snapshot and cfg.retrain.entropy_weight == 0:
-                return {"checkpoint": previous, "skipped": "no target labels"}
+                return {"checkpoint": previous, "skipped": "no target labels", "labels": labels_tag}
             model = load_model(previous, cfg.model)
             stats = retrain(model, ctx.data.labeled_target_set(snapshot, seed), ctx.data.source_set(seed),
                             ctx.data.target_images_set(seed), cfg.retrain, seed, ctx.rt, ctx.progress, ctx.cancel)
             path = state.checkpoint(f"stage-{s}")
             sha = save_checkpoint(path, model, {"job": f"retrain-{s}", "strategy": self.strategy}) if ctx.rt.is_main else ""
-            return {"checkpoint": str(path), "sha256": sha, "labeled_images": len(snapshot), **stats}
+            return {"checkpoint": str(path), "sha256": sha, "labeled_images": len(snapshot), "labels": labels_tag, **stats}
 
         def evaluation(seed):
             ckpt = self.model_after(s)

@@ -1,0 +1,86 @@
+"""Algorithm 1 around a person: the jobs the desktop application runs on a project.
+
+A project ``NAME.labor.h5`` keeps its experiment settings in ``settings.extra`` and its
+checkpoints and job ledger in the folder ``NAME.labor.run/`` beside it.  ``bootstrap``
+trains (or loads) the starting model and writes stage 1's proposals; ``advance`` ends
+the current stage (retrain on every label so far, evaluate) and writes the next
+stage's proposals.  The current stage is the last one whose proposals are complete,
+so a cancelled advance leaves the project as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+from ..store import Project
+from .config import ExperimentConfig
+from .experiment_data import ExperimentData
+from .runtime import Runtime
+from .stages import Context, StageEngine, warm_start
+from .training import Progress
+
+
+def run_folder(project_path: str | Path) -> Path:
+    p = Path(project_path)
+    return p.with_name(p.name.removesuffix(".h5") + ".run")
+
+
+def labels_fingerprint(project: Project) -> str:
+    """Changes whenever any label changes: retraining done on older labels is redone."""
+    h = hashlib.sha256()
+    for i, (labels, _) in sorted(project.labels_snapshot().items()):
+        h.update(str(i).encode())
+        h.update(labels.tobytes())
+    return h.hexdigest()
+
+
+class ProjectWorkflow:
+    def __init__(self, project: Project, progress: Progress | None = None,
+                 cancel: threading.Event | None = None, runtime: Runtime | None = None) -> None:
+        self.project = project
+        settings = project.settings
+        self.cfg = ExperimentConfig.from_dict(settings.extra["experiment"])
+        data = ExperimentData.find(self.cfg.data, source=settings.source_root, target=settings.target_root,
+                                   need_truth=False, need_val=False)
+        if len(data.target) != len(project.images):
+            raise ValueError(f"{settings.target_root}: holds {len(data.target)} pool images but the project "
+                             f"has {len(project.images)}; point the project at its original target folder")
+        rt = runtime or Runtime.create(self.cfg.device, amp=self.cfg.amp, channels_last=self.cfg.channels_last)
+        self.ctx = Context(self.cfg, data, rt, progress, cancel)
+        self.folder = run_folder(project.path)
+        self._engine: StageEngine | None = None
+
+    def engine(self) -> StageEngine:
+        if self._engine is None:
+            start = warm_start(self.folder / "warm-start", self.ctx, self.project.settings.extra.get("start_checkpoint"))
+            self._engine = StageEngine(self.folder, self.ctx, self.project.settings.strategy, start,
+                                       project_path=self.project.path)
+        return self._engine
+
+    def current_stage(self) -> int:
+        """The stage being labeled (0: not bootstrapped yet)."""
+        path = self.folder / "state.json"
+        if not path.exists():
+            return 0
+        jobs = json.loads(path.read_text())["jobs"]
+        return max((int(j.split("-")[1]) for j in jobs if j.startswith("propose-")), default=0)
+
+    def bootstrap(self) -> int:
+        """Starting model and stage 1's proposals (resumes where a cancel stopped it)."""
+        self.engine().prepare_stage(self.project, 1)
+        return 1
+
+    def advance(self) -> int:
+        """End the current stage and propose the next; returns the new current stage."""
+        engine = self.engine()
+        s = max(1, self.current_stage())
+        fingerprint = labels_fingerprint(self.project)
+        state = engine.state
+        if state.done(f"retrain-{s}") and state.result(f"retrain-{s}").get("labels") != fingerprint:
+            state.forget([f"retrain-{s}", f"evaluate-{s}", f"selector-{s + 1}", f"propose-{s + 1}"])
+        engine.finish_stage(self.project, s, labels_tag=fingerprint)
+        engine.prepare_stage(self.project, s + 1)
+        return s + 1

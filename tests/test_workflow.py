@@ -1,0 +1,76 @@
+"""The application's jobs on a project, without Qt: bootstrap, a person's labels,
+advance, cancel leaving the project as it was, relabeling redoing the retraining."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from labor_desktop.engine.config import preset
+from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.stages import create_project
+from labor_desktop.engine.training import Cancelled
+from labor_desktop.engine.workflow import ProjectWorkflow, run_folder
+from labor_desktop.store import Project
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_bootstrap_label_advance_cancel(tiny_data, tmp_path):
+    cfg = preset("smoke")
+    data = ExperimentData.find(cfg.data, tiny_data)
+    path = tmp_path / "mine.labor.h5"
+    create_project(path, cfg, data, "ppl").close()
+    with Project.open(path) as project:
+        flow = ProjectWorkflow(project)
+        assert flow.current_stage() == 0
+        assert flow.bootstrap() == 1 and flow.current_stage() == 1
+        assert run_folder(path).name == "mine.labor.run"
+        mask, points = project.proposal(1, 0)
+        assert mask is not None and len(points) > 0
+        labels, stage = project.labels(0)
+        y, x, k = points[0]
+        labels[y, x] = k  # the person accepts the model's class for one point
+        project.save_labels(0, labels, 1)
+
+        cancel = threading.Event()
+        events = []
+
+        def progress(job, step, total, info):
+            events.append(job)
+            if job.startswith("proposals"):
+                cancel.set()  # stop while stage 2's proposals are being written
+
+        flow = ProjectWorkflow(project, progress, cancel)
+        with pytest.raises(Cancelled):
+            flow.advance()
+        assert "retrain" in events and flow.current_stage() == 1  # as it was
+        assert [h["stage"] for h in project.history()] == [1]
+
+        labels[points[1][0], points[1][1]] = points[1][2]  # one more label after the cancel
+        project.save_labels(0, labels, 1)
+        events.clear()
+        flow = ProjectWorkflow(project, lambda job, *a: events.append(job))
+        assert flow.advance() == 2 and flow.current_stage() == 2
+        assert "retrain" in events  # the labels changed: retrained, not reused
+        assert project.proposal(2, 0)[0] is not None
+        assert project.history()[0]["budget"]["unit"] == "points"
+        kept, _ = project.labels(0)
+        assert (kept != 255).sum() == 2
+
+
+def test_a_project_whose_target_folder_changed_is_refused(tiny_data, tmp_path):
+    from dataclasses import replace
+
+    cfg = preset("smoke")
+    data = ExperimentData.find(cfg.data, tiny_data)
+    path = tmp_path / "p.labor.h5"
+    small = replace(cfg, data=replace(cfg.data, max_target_images=3))
+    create_project(path, small, ExperimentData.find(small.data, tiny_data), "spl").close()
+    with Project.open(path) as project:
+        settings = project.settings
+        settings.extra["experiment"] = cfg.to_dict()  # now the pool would be 8 images
+        project.update_settings(settings)
+        with pytest.raises(ValueError, match="holds 8 pool images but the project has 3"):
+            ProjectWorkflow(project)
+    assert np.isfinite(len(data.target))
