@@ -63,8 +63,8 @@ class ProjectWorkflow:
     def current_stage(self) -> int:
         """The stage being labeled (0: not bootstrapped yet)."""
         path = self.folder / "state.json"
-        if not path.exists():
-            return 0
+        if not path.exists():  # e.g. a project written by `labor simulate`, opened to look at
+            return max(self.project.proposal_stages(), default=0)
         jobs = json.loads(path.read_text())["jobs"]
         return max((int(j.split("-")[1]) for j in jobs if j.startswith("propose-")), default=0)
 

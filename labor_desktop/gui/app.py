@@ -47,7 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setApplicationName(TITLE)
-    window = PlaceholderWindow(args.project)
+    if args.project:
+        from ..store import Project, ProjectError
+        from .main_window import MainWindow
+
+        try:
+            project = Project.open(args.project)
+        except ProjectError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        window = MainWindow(project)
+    else:
+        window = PlaceholderWindow(None)
     window.show()
     if args.quit_after is not None:
         QTimer.singleShot(args.quit_after, app.quit)

@@ -1,0 +1,83 @@
+"""The status bar's stage area: stage, budget and effort, the worker's job with
+step and ETA, the Advance and Cancel buttons, and errors that must be seen."""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+
+def eta_text(seconds: float) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    m, s = divmod(int(round(seconds)), 60)
+    return f"ETA {m}:{s:02d}"
+
+
+class StageBar(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.state = QLabel()
+        self.state.setObjectName("stageState")
+        self.job = QLabel()
+        self.job.setObjectName("jobLabel")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("jobProgress")
+        self.bar.setMaximumWidth(220)
+        self.bar.hide()
+        self.error = QLabel()
+        self.error.setObjectName("errorLabel")
+        self.error.setStyleSheet("color: #ff5555; font-weight: bold")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.advance = QPushButton("End stage ▶")
+        self.advance.setObjectName("advanceButton")
+        self.advance.setToolTip("Retrain on every label so far and propose the next pixels (Ctrl+Return)")
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setObjectName("cancelButton")
+        self.cancel.hide()
+        self.seen_jobs: set[str] = set()
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 0, 4, 0)
+        for w in (self.error, self.state, self.job, self.bar, self.cancel, self.advance):
+            lay.addWidget(w)
+
+    def set_state(self, stage: int, strategy: str, active: str, history: list[dict], effort) -> None:
+        budget = ""
+        if history:
+            last = history[-1]
+            b = last.get("budget") or {}
+            if b.get("unit") == "points":
+                budget = f" | used {b['points_per_image']:.1f} pts/img"
+            elif b:
+                budget = f" | used {100 * b['pixel_share']:.2f} % px"
+            if last.get("miou") is not None:
+                budget += f" | mIoU {100 * last['miou']:.1f}"
+        work = ""
+        if effort is not None:
+            work = f" | {effort.points_labeled} pts, {effort.brush_strokes} strokes, {effort.active_seconds / 60:.1f} min"
+        self.state.setText(f"Stage {stage or '-'} ({strategy}) | class: {active}{budget}{work}")
+
+    def running(self, on: bool) -> None:
+        self.advance.setEnabled(not on)
+        self.cancel.setVisible(on)
+        self.bar.setVisible(on)
+        if on:
+            self.error.hide()
+            self.job.setText("starting…")
+
+    def progress(self, job: str, step: int, total: int, info: dict) -> None:
+        self.seen_jobs.add(job)
+        self.bar.setMaximum(max(total, 1))
+        self.bar.setValue(step)
+        self.job.setText(f"{job} {step}/{total} {eta_text(info.get('eta_s'))}")
+
+    def stopped(self, text: str) -> None:
+        self.running(False)
+        self.job.setText(text)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setToolTip(text)
+        self.error.show()
