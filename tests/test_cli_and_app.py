@@ -34,19 +34,20 @@ def test_inspect_checkpoint_reports_and_refuses(tmp_path, capsys):
     assert "junk.pth: not a readable PyTorch checkpoint" in capsys.readouterr().err
 
 
-def test_placeholder_window_opens(qtbot):
-    from labor_desktop.gui.app import PlaceholderWindow
-
-    win = PlaceholderWindow("demo.labor.h5")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.isVisible() and "LabOR Desktop" in win.windowTitle() and "demo.labor.h5" in win.windowTitle()
-
-
-def test_labor_desktop_entry_point_starts_and_quits():
+@pytest.mark.timeout(420)
+def test_labor_desktop_prepares_and_opens_the_demo_project(tmp_path):
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run([os.path.join(bindir, "labor-desktop"), "--quit-after", "300"], env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    cmd = [os.path.join(bindir, "labor-desktop"), "--demo-dir", str(tmp_path / "demo"), "--demo-config", "smoke",
+           "--quit-after", "300"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=280)
+    assert first.returncode == 0, first.stderr  # made the data, the project, stage 1's proposals; opened it
+    from labor_desktop.store import Project
+
+    with Project.open(tmp_path / "demo" / "demo.labor.h5", read_only=True) as p:
+        assert p.proposal_stages() == [1] and p.settings.strategy == "ppl"
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr  # opens the ready project
+    missing = subprocess.run([os.path.join(bindir, "labor-desktop"), str(tmp_path / "none.labor.h5")], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "none.labor.h5" in missing.stderr

@@ -221,3 +221,45 @@ def test_close_reopen_finds_every_label(template, tmp_path_factory, qtbot):
         for i, labels in expected.items():
             assert np.array_equal(again.labels(i)[0], labels)
     assert run_folder(path).is_dir()
+
+
+def test_prediction_layer_accept_component_and_fig6_view(window, qtbot, tmp_path):
+    win = window
+    key(qtbot, win, Qt.Key.Key_2, Qt.KeyboardModifier.ShiftModifier)  # Shift+2: prediction layer
+    assert win.canvas.layers["prediction"].visible
+    qtbot.waitUntil(lambda: win.document.editor.prediction is not None, timeout=30_000)
+    ed = win.document.editor
+    ys, xs = np.nonzero(ed.mask)
+    y, x = int(ys[-1]), int(xs[-1])
+    (y0, y1, x0, x1), region = ed.component_at(y, x)
+    key(qtbot, win, Qt.Key.Key_A)
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x))
+    labels = stored(win, 0)
+    assert np.array_equal(labels[y0:y1, x0:x1][region], ed.prediction[y0:y1, x0:x1][region])
+    key(qtbot, win, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    dialog = win.inspect.fig6()
+    h, w = win.document.image_rgb.shape[:2]
+    assert dialog.image.height() > h and dialog.image.width() >= 4 * w  # four panels side by side
+    assert dialog.image.save(str(tmp_path / "fig6.png")) and (tmp_path / "fig6.png").stat().st_size > 0
+
+
+def test_history_export_and_shortcut_sheet(window, qtbot, tmp_path):
+    win = window
+    key(qtbot, win, Qt.Key.Key_Q)
+    key(qtbot, win, Qt.Key.Key_Return)
+    key(qtbot, win, Qt.Key.Key_Escape)
+    win.advance_stage()
+    qtbot.waitUntil(lambda: win.stage == 2, timeout=240_000)
+    dialog = win.inspect.history()
+    assert dialog.table.columnCount() == 1 and dialog.table.item(0, 0).text() != "-"
+    assert dialog.chart.history[0]["stage"] == 1
+    summary = win.inspect.export(str(tmp_path / "out"))
+    assert summary is not None and (tmp_path / "out" / "model.pt").exists()
+    assert list((tmp_path / "out").rglob("*labelTrainIds.png"))
+    key(qtbot, win, Qt.Key.Key_F1)
+    sheet = win.shortcut_sheet.toPlainText()
+    from labor_desktop.gui.keymap import BINDINGS
+
+    for b in BINDINGS:  # the sheet and the bindings come from one table
+        assert b.description in sheet
+        assert win.actions[b.action].shortcuts()[0].toString() in sheet.replace("Return", "Return")

@@ -193,7 +193,18 @@ def _paper() -> ExperimentConfig:
     )
 
 
-PRESETS = {"smoke": _smoke, "demo": _demo, "paper": _paper}
+def _desktop() -> ExperimentConfig:
+    """The application's demo project: ready in a few minutes on a 2-core CPU, so the
+    warm-up model is weak and its selector disagrees a lot (plenty to label)."""
+    demo = _demo()
+    return replace(demo, name="desktop",
+                   data=replace(demo.data, max_target_images=60),
+                   pretrain=replace(demo.pretrain, steps=200),
+                   warmup=replace(demo.warmup, steps=30),
+                   selector=replace(demo.selector, self_train_steps=10, discrepancy_steps=10))
+
+
+PRESETS = {"smoke": _smoke, "demo": _demo, "desktop": _desktop, "paper": _paper}
 
 
 def preset(name: str) -> ExperimentConfig:

@@ -68,6 +68,12 @@ class ProjectWorkflow:
         jobs = json.loads(path.read_text())["jobs"]
         return max((int(j.split("-")[1]) for j in jobs if j.startswith("propose-")), default=0)
 
+    def current_model(self) -> str:
+        """Checkpoint of the model that made the current stage's proposals."""
+        if not (self.folder / "state.json").exists():
+            raise ValueError(f"{self.folder}: no model yet; the project has not been bootstrapped here")
+        return self.engine().model_after(max(0, self.current_stage() - 1))
+
     def bootstrap(self) -> int:
         """Starting model and stage 1's proposals (resumes where a cancel stopped it)."""
         self.engine().prepare_stage(self.project, 1)

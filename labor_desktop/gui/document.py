@@ -34,6 +34,7 @@ def truth_paths(project: Project) -> dict[str, tuple[Path, str]]:
 
 class Document(QObject):
     image_changed = pyqtSignal(int)
+    prediction_ready = pyqtSignal(int)
     labels_changed = pyqtSignal(int, object)  # image, rect
     saved = pyqtSignal(int)
     save_failed = pyqtSignal(str)
@@ -84,7 +85,7 @@ class Document(QObject):
         self.editor.prediction = prediction
         over = ClassOverlay(prediction, self.colors)
         self.overlays["prediction"] = (over.image, over)
-        self.image_changed.emit(i)
+        self.prediction_ready.emit(i)
 
     # ---- saving ----------------------------------------------------------------------
     def _on_edit(self, rect, what: str) -> None:

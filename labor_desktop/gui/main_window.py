@@ -15,7 +15,8 @@ from ..engine.workflow import ProjectWorkflow
 from ..store import Project
 from .canvas import Canvas
 from .document import Document
-from .keymap import BINDINGS, class_for_key
+from .inspect_actions import InspectActions
+from .keymap import BINDINGS, class_for_key, sheet_markdown
 from .panels import ImageList, LayerControls, Palette
 from .point_queue import PointQueue
 from .stage_bar import StageBar
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.layers = LayerControls(self.canvas.layers)
         self.stage_bar = StageBar(self)
         self.worker: StageWorker | None = None
+        self.inspect = InspectActions(self)
         self.confirm = self._ask  # replaced in tests
         self._build_docks()
         self._bind_keys()
@@ -103,9 +105,13 @@ class MainWindow(QMainWindow):
             "queue_back": self.queue.back,
             "queue_exit": lambda: self.queue.stop(),
             "advance_stage": self.advance_stage,
+            "fig6_view": self.inspect.fig6,
+            "history_chart": self.inspect.history,
+            "export": lambda: self.inspect.export(),
+            "shortcuts": self.show_shortcuts,
         }
         for name in ("image", "prediction", "mask", "points", "labels", "truth"):
-            handlers[f"layer_{name}"] = lambda n=name: self.layers.toggle(n)
+            handlers[f"layer_{name}"] = lambda _checked=False, n=name: self.layers.toggle(n)
         self.actions: dict[str, QAction] = {}
         for b in BINDINGS:
             if b.action not in handlers:
@@ -121,21 +127,24 @@ class MainWindow(QMainWindow):
             for alt in (False, True):
                 seq = QKeySequence(("Alt+" if alt else "") + digit)
                 QShortcut(seq, self, activated=lambda d=digit, a=alt: self.class_key(d, a))
-        menu = self.menuBar().addMenu("&Stage")
-        menu.addAction(self.actions["advance_stage"])
-        edit = self.menuBar().addMenu("&Edit")
-        edit.addAction(self.actions["undo"])
-        edit.addAction(self.actions["redo"])
+        for title, names in (("&File", ["export"]), ("&Edit", ["undo", "redo"]), ("&Stage", ["advance_stage"]),
+                             ("&Inspect", ["fig6_view", "history_chart"]), ("&Help", ["shortcuts"])):
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                menu.addAction(self.actions[name])
 
     def _connect(self) -> None:
         self.image_list.selected.connect(self.open_image)
         self.palette.picked.connect(self.set_class)
         self.layers.changed.connect(self._layer_changed)
         self.document.image_changed.connect(self._show_document)
+        self.document.prediction_ready.connect(
+            lambda i: self.canvas.set_layer("prediction", *self.document.overlays["prediction"]))
         self.document.labels_changed.connect(self._labels_changed)
         self.document.saved.connect(self._saved)
         self.document.save_failed.connect(self._save_failed)
         self.tools.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.tools.tool_changed.connect(lambda tool: tool is Tool.ACCEPT and self.inspect.request_prediction())
         self.queue.ended.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.stage_bar.advance.clicked.connect(self.advance_stage)
         self.stage_bar.cancel.clicked.connect(self.cancel_stage)
@@ -159,6 +168,8 @@ class MainWindow(QMainWindow):
     def _show_document(self, i: int) -> None:
         doc = self.document
         doc.editor.active_class = getattr(self, "_active_class", 0)
+        if doc.editor.prediction is None and (self.canvas.layers["prediction"].visible or self.tools.tool is Tool.ACCEPT):
+            self.inspect.request_prediction()
         h, w = doc.image_rgb.shape[:2]
         for name in ("image", "prediction", "mask", "truth"):
             entry = doc.overlays.get(name)
@@ -219,7 +230,21 @@ class MainWindow(QMainWindow):
     def _layer_changed(self, name: str, visible: bool, opacity: float) -> None:
         layer = self.canvas.layers[name]
         layer.visible, layer.opacity = visible, opacity
+        if name == "prediction" and visible:
+            self.inspect.request_prediction()
         self.canvas.update()
+
+    def show_shortcuts(self) -> None:
+        from PyQt6.QtWidgets import QTextBrowser
+
+        view = QTextBrowser(self)
+        view.setWindowFlag(Qt.WindowType.Window)
+        view.setObjectName("shortcutSheet")
+        view.setWindowTitle("Keyboard shortcuts")
+        view.setMarkdown(sheet_markdown())
+        view.resize(620, 720)
+        view.show()
+        self.shortcut_sheet = view
 
     def update_status(self) -> None:
         cls = getattr(self, "_active_class", 0)
@@ -268,6 +293,7 @@ class MainWindow(QMainWindow):
 
     def _stage_done(self, stage: int) -> None:
         self.stage = self.document.stage = stage
+        self.inspect.forget_predictions()
         keep = max(self.document.index, 0)
         self.document.index = -1
         self.refresh_list()

@@ -1,0 +1,163 @@
+"""Inspection: a view like the paper's Fig. 6 for the current image (ground truth,
+an ENT selection, the SPL mask, the PPL points), exportable as PNG; and the stage
+history chart (mIoU against labels used) with per-class IoU in a table."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PyQt6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.selection import entropy_score, inconsistency_mask, ppl_points, top_share
+from ..data.classes import colorize
+from .overlays import rgb_image
+
+
+def fig6_panels(image: np.ndarray, probs: torch.Tensor, mask: np.ndarray | None, points: np.ndarray,
+                truth: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
+    """The four panels as RGB arrays.  Without a stored mask (a pixel baseline) none is
+    drawn; without stored points, PPL's points are computed from the mask."""
+    dim = (image * 0.45).astype(np.uint8)
+    share = float(mask.mean()) if mask is not None and mask.any() else 0.01
+    ent = top_share(entropy_score(probs), share).numpy()
+    panels = [("ground truth", colorize(truth) if truth is not None else dim.copy())]
+    for title, sel in (("ENT selection", ent), ("SPL: inconsistency mask", mask)):
+        p = dim.copy()
+        if sel is not None:
+            p[sel] = (255, 255, 255)
+        panels.append((title, p))
+    if not len(points) and mask is not None and mask.any():
+        points = ppl_points(probs, torch.from_numpy(mask)).numpy()
+    p = dim.copy()
+    r = max(2, image.shape[1] // 160)
+    for y, x, _ in np.asarray(points).reshape(-1, 3).tolist():
+        y0, y1, x0, x1 = max(0, y - r), y + r + 1, max(0, x - r), x + r + 1
+        p[y0:y1, x0:x1] = (255, 60, 60)
+    panels.append(("PPL: points", p))
+    return panels
+
+
+def compose(panels: list[tuple[str, np.ndarray]]) -> QImage:
+    h, w = panels[0][1].shape[:2]
+    title_h, gap = 22, 6
+    out = QImage(len(panels) * (w + gap) - gap, h + title_h, QImage.Format.Format_RGB888)
+    out.fill(QColor(255, 255, 255))
+    p = QPainter(out)
+    p.setFont(QFont("Sans", 10))
+    for k, (title, arr) in enumerate(panels):
+        img, keep = rgb_image(arr)
+        x = k * (w + gap)
+        p.drawImage(QPointF(x, title_h), img)
+        p.setPen(QColor(0, 0, 0))
+        p.drawText(QRectF(x, 0, w, title_h), Qt.AlignmentFlag.AlignCenter, title)
+        del keep
+    p.end()
+    return out
+
+
+class Fig6Dialog(QDialog):
+    def __init__(self, parent, panels: list[tuple[str, np.ndarray]], name: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Fig. 6 view - {name}")
+        self.image = compose(panels)
+        view = QLabel()
+        view.setObjectName("fig6Image")
+        view.setPixmap(_pixmap(self.image))
+        save = QPushButton("Export PNG…")
+        save.setObjectName("fig6Export")
+        save.clicked.connect(self._export)
+        lay = QVBoxLayout(self)
+        lay.addWidget(view)
+        lay.addWidget(save)
+        self.default_name = f"{name}-fig6.png"
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", self.default_name, "PNG (*.png)")
+        if path:
+            self.image.save(path)
+
+
+def _pixmap(image: QImage):
+    from PyQt6.QtGui import QPixmap
+
+    return QPixmap.fromImage(image)
+
+
+def budget_value(entry: dict) -> tuple[float, str]:
+    b = entry.get("budget") or {}
+    if b.get("unit") == "points":
+        return b.get("points_per_image", 0.0), "labeled points per image"
+    return 100 * b.get("pixel_share", 0.0), "% of pixels labeled"
+
+
+class HistoryChart(QWidget):
+    """mIoU against labels used, one point per stage."""
+
+    def __init__(self, history: list[dict]) -> None:
+        super().__init__()
+        self.history = [h for h in history if h.get("miou") is not None]
+        self.setMinimumSize(520, 320)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(255, 255, 255))
+        left, bottom, top, right = 60, 40, 20, 30
+        w, h = self.width() - left - right, self.height() - top - bottom
+        p.setPen(QPen(QColor(0, 0, 0), 1))
+        p.drawLine(left, top + h, left + w, top + h)
+        p.drawLine(left, top, left, top + h)
+        if not self.history:
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no evaluated stage yet")
+            return
+        xs = [budget_value(e)[0] for e in self.history]
+        ys = [100 * e["miou"] for e in self.history]
+        xlabel = budget_value(self.history[-1])[1]
+        xmax = max(xs) * 1.1 or 1.0
+        ymin, ymax = math.floor(min(ys) - 2), math.ceil(max(ys) + 2)
+        pts = [QPointF(left + w * x / xmax, top + h * (1 - (y - ymin) / max(ymax - ymin, 1))) for x, y in zip(xs, ys)]
+        p.setPen(QPen(QColor(40, 110, 200), 2))
+        for a, b in zip(pts, pts[1:]):
+            p.drawLine(a, b)
+        for e, pt, y in zip(self.history, pts, ys):
+            p.setBrush(QColor(40, 110, 200))
+            p.drawEllipse(pt, 4, 4)
+            p.setPen(QColor(0, 0, 0))
+            p.drawText(pt + QPointF(6, -6), f"stage {e['stage']}: {y:.1f}")
+            p.setPen(QPen(QColor(40, 110, 200), 2))
+        p.setPen(QColor(0, 0, 0))
+        p.drawText(QRectF(left, top + h + 8, w, 24), Qt.AlignmentFlag.AlignCenter, f"{xlabel} (0 - {xmax:.1f})")
+        p.drawText(QRectF(0, top, left - 4, 20), Qt.AlignmentFlag.AlignRight, f"{ymax}")
+        p.drawText(QRectF(0, top + h - 20, left - 4, 20), Qt.AlignmentFlag.AlignRight, f"{ymin}")
+        p.end()
+
+
+class HistoryDialog(QDialog):
+    def __init__(self, parent, history: list[dict], classes: list[str]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Stage history")
+        self.chart = HistoryChart(history)
+        self.table = QTableWidget(len(classes) + 1, len(history))
+        self.table.setObjectName("historyTable")
+        self.table.setHorizontalHeaderLabels([f"stage {h['stage']}" for h in history])
+        self.table.setVerticalHeaderLabels(["mIoU", *classes])
+        for c, h in enumerate(history):
+            values = [h.get("miou"), *(h.get("iou") or [None] * len(classes))]
+            for r, v in enumerate(values):
+                self.table.setItem(r, c, QTableWidgetItem("-" if v is None else f"{100 * v:.1f}"))
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.chart)
+        lay.addWidget(self.table)
+        self.resize(640, 760)
