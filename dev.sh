@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for the two set-up commands of the README:
-#   ./dev.sh demo   create .venv if missing, then run the main job on the demo data
-#   ./dev.sh test   create .venv if missing, then run the whole test suite
+#   ./dev.sh demo     create .venv if missing, then open the application on the demo project
+#                     (prepared on the first run: data, warm-up model, stage 1's proposals)
+#   ./dev.sh test     create .venv if missing, then run the whole test suite
+#   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, ~37 min)
 # Extra arguments are passed on (to `labor-desktop` or to pytest).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,12 +29,14 @@ cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
     demo)
+        exec "$venv/bin/labor-desktop" "$@" ;;
+    compare)
         exec "$venv/bin/labor" demo "$@" ;;
     test)
         export QT_QPA_PLATFORM=offscreen
         cd "$here"
         exec "$venv/bin/python" -m pytest "$@" ;;
     *)
-        echo "usage: ./dev.sh demo|test [args...]" >&2
+        echo "usage: ./dev.sh demo|test|compare [args...]" >&2
         exit 2 ;;
 esac

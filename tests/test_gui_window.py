@@ -154,7 +154,7 @@ def test_advance_a_stage(window, qtbot):
     new_points = win.project.proposal(2, 0)[1]
     assert np.array_equal(win.document.editor.points, new_points) and not np.array_equal(new_points, old_points)
     assert f"0/{len(new_points)} points" in win.image_list.list.item(0).text()  # the list shows stage 2
-    assert win.project.history()[0]["stage"] == 1
+    assert [h["stage"] for h in win.project.history()] == [0, 1]  # the starting model, then stage 1
 
 
 def test_cancel_a_stage_and_a_failure_keep_the_project(window, qtbot):
@@ -251,8 +251,8 @@ def test_history_export_and_shortcut_sheet(window, qtbot, tmp_path):
     win.advance_stage()
     qtbot.waitUntil(lambda: win.stage == 2, timeout=240_000)
     dialog = win.inspect.history()
-    assert dialog.table.columnCount() == 1 and dialog.table.item(0, 0).text() != "-"
-    assert dialog.chart.history[0]["stage"] == 1
+    assert dialog.table.columnCount() == 2 and dialog.table.item(0, 1).text() != "-"
+    assert [h["stage"] for h in dialog.chart.history] == [0, 1]
     summary = win.inspect.export(str(tmp_path / "out"))
     assert summary is not None and (tmp_path / "out" / "model.pt").exists()
     assert list((tmp_path / "out").rglob("*labelTrainIds.png"))

@@ -45,7 +45,7 @@ def test_bootstrap_label_advance_cancel(tiny_data, tmp_path):
         with pytest.raises(Cancelled):
             flow.advance()
         assert "retrain" in events and flow.current_stage() == 1  # as it was
-        assert [h["stage"] for h in project.history()] == [1]
+        assert [h["stage"] for h in project.history()] == [0, 1]  # stage 1 ended, stage 2 not proposed
 
         labels[points[1][0], points[1][1]] = points[1][2]  # one more label after the cancel
         project.save_labels(0, labels, 1)
@@ -54,7 +54,7 @@ def test_bootstrap_label_advance_cancel(tiny_data, tmp_path):
         assert flow.advance() == 2 and flow.current_stage() == 2
         assert "retrain" in events  # the labels changed: retrained, not reused
         assert project.proposal(2, 0)[0] is not None
-        assert project.history()[0]["budget"]["unit"] == "points"
+        assert project.history()[1]["budget"]["unit"] == "points"
         kept, _ = project.labels(0)
         assert (kept != 255).sum() == 2
 

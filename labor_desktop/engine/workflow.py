@@ -76,7 +76,12 @@ class ProjectWorkflow:
 
     def bootstrap(self) -> int:
         """Starting model and stage 1's proposals (resumes where a cancel stopped it)."""
-        self.engine().prepare_stage(self.project, 1)
+        engine = self.engine()
+        if not any(h["stage"] == 0 for h in self.project.history()):
+            ev = engine.evaluation(0)  # the starting model: the history chart's first point
+            self.project.record_stage(0, {**ev, "budget": {"unit": "none", "pixel_share": 0.0, "points_per_image": 0.0},
+                                          "checkpoint": engine.model_after(0)})
+        engine.prepare_stage(self.project, 1)
         return 1
 
     def advance(self) -> int:

@@ -58,9 +58,9 @@ class Document(QObject):
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:
-        self.index = i
         project = self.project
-        self.image_rgb = read_image(project.image_path(i))
+        image = read_image(project.image_path(i))  # may fail: then nothing changes
+        self.index, self.image_rgb = i, image
         labels, stage = project.labels(i)
         if i in self.pending:
             labels, stage = self.pending[i]

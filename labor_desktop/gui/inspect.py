@@ -125,7 +125,7 @@ class HistoryChart(QWidget):
         xs = [budget_value(e)[0] for e in self.history]
         ys = [100 * e["miou"] for e in self.history]
         xlabel = budget_value(self.history[-1])[1]
-        xmax = max(xs) * 1.1 or 1.0
+        xmax = max(xs) * 1.25 or 1.0
         ymin, ymax = math.floor(min(ys) - 2), math.ceil(max(ys) + 2)
         pts = [QPointF(left + w * x / xmax, top + h * (1 - (y - ymin) / max(ymax - ymin, 1))) for x, y in zip(xs, ys)]
         p.setPen(QPen(QColor(40, 110, 200), 2))
@@ -135,7 +135,9 @@ class HistoryChart(QWidget):
             p.setBrush(QColor(40, 110, 200))
             p.drawEllipse(pt, 4, 4)
             p.setPen(QColor(0, 0, 0))
-            p.drawText(pt + QPointF(6, -6), f"stage {e['stage']}: {y:.1f}")
+            text = f"stage {e['stage']}: {y:.1f}"
+            dx = -p.fontMetrics().horizontalAdvance(text) - 6 if pt.x() > left + 0.7 * w else 6
+            p.drawText(pt + QPointF(dx, -8), text)
             p.setPen(QPen(QColor(40, 110, 200), 2))
         p.setPen(QColor(0, 0, 0))
         p.drawText(QRectF(left, top + h + 8, w, 24), Qt.AlignmentFlag.AlignCenter, f"{xlabel} (0 - {xmax:.1f})")

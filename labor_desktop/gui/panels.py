@@ -30,6 +30,7 @@ class ImageList(QWidget):
         super().__init__()
         self.list = QListWidget()
         self.list.setObjectName("imageList")
+        self.setMinimumWidth(330)
         self.filter = QCheckBox("needs labels only")
         self.filter.setObjectName("needsLabels")
         self.filter.toggled.connect(self._apply_filter)
@@ -57,7 +58,8 @@ class ImageList(QWidget):
             what = f"mask {100 * st['mask_share']:.1f} %"
         mark = "✓" if st["done"] else "•"
         item = self.list.item(i)
-        item.setText(f"{mark} {Path(name).stem[:28]}  —  {what}, labeled {100 * st['labeled_share']:.1f} %")
+        stem = Path(name).stem.removesuffix("_leftImg8bit")
+        item.setText(f"{mark} {stem}  —  {what}, {100 * st['labeled_share']:.1f} % labeled")
         self._done[i] = st["done"]
         item.setHidden(self.filter.isChecked() and st["done"])
 

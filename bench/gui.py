@@ -1,0 +1,142 @@
+"""The window's speed and memory on Cityscapes-sized images (1024x2048), offscreen:
+
+1. one brush stamp to the repainted overlay (edit + recolour of the touched rectangle
+   + synchronous repaint), against recolouring the whole overlay and repainting all,
+   measured side by side;
+2. switching images (decode, proposals, labels, layers, repaint);
+3. the process's resident memory with a 3,000-image project open.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui.py [--images 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from labor_desktop.data.classes import CLASS_COLORS, CLASS_NAMES  # noqa: E402
+from labor_desktop.gui.main_window import MainWindow  # noqa: E402
+from labor_desktop.store import ImageEntry, Project, ProjectSettings  # noqa: E402
+
+H, W = 1024, 2048
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def make_project(root: Path, n_images: int, n_files: int = 8) -> Path:
+    rng = np.random.default_rng(0)
+    files = []
+    for k in range(n_files):
+        img = rng.integers(0, 255, (H // 8, W // 8, 3), dtype=np.uint8)
+        img = cv2.resize(img, (W, H), interpolation=cv2.INTER_LINEAR)
+        path = root / f"img{k}.png"
+        cv2.imwrite(str(path), img)
+        files.append(path)
+    settings = ProjectSettings(classes=list(CLASS_NAMES), colors=CLASS_COLORS.tolist(), strategy="ppl")
+    path = root / "bench.labor.h5"
+    images = [ImageEntry(str(files[i % n_files]), H, W) for i in range(n_images)]
+    with Project.create(path, settings, images) as p:
+        yy, xx = np.mgrid[0:H, 0:W]
+        for i in range(n_images):
+            cy, cx = rng.integers(100, H - 100), rng.integers(100, W - 100)
+            mask = ((yy - cy) ** 2 + (xx - cx) ** 2 < 90**2) | ((yy % 97) < 2)
+            pts = np.stack([rng.integers(0, H, 19), rng.integers(0, W, 19), rng.integers(0, 19, 19)], 1)
+            p.save_proposal(1, i, mask, pts)
+    return path
+
+
+def timed(fn, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--images", type=int, default=3000)
+    ap.add_argument("--repeats", type=int, default=60)
+    args = ap.parse_args()
+    app = QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        path = make_project(Path(tmp), args.images)
+        print(f"made a {args.images}-image project in {time.perf_counter() - t:.0f} s")
+        base = rss_mb()
+        project = Project.open(path)
+        t = time.perf_counter()
+        win = MainWindow(project)
+        win.resize(1600, 1000)
+        win.show()
+        app.processEvents()
+        opened = time.perf_counter() - t
+        mem = rss_mb()
+        canvas, doc = win.canvas, win.document
+        canvas.center_on(H / 2, W / 2, 1.0)
+        ed = doc.editor
+        ed.active_class = 3
+        rng = np.random.default_rng(1)
+        spots = [(int(rng.integers(50, H - 50)), int(rng.integers(50, W - 50))) for _ in range(args.repeats)]
+        canvas.center_on(H / 2, W / 2, 0.75)
+        app.processEvents()
+
+        def stamp_partial(k=[0]):
+            y, x = spots[k[0] % len(spots)]
+            k[0] += 1
+            ed.begin_stroke()
+            rect = ed.stamp(y, x, 12)  # the listener recolours only the rectangle
+            canvas.repaint(canvas.image_rect_to_widget(rect).toAlignedRect())
+            ed.end_stroke()
+
+        def stamp_full(k=[0]):
+            y, x = spots[k[0] % len(spots)]
+            k[0] += 1
+            listeners, ed.listeners = ed.listeners, []
+            ed.begin_stroke()
+            ed.stamp(y, x, 12)
+            doc.labels_overlay.refresh(None)  # the naive way: recolour everything
+            canvas.repaint()
+            ed.end_stroke()
+            ed.listeners = listeners
+
+        partial, full = [], []
+        for _ in range(3):  # interleaved rounds: the same machine state for both
+            partial += timed(stamp_partial, args.repeats // 3)
+            full += timed(stamp_full, args.repeats // 3)
+        switch = []
+        for i in range(1, 21):
+            t = time.perf_counter()
+            win.open_image(i % args.images)
+            canvas.repaint()
+            switch.append(time.perf_counter() - t)
+        p_med, f_med = statistics.median(partial), statistics.median(full)
+        print(f"| measure | median | aim |\n|---|---|---|")
+        print(f"| brush stamp -> repainted overlay (rectangle) | {p_med * 1000:.2f} ms | <= 8 ms |")
+        print(f"| same, recolouring the whole overlay | {f_med * 1000:.2f} ms | |")
+        print(f"| speed-up, measured side by side | {f_med / p_med:.1f}x | >= 10x |")
+        print(f"| switch image (1024x2048) | {statistics.median(switch) * 1000:.0f} ms | <= 150 ms |")
+        print(f"| open the {args.images}-image project (window shown) | {opened:.1f} s | |")
+        print(f"| resident memory, project open | {mem:.0f} MB (before opening: {base:.0f} MB) | <= 1500 MB |")
+        win.close()
+        project.close()
+
+
+if __name__ == "__main__":
+    main()
