@@ -153,7 +153,7 @@ def test_advance_a_stage(window, qtbot):
     assert "Stage 2" in win.stage_bar.state.text() and "new proposals" in win.stage_bar.job.text()
     new_points = win.project.proposal(2, 0)[1]
     assert np.array_equal(win.document.editor.points, new_points) and not np.array_equal(new_points, old_points)
-    assert f"0/{len(new_points)} points" in win.image_list.list.item(0).text()  # the list shows stage 2
+    qtbot.waitUntil(lambda: f"0/{len(new_points)} points" in win.image_list.list.item(0).text())  # stage 2
     assert [h["stage"] for h in win.project.history()] == [0, 1]  # the starting model, then stage 1
 
 

@@ -3,6 +3,7 @@ middle button (or Space + drag), fit; mouse positions reported in image pixels."
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,14 +107,14 @@ class Canvas(QWidget):
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(30, 30, 30))
-        h, w = self.image_size
-        target = QRectF(self.offset.x(), self.offset.y(), w * self.scale, h * self.scale)
+        src, dst = self._exposed(QRectF(event.rect()))
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale < 1)
-        for name in ("image", "prediction", "truth", "mask", "labels"):
-            layer = self.layers[name]
-            if layer.visible and layer.image is not None:
-                p.setOpacity(layer.opacity)
-                p.drawImage(target, layer.image)
+        if src is not None:
+            for name in ("image", "prediction", "truth", "mask", "labels"):
+                layer = self.layers[name]
+                if layer.visible and layer.image is not None:
+                    p.setOpacity(layer.opacity)
+                    p.drawImage(dst, layer.image, src)  # only the exposed part: a stamp repaints a few pixels
         p.setOpacity(1.0)
         if self.layers["points"].visible:
             self._paint_points(p)
@@ -122,6 +123,19 @@ class Canvas(QWidget):
             r = (self.brush_radius + 0.5) * self.scale
             p.drawEllipse(self._cursor, r, r)
         p.end()
+
+    def _exposed(self, area: QRectF) -> tuple[QRectF | None, QRectF | None]:
+        """(source rectangle in image pixels, its place on the widget) of ``area``."""
+        h, w = self.image_size
+        s = self.scale
+        x0 = max(0, math.floor((area.left() - self.offset.x()) / s))
+        y0 = max(0, math.floor((area.top() - self.offset.y()) / s))
+        x1 = min(w, math.ceil((area.right() + 1 - self.offset.x()) / s))
+        y1 = min(h, math.ceil((area.bottom() + 1 - self.offset.y()) / s))
+        if x0 >= x1 or y0 >= y1:
+            return None, None
+        return (QRectF(x0, y0, x1 - x0, y1 - y0),
+                QRectF(self.offset.x() + x0 * s, self.offset.y() + y0 * s, (x1 - x0) * s, (y1 - y0) * s))
 
     def _paint_points(self, p: QPainter) -> None:
         r = max(3.0, min(8.0, 2 * self.scale))

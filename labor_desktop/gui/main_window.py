@@ -198,8 +198,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("NOT SAVED: " + text)
 
     def refresh_list(self) -> None:
-        self.image_list.populate([e.path for e in self.project.images],
-                                 [self.document.status(i) for i in range(len(self.project.images))])
+        self.image_list.populate([e.path for e in self.project.images], self.document.status)
 
     # ---- editing -----------------------------------------------------------------------
     def set_class(self, k: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -40,16 +40,28 @@ class ImageList(QWidget):
         lay.addWidget(self.list)
         self.list.currentRowChanged.connect(lambda row: row >= 0 and self.selected.emit(row))
         self._done: list[bool] = []
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._fill)
 
-    def populate(self, names: list[str], statuses: list[dict]) -> None:
+    def populate(self, names: list[str], status_of) -> None:
+        """Names at once; statuses (which decode proposals) filled in the background, a
+        chunk per event-loop turn, so a 3,000-image project opens without waiting."""
         self.list.blockSignals(True)
         self.list.clear()
-        for name, st in zip(names, statuses):
-            self.list.addItem(QListWidgetItem(""))
+        for name in names:
+            self.list.addItem(QListWidgetItem("· " + Path(name).stem.removesuffix("_leftImg8bit")))
         self._done = [False] * len(names)
         self.list.blockSignals(False)
-        for i, (name, st) in enumerate(zip(names, statuses)):
-            self.set_status(i, name, st)
+        self._names, self._status_of, self._next = names, status_of, 0
+        self._timer.start(0)
+
+    def _fill(self) -> None:
+        end = min(self._next + 40, len(self._names))
+        for i in range(self._next, end):
+            self.set_status(i, self._names[i], self._status_of(i))
+        self._next = end
+        if end >= len(self._names):
+            self._timer.stop()
 
     def set_status(self, i: int, name: str, st: dict) -> None:
         if st["points"]:
