@@ -4,8 +4,8 @@
     DISPLAY=:99 ./dev.sh demo --quit-after 1000      # prepares runs/desktop-demo once
     DISPLAY=:99 .venv/bin/python docs/make_screenshots.py runs/desktop-demo/demo.labor.h5
 
-Works on a copy of the project (the demo stays as it was): labels some points through
-the point queue, advances one stage (so the history chart has a point), and saves
+Works on a copy of the project (the demo stays as it was): labels every point of
+stage 1 through the point queue with its true class, advances one stage (so the history chart has a point), and saves
 docs/screenshots/{main-window,point-queue,fig6-view,history-chart}.png.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QApplication
 
+from labor_desktop.data.io import read_label
 from labor_desktop.engine.workflow import run_folder
 from labor_desktop.gui.main_window import MainWindow
 from labor_desktop.store import Project
@@ -53,13 +54,19 @@ def main() -> None:
         settle(app)
         win.grab().save(str(OUT / "main-window.png"))
         win.queue.start()  # what Q does (no window manager under Xvfb to give the window key focus)
+
+        def answer():  # a careful annotator: the true class of the point (the demo has ground truth)
+            i, k = win.queue.items[win.queue.pos]
+            y, x, _ = win.document.editor.points[k]
+            truth = read_label(*win.document.truth[str(project.image_path(i).resolve())])[y, x]
+            win.queue.label(None if truth == 255 else int(truth))
+
         for _ in range(4):
-            win.queue.label(None)  # Enter: the model's class
+            answer()
         settle(app)
         win.grab().save(str(OUT / "point-queue.png"))
-        for _ in range(60):
-            win.queue.label(None)
-        win.queue.stop()
+        while win.queue.active:
+            answer()
         win.open_image(2)
         dialog = win.inspect.fig6()
         settle(app, 0.5)

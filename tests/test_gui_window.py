@@ -263,3 +263,30 @@ def test_history_export_and_shortcut_sheet(window, qtbot, tmp_path):
     for b in BINDINGS:  # the sheet and the bindings come from one table
         assert b.description in sheet
         assert win.actions[b.action].shortcuts()[0].toString() in sheet.replace("Return", "Return")
+
+
+def test_new_project_dialog_validates_then_creates(tiny_data, tmp_path, qtbot):
+    import torch
+
+    from labor_desktop.core.model import DeepLabV2, ModelConfig
+    from labor_desktop.gui.new_project import NewProjectDialog
+
+    dialog = NewProjectDialog()
+    qtbot.addWidget(dialog)
+    dialog.source.setText(str(tmp_path / "nowhere"))
+    dialog.target.setText(str(tiny_data / "target"))
+    dialog.file.setText(str(tmp_path / "mine.labor.h5"))
+    dialog.create()
+    assert "nowhere" in dialog.error.text() and dialog.created is None
+    dialog.source.setText(str(tiny_data / "source"))
+    torch.save(DeepLabV2(ModelConfig(backbone="resnet18", num_classes=5)).state_dict(), tmp_path / "five.pth")
+    dialog.checkpoint.setText(str(tmp_path / "five.pth"))
+    dialog.style.setCurrentText("IAST")  # a ResNet-101 is expected: the file is refused, saying why
+    dialog.create()
+    assert "five.pth" in dialog.error.text() and "resnet18" in dialog.error.text()
+    dialog.checkpoint.setText("")
+    dialog.style.setCurrentText("this program's")
+    dialog.create()
+    assert dialog.created == tmp_path / "mine.labor.h5" and dialog.error.text() == ""
+    with Project.open(tmp_path / "mine.labor.h5", read_only=True) as p:
+        assert len(p.images) == 8 and p.settings.strategy == dialog.strategy.currentText()

@@ -43,6 +43,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("advance_stage", ("Ctrl+Return",), "Stages", "End the stage: retrain and propose the next pixels"),
     Binding("fig6_view", ("Ctrl+I",), "Inspect", "Fig. 6 view of the current image"),
     Binding("history_chart", ("Ctrl+H",), "Inspect", "Stage history chart"),
+    Binding("new_project", ("Ctrl+N",), "File", "New project from dataset folders and a checkpoint"),
     Binding("export", ("Ctrl+E",), "File", "Export labels, CSVs and the model"),
     Binding("shortcuts", ("F1",), "Help", "This sheet"),
 )

@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
             "fig6_view": self.inspect.fig6,
             "history_chart": self.inspect.history,
             "export": lambda: self.inspect.export(),
+            "new_project": self.new_project,
             "shortcuts": self.show_shortcuts,
         }
         for name in ("image", "prediction", "mask", "points", "labels", "truth"):
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
             for alt in (False, True):
                 seq = QKeySequence(("Alt+" if alt else "") + digit)
                 QShortcut(seq, self, activated=lambda d=digit, a=alt: self.class_key(d, a))
-        for title, names in (("&File", ["export"]), ("&Edit", ["undo", "redo"]), ("&Stage", ["advance_stage"]),
+        for title, names in (("&File", ["new_project", "export"]), ("&Edit", ["undo", "redo"]), ("&Stage", ["advance_stage"]),
                              ("&Inspect", ["fig6_view", "history_chart"]), ("&Help", ["shortcuts"])):
             menu = self.menuBar().addMenu(title)
             for name in names:
@@ -285,6 +286,20 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._stage_failed)
         self.stage_bar.running(True)
         self.worker.start()
+
+    def new_project(self):
+        """Create a project in a dialog that validates the folders and the checkpoint,
+        then open it in a new window and prepare its first stage."""
+        from .new_project import NewProjectDialog
+
+        dialog = NewProjectDialog(self)
+        if dialog.exec() != dialog.DialogCode.Accepted or dialog.created is None:
+            return None
+        window = MainWindow(Project.open(dialog.created), self.workflow_factory)
+        window.show()
+        window.advance_stage()  # stage 0: bootstrap (train or load the model, first proposals)
+        self.children_windows = getattr(self, "children_windows", []) + [window]
+        return window
 
     def cancel_stage(self) -> None:
         if self.worker is not None:

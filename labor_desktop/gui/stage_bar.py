@@ -50,7 +50,7 @@ class StageBar(QWidget):
             b = last.get("budget") or {}
             if b.get("unit") == "points":
                 budget = f" | used {b['points_per_image']:.1f} pts/img"
-            elif b:
+            elif b and b.get("unit") != "none":
                 budget = f" | used {100 * b['pixel_share']:.2f} % px"
             if last.get("miou") is not None:
                 budget += f" | mIoU {100 * last['miou']:.1f}"
