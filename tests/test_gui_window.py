@@ -48,9 +48,7 @@ def window(template, tmp_path_factory, qtbot):
     qtbot.waitExposed(win)
     win.canvas.fit()
     yield win
-    if win.worker is not None:
-        win.worker.cancel()
-        win.worker.wait(10000)
+    win.close()  # cancels a running stage, stops background work, saves
     project.close()
 
 

@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
         self.last_failure = (message, details)
 
     def closeEvent(self, event) -> None:
+        self.image_list.stop()
         if self.worker is not None and self.worker.isRunning():
             self.worker.cancel()
             self.worker.wait(5000)

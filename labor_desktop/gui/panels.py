@@ -55,6 +55,10 @@ class ImageList(QWidget):
         self._names, self._status_of, self._next = names, status_of, 0
         self._timer.start(0)
 
+    def stop(self) -> None:
+        """No more status work (the project is closing)."""
+        self._timer.stop()
+
     def _fill(self) -> None:
         end = min(self._next + 40, len(self._names))
         for i in range(self._next, end):
