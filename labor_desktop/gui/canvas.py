@@ -1,5 +1,5 @@
 """The canvas: the target image and its layers, zoom on the wheel, pan with the
-middle button (or Space + drag), fit; mouse positions reported in image pixels."""
+middle button, fit; mouse positions reported in image pixels."""
 
 from __future__ import annotations
 
