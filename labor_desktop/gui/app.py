@@ -14,6 +14,16 @@ from PyQt6.QtWidgets import QApplication
 TITLE = "LabOR Desktop"
 
 
+def icon_path() -> Path | None:
+    """The application icon: beside the frozen program, or in the source tree."""
+    roots = [Path(getattr(sys, "_MEIPASS", "")), Path(__file__).resolve().parents[2]]
+    for root in roots:
+        candidate = root / "resources" / "labor-desktop.png"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labor-desktop", description="LabOR Desktop application")
     parser.add_argument("project", nargs="?", help="project file to open (default: the demo project, made on the first run)")
@@ -23,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setApplicationName(TITLE)
+    app.setDesktopFileName("labor-desktop")
+    icon = icon_path()
+    if icon is not None:
+        from PyQt6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     from ..store import Project, ProjectError
     from .main_window import MainWindow
 
