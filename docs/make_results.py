@@ -32,7 +32,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("run", help="the compare folder (runs/demo/compare)")
     ap.add_argument("--wall-seconds", type=float, help="measured wall time of the whole command")
-    ap.add_argument("--command", default="./dev.sh demo   (= labor demo --out runs/demo)")
+    ap.add_argument("--command", default="./dev.sh compare   (= labor demo --out runs/demo)")
     args = ap.parse_args()
     run = Path(args.run)
     data = json.loads((run / "results.json").read_text())
