@@ -13,19 +13,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from ..core.checkpoint import load_model
-from ..core.selection import entropy_score, top_share
 from ..core.strategies import BASELINES, get_strategy
-from ..data.classes import colorize
 from ..data.io import read_image, read_label
 from ..store import Project
+from .predict import predict_probs_image, selection_panels
 from .report import write_report
-from .runtime import Runtime
 from .stages import Context, StageEngine, warm_start
-from .training import predict_probs
 
 
 def run_compare(ctx: Context, out: str | Path, strategies: list[str], start: str | Path | None = None,
@@ -61,19 +54,15 @@ def run_compare(ctx: Context, out: str | Path, strategies: list[str], start: str
     return {"results": results, "report": str(report)}
 
 
-@torch.no_grad()
 def selection_figure(path: Path, out: Path, warm_checkpoint: str, ctx: Context, n_images: int = 3) -> Path:
     """Like the paper's Fig. 6, on the first pool images: the image, ground truth, an
     ENT selection of the warm-up model (as many pixels as the SPL mask), the SPL
     mask and the PPL points of stage 1."""
-    import cv2
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    model = load_model(warm_checkpoint, ctx.cfg.model)
-    rt = Runtime(torch.device("cpu"))
     titles = ["target image", "ground truth", "ENT selection", "SPL: inconsistency mask", "PPL: points"]
     n = min(n_images, len(ctx.data.target))
     fig, axes = plt.subplots(n, 5, figsize=(15, 2.2 * n), dpi=110, squeeze=False)
@@ -85,22 +74,8 @@ def selection_figure(path: Path, out: Path, warm_checkpoint: str, ctx: Context, 
             truth = read_label(sample.label, sample.label_kind) if sample.label else None
             mask, _ = spl.proposal(1, r)
             _, points = ppl.proposal(1, r)
-            x = torch.from_numpy(image).permute(2, 0, 1).float().div(255)[None]
-            if ctx.cfg.data.input_size:
-                x = torch.nn.functional.interpolate(x, size=ctx.cfg.data.input_size, mode="bilinear", align_corners=False)
-            probs = predict_probs(model, x, image.shape[:2], rt)[0]
-            share = float(mask.mean()) if mask is not None else 0.01
-            ent = top_share(entropy_score(probs), share).numpy()
-            dim = (image * 0.45).astype(np.uint8)
-            panels = [image, colorize(truth) if truth is not None else dim]
-            for sel in (ent, mask if mask is not None else np.zeros(image.shape[:2], bool)):
-                p = dim.copy()
-                p[sel] = (255, 255, 255)
-                panels.append(p)
-            p = dim.copy()
-            for y, xx, _ in points.tolist():
-                cv2.circle(p, (xx, y), max(2, image.shape[1] // 128), (255, 60, 60), -1)
-            panels.append(p)
+            probs = predict_probs_image(warm_checkpoint, ctx.cfg.model, image, ctx.cfg.data.input_size)
+            panels = [image] + [panel for _, panel in selection_panels(image, probs, mask, points, truth)]
             for c, panel in enumerate(panels):
                 ax = axes[r][c]
                 ax.imshow(panel)

@@ -126,6 +126,7 @@ class Document(QObject):
         mask, points = self.project.proposal(self.stage, i) if self.stage else (None, np.zeros((0, 3)))
         open_points = sum(1 for y, x, _ in points.tolist() if labels[y, x] == 255)
         return {"points": len(points), "open_points": open_points,
+                "open_mask_pixels": int((mask & (labels == 255)).sum()) if mask is not None else 0,
                 "mask_share": float(mask.mean()) if mask is not None else 0.0,
                 "labeled_share": float((labels != 255).mean()),
                 "done": (len(points) > 0 and open_points == 0) or (len(points) == 0 and (labels != 255).any())}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PyQt6.QtWidgets import (
@@ -21,33 +20,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..core.selection import entropy_score, inconsistency_mask, ppl_points, top_share
-from ..data.classes import colorize
 from .overlays import rgb_image
-
-
-def fig6_panels(image: np.ndarray, probs: torch.Tensor, mask: np.ndarray | None, points: np.ndarray,
-                truth: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
-    """The four panels as RGB arrays.  Without a stored mask (a pixel baseline) none is
-    drawn; without stored points, PPL's points are computed from the mask."""
-    dim = (image * 0.45).astype(np.uint8)
-    share = float(mask.mean()) if mask is not None and mask.any() else 0.01
-    ent = top_share(entropy_score(probs), share).numpy()
-    panels = [("ground truth", colorize(truth) if truth is not None else dim.copy())]
-    for title, sel in (("ENT selection", ent), ("SPL: inconsistency mask", mask)):
-        p = dim.copy()
-        if sel is not None:
-            p[sel] = (255, 255, 255)
-        panels.append((title, p))
-    if not len(points) and mask is not None and mask.any():
-        points = ppl_points(probs, torch.from_numpy(mask)).numpy()
-    p = dim.copy()
-    r = max(2, image.shape[1] // 160)
-    for y, x, _ in np.asarray(points).reshape(-1, 3).tolist():
-        y0, y1, x0, x1 = max(0, y - r), y + r + 1, max(0, x - r), x + r + 1
-        p[y0:y1, x0:x1] = (255, 60, 60)
-    panels.append(("PPL: points", p))
-    return panels
 
 
 def compose(panels: list[tuple[str, np.ndarray]]) -> QImage:

@@ -13,8 +13,8 @@ from PyQt6.QtWidgets import QFileDialog
 from ..core.model import ModelConfig
 from ..data.io import read_label
 from ..engine.export import export_project
-from ..engine.predict import predict_probs_image
-from .inspect import Fig6Dialog, HistoryDialog, fig6_panels
+from ..engine.predict import predict_probs_image, selection_panels
+from .inspect import Fig6Dialog, HistoryDialog
 
 
 class PredictionJob(QThread):
@@ -39,10 +39,15 @@ class InspectActions:
         self.w = window
         self.jobs: list[PredictionJob] = []
         self.probs: dict[int, object] = {}
+        self._ckpt: tuple[int, str] | None = None
 
     def _checkpoint(self) -> str | None:
+        """The current stage's model; looked up once per stage (it scans the data folders)."""
+        if self._ckpt is not None and self._ckpt[0] == self.w.stage:
+            return self._ckpt[1]
         try:
-            return self.w.workflow_factory(self.w.project).current_model()
+            self._ckpt = (self.w.stage, self.w.workflow_factory(self.w.project).current_model())
+            return self._ckpt[1]
         except Exception as e:  # noqa: BLE001 - no model: say so, keep labeling
             self.w.statusBar().showMessage(f"no model to predict with: {e}", 6000)
             return None
@@ -93,7 +98,7 @@ class InspectActions:
             self.probs[doc.index] = probs
         truth_path = doc.truth.get(str(self.w.project.image_path(doc.index).resolve()))
         truth = read_label(*truth_path) if truth_path else None
-        panels = fig6_panels(doc.image_rgb, probs, doc.editor.mask, doc.editor.points, truth)
+        panels = selection_panels(doc.image_rgb, probs, doc.editor.mask, doc.editor.points, truth)
         dialog = Fig6Dialog(self.w, panels, Path(self.w.project.images[doc.index].path).stem)
         dialog.show()
         return dialog

@@ -256,13 +256,9 @@ class MainWindow(QMainWindow):
     # ---- stages ------------------------------------------------------------------------
     def remaining(self) -> tuple[int, int]:
         """(unlabeled proposed points, unlabeled mask pixels) in the current stage."""
-        points = pixels = 0
-        for i in range(len(self.project.images)):
-            mask, pts = self.project.proposal(self.stage, i)
-            labels = self.document.pending.get(i, self.project.labels(i))[0]
-            points += sum(1 for y, x, _ in pts.tolist() if labels[y, x] == 255)
-            if mask is not None and self.unit in ("pixels", "all"):
-                pixels += int((mask & (labels == 255)).sum())
+        statuses = [self.document.status(i) for i in range(len(self.project.images))]
+        points = sum(st["open_points"] for st in statuses)
+        pixels = sum(st["open_mask_pixels"] for st in statuses) if self.unit in ("pixels", "all") else 0
         return points, pixels
 
     def _ask(self, text: str) -> bool:
