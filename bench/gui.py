@@ -128,7 +128,7 @@ def main() -> None:
             canvas.repaint()
             switch.append(time.perf_counter() - t)
         p_med, f_med = statistics.median(partial), statistics.median(full)
-        print(f"| measure | median | aim |\n|---|---|---|")
+        print("| measure | median | aim |\n|---|---|---|")
         print(f"| brush stamp -> repainted overlay (rectangle) | {p_med * 1000:.2f} ms | <= 8 ms |")
         print(f"| same, recolouring the whole overlay | {f_med * 1000:.2f} ms | |")
         print(f"| speed-up, measured side by side | {f_med / p_med:.1f}x | >= 10x |")

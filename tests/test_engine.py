@@ -2,7 +2,6 @@
 cancel within a second, kill and resume without redoing finished jobs."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

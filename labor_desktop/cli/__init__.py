@@ -7,7 +7,6 @@ import argparse
 import json
 import platform
 import sys
-from pathlib import Path
 
 from .. import __version__
 

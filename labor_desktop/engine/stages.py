@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.checkpoint import file_sha256, load_backbone_weights, load_model, save_checkpoint
 from ..core.model import DeepLabV2
-from ..core.strategies import get_strategy, label_unit
+from ..core.strategies import get_strategy
 from ..data.classes import CLASS_COLORS, CLASS_NAMES
 from ..data.io import image_size, read_label
 from ..store import ImageEntry, Project, ProjectSettings
@@ -219,10 +219,6 @@ class StageEngine:
             if self.state.done(f"evaluate-{s}"):
                 rows.append({"stage": s, **self.state.result(f"evaluate-{s}")})
         return rows
-
-    @property
-    def unit(self) -> str:
-        return label_unit(self.strategy, self.ctx.cfg.budget)
 
 
 def _read_labels(path: Path) -> dict[int, np.ndarray]:

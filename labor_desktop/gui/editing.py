@@ -192,6 +192,3 @@ class LabelEditor:
     def _notify(self, rect: Rect, what: str) -> None:
         for listener in self.listeners:
             listener(rect, what)
-
-    def labeled_share(self) -> float:
-        return float((self.labels != UNLABELED).mean())
