@@ -34,7 +34,9 @@ def run(data: str, args) -> dict:
     val = EvalSet(cityscapes_samples(f"{data}/target", "val", require_labels=True))
     sets = {
         "source-only": TrainSet(gta5_samples(f"{data}/source"), augment, seed=args.seed),
-        "target-supervised": TrainSet(cityscapes_samples(f"{data}/target", "train", require_labels=True), augment, seed=args.seed),
+        "target-supervised": TrainSet(
+            cityscapes_samples(f"{data}/target", "train", require_labels=True), augment, seed=args.seed
+        ),
     }
     results = {"train_config": asdict(cfg), "crop": size, "backbone": args.backbone, "runs": {}}
     for name, ds in sets.items():
@@ -42,7 +44,7 @@ def run(data: str, args) -> dict:
         model = DeepLabV2(ModelConfig(backbone=args.backbone, freeze_bn=False))
         bar = tqdm(total=cfg.steps, desc=f"{name:<18}", unit="step")
 
-        def progress(job, step, total, info):
+        def progress(job, step, total, info, bar=bar):
             bar.set_postfix(loss=f"{info['loss']:.3f}", refresh=False)
             bar.update(step - bar.n)
 
@@ -50,8 +52,12 @@ def run(data: str, args) -> dict:
         train_supervised(model, ds, cfg, torch.device("cpu"), progress)
         bar.close()
         cm = evaluate(model, val, torch.device("cpu"))
-        results["runs"][name] = {"miou": cm.miou(), "iou": dict(zip(CLASS_NAMES, cm.iou().tolist())),
-                                 "train_images": len(ds), "seconds": time.perf_counter() - t}
+        results["runs"][name] = {
+            "miou": cm.miou(),
+            "iou": dict(zip(CLASS_NAMES, cm.iou().tolist())),
+            "train_images": len(ds),
+            "seconds": time.perf_counter() - t,
+        }
     return results
 
 

@@ -87,7 +87,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args()
-    backbone, size, full = ("resnet18", (128, 256), (256, 512)) if args.small else ("resnet101", (512, 1024), (1024, 2048))
+    backbone, size, full = (
+        ("resnet18", (128, 256), (256, 512)) if args.small else ("resnet101", (512, 1024), (1024, 2048))
+    )
     cfg = ModelConfig(backbone=backbone)
     rows, results = [], {"backbone": backbone, "input": size, "labels": full, "batch": args.batch}
     base = Runtime.create("auto", amp=False, channels_last=False)
@@ -98,8 +100,13 @@ def main() -> None:
     for name, rt in variants:
         r = time_train_step(rt, cfg, args.batch, size, args.repeats)
         results[f"train {name}"] = r
-        rows.append((f"training step, batch {args.batch}, {name}", f"{r['median_s'] * 1000:.0f} ms",
-                     f"{r['peak_gib']:.1f} GiB peak" if r["peak_gib"] == r["peak_gib"] else "-"))
+        rows.append(
+            (
+                f"training step, batch {args.batch}, {name}",
+                f"{r['median_s'] * 1000:.0f} ms",
+                f"{r['peak_gib']:.1f} GiB peak" if r["peak_gib"] == r["peak_gib"] else "-",
+            )
+        )
         p = time_proposal(rt, cfg, size, full, args.repeats)
         results[f"proposal {name}"] = p
         rows.append((f"proposal pass per image, {name}", f"{p['median_s'] * 1000:.0f} ms", f"{p['points']} points"))

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import tempfile
@@ -98,15 +99,15 @@ def main() -> None:
         app.processEvents()
 
         # A stroke's stamps are timed; the stroke's end (one undo step, one save) is not a stamp.
-        def stamp_partial(k=[0]):
-            y, x = spots[k[0] % len(spots)]
-            k[0] += 1
+        partial_spots, full_spots = itertools.cycle(spots), itertools.cycle(spots)
+
+        def stamp_partial():
+            y, x = next(partial_spots)
             rect = ed.stamp(y, x, 12)  # the listener recolours only the rectangle
             canvas.repaint(canvas.image_rect_to_widget(rect).toAlignedRect())
 
-        def stamp_full(k=[0]):
-            y, x = spots[k[0] % len(spots)]
-            k[0] += 1
+        def stamp_full():
+            y, x = next(full_spots)
             listeners, ed.listeners = ed.listeners, []
             ed.stamp(y, x, 12)
             doc.labels_overlay.refresh(None)  # the naive way: recolour everything, repaint everything

@@ -67,8 +67,10 @@ def main() -> None:
 
     p1, p2 = realistic_outputs(19, 1024, 2048, args.mask_share, device=dev)
     mask = inconsistency_mask(p1, p2)
-    print(f"1024x2048, K=19: mask covers {100 * float(mask.float().mean()):.2f} % of pixels, "
-          f"{len(ppl_points(p1, mask))} PPL points")
+    print(
+        f"1024x2048, K=19: mask covers {100 * float(mask.float().mean()):.2f} % of pixels, "
+        f"{len(ppl_points(p1, mask))} PPL points"
+    )
 
     def floor():
         p1.max(0)
@@ -91,9 +93,13 @@ def main() -> None:
     small_mask = inconsistency_mask(p1s, p2s)
     ref_t = timeit(lambda: bruteforce.ppl_points(p1s.double().numpy(), small_mask.numpy()), 7, "cpu")
     vec_t = timeit(lambda: ppl_points(p1s, small_mask), 101, "cpu")
-    same = torch.equal(ppl_points(p1s, small_mask), torch.as_tensor(bruteforce.ppl_points(p1s.double().numpy(), small_mask.numpy())))
-    print(f"128x256 ({int(small_mask.sum())} mask pixels): brute force {1000 * ref_t:.1f} ms, "
-          f"vectorised {1000 * vec_t:.2f} ms, speed-up {ref_t / vec_t:.0f}x (goal >= 50x), same points: {same}")
+    same = torch.equal(
+        ppl_points(p1s, small_mask), torch.as_tensor(bruteforce.ppl_points(p1s.double().numpy(), small_mask.numpy()))
+    )
+    print(
+        f"128x256 ({int(small_mask.sum())} mask pixels): brute force {1000 * ref_t:.1f} ms, "
+        f"vectorised {1000 * vec_t:.2f} ms, speed-up {ref_t / vec_t:.0f}x (goal >= 50x), same points: {same}"
+    )
 
 
 if __name__ == "__main__":

@@ -55,16 +55,20 @@ def main() -> None:
             t = time.perf_counter()
             p.save_labels(k % args.images, labels[k % len(labels)], 1)
             times.append(time.perf_counter() - t)
-        print(f"save_labels, 1024x2048, ~2 % labeled: median {1000 * statistics.median(times):.1f} ms "
-              f"(min {1000 * min(times):.1f}, max {1000 * max(times):.1f}) over {args.saves} saves (goal <= 20 ms)")
+        print(
+            f"save_labels, 1024x2048, ~2 % labeled: median {1000 * statistics.median(times):.1f} ms "
+            f"(min {1000 * min(times):.1f}, max {1000 * max(times):.1f}) over {args.saves} saves (goal <= 20 ms)"
+        )
         for k in range(args.saves, args.labeled):
             p.save_labels(k, labels[k % len(labels)], 1 + k % 3)
         t = time.perf_counter()
         p.compact()
         compact_s = time.perf_counter() - t
         size = os.path.getsize(path)
-        print(f"file size per labeled image after compaction: {(size - empty_size) / args.labeled / 1000:.1f} KB "
-              f"(goal <= 50 KB); compaction of {args.labeled} labeled images took {compact_s:.2f} s")
+        print(
+            f"file size per labeled image after compaction: {(size - empty_size) / args.labeled / 1000:.1f} KB "
+            f"(goal <= 50 KB); compaction of {args.labeled} labeled images took {compact_s:.2f} s"
+        )
         for k in range(20):  # some saves left in the journal, as after a crash
             p.save_labels(args.labeled + k, labels[k % len(labels)], 2)
         p.close(compact=False)
@@ -74,8 +78,10 @@ def main() -> None:
             q = Project.open(path)
             opens.append(time.perf_counter() - t)
             q.close(compact=False)
-        print(f"open a {args.images}-image project ({args.labeled} labeled in the file, 20 in the journal): "
-              f"median {1000 * statistics.median(opens):.0f} ms (goal < 1 s)")
+        print(
+            f"open a {args.images}-image project ({args.labeled} labeled in the file, 20 in the journal): "
+            f"median {1000 * statistics.median(opens):.0f} ms (goal < 1 s)"
+        )
 
 
 if __name__ == "__main__":

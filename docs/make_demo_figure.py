@@ -32,8 +32,10 @@ def legend(width: int) -> np.ndarray:
 def main() -> None:
     size, n = (256, 512), 3
     blocks = []
-    for domain, split, title in (("source", "train", "source domain (GTA5 layout): flat rendered shading, saturated colours"),
-                                 ("target", "val", "target domain (Cityscapes layout): muted palette, texture, blur, noise, lower camera")):
+    for domain, split, title in (
+        ("source", "train", "source domain (GTA5 layout): flat rendered shading, saturated colours"),
+        ("target", "val", "target domain (Cityscapes layout): muted palette, texture, blur, noise, lower camera"),
+    ):
         rows = [caption(2 * size[1], title)]
         for i in range(n):
             img, lab = make_image(domain, split, i, size, 0)

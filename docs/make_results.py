@@ -42,7 +42,7 @@ def main() -> None:
     for name in ("fig5-miou-by-stage.png", "fig6-selection.png"):
         if (run / name).exists():
             shutil.copy(run / name, images / f"results-{name}")
-    goals = report[report.index("## Goals"): report.index("## Table")].strip()
+    goals = report[report.index("## Goals") : report.index("## Table")].strip()
     table = (run / "table.md").read_text().strip()
     times = job_times(run)
     total = sum(times.values())

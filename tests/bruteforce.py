@@ -54,7 +54,9 @@ def ppl_points(probs, mask, pick="nearest"):
 
 def top_n(score, n, exclude=None):
     h, w = score.shape
-    cands = [(-float(score[y, x]), y * w + x) for y in range(h) for x in range(w) if exclude is None or not exclude[y, x]]
+    cands = [
+        (-float(score[y, x]), y * w + x) for y in range(h) for x in range(w) if exclude is None or not exclude[y, x]
+    ]
     cands.sort()
     out = np.zeros(h * w, dtype=bool)
     for _, i in cands[:n]:
@@ -63,7 +65,9 @@ def top_n(score, n, exclude=None):
 
 
 def window(h, w, y, x, r):
-    return [(yy, xx) for yy in range(max(0, y - r), min(h, y + r + 1)) for xx in range(max(0, x - r), min(w, x + r + 1))]
+    return [
+        (yy, xx) for yy in range(max(0, y - r), min(h, y + r + 1)) for xx in range(max(0, x - r), min(w, x + r + 1))
+    ]
 
 
 def entropy(v):
@@ -111,5 +115,5 @@ def greedy(score, n, radius, exclude=None):
         if not np.isfinite(s[y, x]):
             break
         picks.append((y, x))
-        s[max(0, y - radius): y + radius + 1, max(0, x - radius): x + radius + 1] = -np.inf
+        s[max(0, y - radius) : y + radius + 1, max(0, x - radius) : x + radius + 1] = -np.inf
     return picks

@@ -1,6 +1,6 @@
 """Worker for test_ddp.py: a few supervised steps, run by torchrun or alone.
 
-    python ddp_train.py DATA OUT.pt   (under torchrun: every rank trains its shard)
+python ddp_train.py DATA OUT.pt   (under torchrun: every rank trains its shard)
 """
 
 import sys
@@ -19,8 +19,9 @@ def train(data: str, runtime: Runtime) -> DeepLabV2:
     # Frozen BN: batch statistics of a shard differ from the whole batch's (use SyncBN for that).
     model = DeepLabV2(ModelConfig(backbone="resnet18", freeze_bn=True, output_stride=16))
     dataset = TrainSet(gta5_samples(f"{data}/source"), TrainAugment(crop=(64, 96), scale=(0.8, 1.2)), seed=3)
-    train_supervised(model, dataset, TrainConfig(steps=3, batch_size=4, lr=1e-3, optimizer="sgd", seed=5),
-                     runtime=runtime)
+    train_supervised(
+        model, dataset, TrainConfig(steps=3, batch_size=4, lr=1e-3, optimizer="sgd", seed=5), runtime=runtime
+    )
     return model
 
 

@@ -65,7 +65,9 @@ def test_ppl_reveals_only_points_even_with_a_mask(tmp_path):
         r = annotate(p, 1, truth)
         lab0, _ = p.labels(0)
         assert {(int(y), int(x)): int(lab0[y, x]) for y, x in zip(*np.nonzero(lab0 != 255))} == {
-            (1, 1): truth(0)[1, 1], (4, 6): truth(0)[4, 6]}
+            (1, 1): truth(0)[1, 1],
+            (4, 6): truth(0)[4, 6],
+        }
         lab1, _ = p.labels(1)
         assert (lab1 != 255).sum() == 1 and lab1[0, 0] == truth(1)[0, 0]
         assert r["points"] == 4 and r["points_per_image"] == 2.0 and r["asked_pixels"] == 4

@@ -15,7 +15,16 @@ def test_help_lists_the_existing_commands(capsys):
     out = capsys.readouterr().out
     for cmd in ["demo", "simulate", "compare", "demo-data", "export", "info", "strategies", "inspect-checkpoint"]:
         assert cmd in out
-    assert set(build_parser()._subparsers._group_actions[0].choices) == {"demo", "simulate", "compare", "demo-data", "export", "info", "strategies", "inspect-checkpoint"}
+    assert set(build_parser()._subparsers._group_actions[0].choices) == {
+        "demo",
+        "simulate",
+        "compare",
+        "demo-data",
+        "export",
+        "info",
+        "strategies",
+        "inspect-checkpoint",
+    }
 
 
 def test_console_scripts_are_installed():
@@ -38,8 +47,15 @@ def test_inspect_checkpoint_reports_and_refuses(tmp_path, capsys):
 def test_labor_desktop_prepares_and_opens_the_demo_project(tmp_path):
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    cmd = [os.path.join(bindir, "labor-desktop"), "--demo-dir", str(tmp_path / "demo"), "--demo-config", "smoke",
-           "--quit-after", "300"]
+    cmd = [
+        os.path.join(bindir, "labor-desktop"),
+        "--demo-dir",
+        str(tmp_path / "demo"),
+        "--demo-config",
+        "smoke",
+        "--quit-after",
+        "300",
+    ]
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=280)
     assert first.returncode == 0, first.stderr  # made the data, the project, stage 1's proposals; opened it
     from labor_desktop.store import Project
@@ -48,6 +64,11 @@ def test_labor_desktop_prepares_and_opens_the_demo_project(tmp_path):
         assert p.proposal_stages() == [1] and p.settings.strategy == "ppl"
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr  # opens the ready project
-    missing = subprocess.run([os.path.join(bindir, "labor-desktop"), str(tmp_path / "none.labor.h5")], env=env,
-                             capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [os.path.join(bindir, "labor-desktop"), str(tmp_path / "none.labor.h5")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 1 and "none.labor.h5" in missing.stderr

@@ -24,8 +24,17 @@ def _free_port() -> int:
 @pytest.mark.timeout(300)
 def test_two_process_ddp_matches_one_process(tiny_data, tmp_path):
     out = tmp_path / "ddp.pt"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
-           f"--master_port={_free_port()}", str(Path(__file__).parent / "ddp_train.py"), str(tiny_data), str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_addr=127.0.0.1",
+        f"--master_port={_free_port()}",
+        str(Path(__file__).parent / "ddp_train.py"),
+        str(tiny_data),
+        str(out),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-3000:]
     ddp = torch.load(out, weights_only=True)

@@ -78,16 +78,39 @@ def test_read_back_every_class_present_with_realistic_imbalance(demo, domain):
 def test_domains_differ_in_appearance_and_layout():
     src = [make_image("source", "train", i, (64, 128), 0) for i in range(10)]
     tgt = [make_image("target", "train", i, (64, 128), 0) for i in range(10)]
-    sat = lambda ims: np.mean([(im.max(2).astype(int) - im.min(2)).mean() for im, _ in ims])
+
+    def sat(ims):
+        return np.mean([(im.max(2).astype(int) - im.min(2)).mean() for im, _ in ims])
+
     assert sat(src) > 1.5 * sat(tgt)  # rendered source: saturated; photographic target: muted
-    sky_rows = lambda ims: np.mean([np.mean([(lab[:, c] == 23).sum() for c in range(128)]) for _, lab in ims])
+
+    def sky_rows(ims):
+        return np.mean([np.mean([(lab[:, c] == 23).sum() for c in range(128)]) for _, lab in ims])
+
     assert sky_rows(src) > sky_rows(tgt)  # higher horizon and buildings differ
     hood = [(lab == 1).any() for _, lab in tgt]
     assert all(hood) and not any((lab == 1).any() for _, lab in src)  # the ego vehicle is ignore (255) in training
 
 
 def test_cli_demo_data(tmp_path, capsys):
-    assert main(["demo-data", "--out", str(tmp_path), "--size", "48x96", "--n-source", "2", "--n-target", "2", "--n-val", "1"]) == 0
+    assert (
+        main(
+            [
+                "demo-data",
+                "--out",
+                str(tmp_path),
+                "--size",
+                "48x96",
+                "--n-source",
+                "2",
+                "--n-target",
+                "2",
+                "--n-val",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert "wrote 5 images" in capsys.readouterr().out
     assert len(gta5_samples(tmp_path / "source")) == 2
     with pytest.raises(SystemExit):

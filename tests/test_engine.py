@@ -27,8 +27,19 @@ def smoke_runs(tiny_data, tmp_path_factory):
     """SPL and PPL simulated through the CLI, from one data set."""
     out = tmp_path_factory.mktemp("smoke")
     for strategy in ("spl", "ppl"):
-        rc = main(["simulate", "--data", str(tiny_data), "--preset", "smoke", "--strategy", strategy,
-                   "--out", str(out / strategy)])
+        rc = main(
+            [
+                "simulate",
+                "--data",
+                str(tiny_data),
+                "--preset",
+                "smoke",
+                "--strategy",
+                strategy,
+                "--out",
+                str(out / strategy),
+            ]
+        )
         assert rc == 0
     return out
 
@@ -109,8 +120,20 @@ def _catch(fn):
 
 def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "labor_desktop.cli", "simulate", "--data", str(tiny_data), "--preset", "smoke",
-           "--strategy", "spl", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "labor_desktop.cli",
+        "simulate",
+        "--data",
+        str(tiny_data),
+        "--preset",
+        "smoke",
+        "--strategy",
+        "spl",
+        "--out",
+        str(out),
+    ]
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline:

@@ -13,21 +13,25 @@ def test_presets_and_toml_overrides(tmp_path):
     assert paper.model.backbone == "resnet101" and paper.model.output_stride == 8
     assert paper.data.target_crop == (512, 1024) and paper.retrain.lr == 2.5e-5
     assert paper.pretrain.steps == 24941 and paper.pretrain.batch_size == 8  # 8 GTA5 epochs at batch 8
-    (tmp_path / "c.toml").write_text('base = "smoke"\nstages = 2\n[retrain]\nsteps = 9\nsource_weight = 0.5\n'
-                                     '[data]\ntarget_crop = [32, 64]\n')
+    (tmp_path / "c.toml").write_text(
+        'base = "smoke"\nstages = 2\n[retrain]\nsteps = 9\nsource_weight = 0.5\n[data]\ntarget_crop = [32, 64]\n'
+    )
     cfg = load_config(tmp_path / "c.toml", seed=7)
     assert (cfg.name, cfg.stages, cfg.seed, cfg.retrain.steps, cfg.retrain.source_weight) == ("smoke", 2, 7, 9, 0.5)
     assert cfg.data.target_crop == (32, 64) and cfg.pretrain == preset("smoke").pretrain
     assert ExperimentConfig.from_dict(cfg.to_dict()) == cfg  # what a run saves, it can load
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[retrain]\nstepz = 1\n", r"unknown setting\(s\) \['stepz'\]"),
-    ("[model]\nbackbone = \"resnet7\"\n", "unknown backbone 'resnet7'"),
-    ("retrain = 3\n", "retrain must be a table"),
-    ("base = \"huge\"\n", "unknown config preset 'huge'"),
-    ("[retrain\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[retrain]\nstepz = 1\n", r"unknown setting\(s\) \['stepz'\]"),
+        ('[model]\nbackbone = "resnet7"\n', "unknown backbone 'resnet7'"),
+        ("retrain = 3\n", "retrain must be a table"),
+        ('base = "huge"\n', "unknown config preset 'huge'"),
+        ("[retrain\n", "not valid TOML"),
+    ],
+)
 def test_bad_config_files_are_refused_with_the_reason(tmp_path, text, message):
     (tmp_path / "c.toml").write_text(text)
     with pytest.raises(ValueError, match=message):
@@ -50,8 +54,12 @@ def test_sparse_resize_keeps_every_labeled_pixel():
 
 
 def _hist(miou, unit, share=0.0, points=0.0):
-    return {"stage": 1, "miou": miou, "iou": [miou] * 19,
-            "budget": {"unit": unit, "pixel_share": share, "points_per_image": points, "labeled_share": share}}
+    return {
+        "stage": 1,
+        "miou": miou,
+        "iou": [miou] * 19,
+        "budget": {"unit": unit, "pixel_share": share, "points_per_image": points, "labeled_share": share},
+    }
 
 
 def test_goals_and_tables_from_known_results(tmp_path):

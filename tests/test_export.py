@@ -26,14 +26,21 @@ def test_export_writes_cityscapes_pngs_and_budget_csvs(tmp_path, capsys):
     train_ids = cv2.imread(str(tmp_path / "out" / "a_000000_000019_gtFine_labelTrainIds.png"), cv2.IMREAD_UNCHANGED)
     assert np.array_equal(train_ids, lab)
     color = cv2.cvtColor(cv2.imread(str(tmp_path / "out" / "a_000000_000019_gtFine_color.png")), cv2.COLOR_BGR2RGB)
-    assert color[1, 1].tolist() == [0, 0, 142] and color[0, 0].tolist() == [128, 64, 128] and color[2, 2].tolist() == [0, 0, 0]
+    assert (
+        color[1, 1].tolist() == [0, 0, 142]
+        and color[0, 0].tolist() == [128, 64, 128]
+        and color[2, 2].tolist() == [0, 0, 0]
+    )
     assert not (tmp_path / "out" / "plain_gtFine_labelTrainIds.png").exists()
     rows = list(csv.DictReader(open(tmp_path / "out" / "budget_per_image.csv")))
     assert rows[0]["labeled_pixels"] == "3" and rows[0]["stage1_pixels"] == "1" and rows[0]["stage2_pixels"] == "2"
     assert float(rows[0]["pixel_share"]) == 3 / 24 and rows[0]["active_seconds"] == "3.5" and rows[0]["clicks"] == "3"
     assert rows[1]["labeled_pixels"] == "0"
     stages = list(csv.DictReader(open(tmp_path / "out" / "budget_per_stage.csv")))
-    assert [(s["stage"], s["labeled_pixels"], s["images_labeled"]) for s in stages] == [("1", "1", "1"), ("2", "2", "1")]
+    assert [(s["stage"], s["labeled_pixels"], s["images_labeled"]) for s in stages] == [
+        ("1", "1", "1"),
+        ("2", "2", "1"),
+    ]
     assert float(stages[1]["pixel_share"]) == 2 / 33 and stages[0]["miou"] == "0.41"
     assert (stages[0]["clicks"], stages[1]["clicks"], stages[1]["active_seconds"]) == ("0", "3", "3.5")
 

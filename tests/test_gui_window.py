@@ -174,6 +174,7 @@ def test_cancel_a_stage_and_a_failure_keep_the_project(window, qtbot):
         class Flow:
             def advance(self):
                 raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
         return Flow()
 
     win.workflow_factory = broken

@@ -7,8 +7,13 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "labor_desktop"
 ORDER = ["store", "data", "core", "engine", "cli", "gui"]
-FORBIDDEN_EXTERNAL = {"store": {"torch", "torchvision", "PyQt6"}, "data": {"PyQt6"}, "core": {"PyQt6"},
-                      "engine": {"PyQt6"}, "cli": {"PyQt6"}}
+FORBIDDEN_EXTERNAL = {
+    "store": {"torch", "torchvision", "PyQt6"},
+    "data": {"PyQt6"},
+    "core": {"PyQt6"},
+    "engine": {"PyQt6"},
+    "cli": {"PyQt6"},
+}
 
 
 def imports(path: Path):

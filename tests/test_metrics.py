@@ -61,9 +61,9 @@ def test_tensors_and_arrays_agree_and_merge_adds():
 @pytest.mark.parametrize("seed", range(4))
 def test_parity_with_official_cityscapes_evaluation(tmp_path, seed):
     pytest.importorskip("cityscapesscripts")
-    from PIL import Image
     from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as ev
     from cityscapesscripts.helpers.labels import labels, trainId2label
+    from PIL import Image
 
     rng = np.random.default_rng(seed)
     label_ids = [l.id for l in labels if l.id >= 0]

@@ -60,7 +60,9 @@ def test_torchvision_style_matches_torchvision_resnet_exactly():
     tv = torchvision.models.resnet50(replace_stride_with_dilation=[False, True, True]).eval()
     _randomize_bn(tv)
     model = DeepLabV2(ModelConfig(backbone="resnet50", style="torchvision", input_norm="imagenet_rgb")).eval()
-    missing, unexpected = model.load_state_dict({k: v for k, v in tv.state_dict().items() if not k.startswith("fc.")}, strict=False)
+    missing, unexpected = model.load_state_dict(
+        {k: v for k, v in tv.state_dict().items() if not k.startswith("fc.")}, strict=False
+    )
     assert unexpected == [] and all(k.startswith("layer5.") for k in missing)
     x = torch.rand(1, 3, 64, 80)
     with torch.no_grad():
@@ -119,8 +121,16 @@ def test_aspp_sums_four_branches_or_two_for_adaptsegnet():
 
 def test_state_dict_names_are_the_deeplab_family_names():
     keys = set(DeepLabV2(ModelConfig(backbone="resnet101")).state_dict())
-    for k in ["conv1.weight", "bn1.running_var", "layer1.0.downsample.0.weight", "layer1.0.downsample.1.weight",
-              "layer3.22.conv3.weight", "layer4.2.bn3.bias", "layer5.conv2d_list.3.weight", "layer5.conv2d_list.0.bias"]:
+    for k in [
+        "conv1.weight",
+        "bn1.running_var",
+        "layer1.0.downsample.0.weight",
+        "layer1.0.downsample.1.weight",
+        "layer3.22.conv3.weight",
+        "layer4.2.bn3.bias",
+        "layer5.conv2d_list.3.weight",
+        "layer5.conv2d_list.0.bias",
+    ]:
         assert k in keys
     assert not any("num_batches_tracked" in k for k in keys)
 

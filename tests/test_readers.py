@@ -31,7 +31,9 @@ def make_cityscapes(root, split="train", cities=("aachen", "bonn"), n=2, train_i
             put(root / "leftImg8bit" / split / city / f"{stem}_leftImg8bit.png", img(seed=i))
             put(root / "gtFine" / split / city / f"{stem}_gtFine_labelIds.png", ids())
             if train_ids:
-                put(root / "gtFine" / split / city / f"{stem}_gtFine_labelTrainIds.png", np.full((20, 30), 13, np.uint8))
+                put(
+                    root / "gtFine" / split / city / f"{stem}_gtFine_labelTrainIds.png", np.full((20, 30), 13, np.uint8)
+                )
     return root
 
 
@@ -45,8 +47,12 @@ def make_gta(root, n=3):
 def test_cityscapes_pairs_and_maps_label_ids(tmp_path):
     root = make_cityscapes(tmp_path / "cs")
     samples = cityscapes_samples(root, "train", require_labels=True)
-    assert [s.name for s in samples] == ["aachen/aachen_000000_000019", "aachen/aachen_000001_000019",
-                                         "bonn/bonn_000000_000019", "bonn/bonn_000001_000019"]
+    assert [s.name for s in samples] == [
+        "aachen/aachen_000000_000019",
+        "aachen/aachen_000001_000019",
+        "bonn/bonn_000000_000019",
+        "bonn/bonn_000001_000019",
+    ]
     image, label = load_pair(samples[0])
     assert image.shape == (20, 30, 3)
     assert set(np.unique(label)) <= {0, 1, 2, 13, 255}  # road, sidewalk, building, car, unlabeled->255
@@ -84,11 +90,15 @@ def test_cityscapes_missing_folders(tmp_path):
 def test_cityscapes_image_without_label_and_label_without_image(tmp_path):
     root = make_cityscapes(tmp_path / "cs")
     (root / "gtFine/train/bonn/bonn_000001_000019_gtFine_labelIds.png").unlink()
-    with pytest.raises(DataError, match=r"1 images have no label file \(e\.g\. .*bonn_000001_000019_leftImg8bit\.png\); add"):
+    with pytest.raises(
+        DataError, match=r"1 images have no label file \(e\.g\. .*bonn_000001_000019_leftImg8bit\.png\); add"
+    ):
         cityscapes_samples(root)
     root = make_cityscapes(tmp_path / "cs2")
     put(root / "gtFine/train/bonn/bonn_000009_000019_gtFine_labelIds.png", ids())
-    with pytest.raises(DataError, match=r"1 label files have no image \(e\.g\. .*bonn_000009_000019_gtFine_labelIds\.png\)"):
+    with pytest.raises(
+        DataError, match=r"1 label files have no image \(e\.g\. .*bonn_000009_000019_gtFine_labelIds\.png\)"
+    ):
         cityscapes_samples(root)
 
 

@@ -1,8 +1,8 @@
+import bruteforce as bf
 import numpy as np
 import pytest
 import torch
 
-import bruteforce as bf
 from labor_desktop.core import ripu
 
 
@@ -25,7 +25,9 @@ def test_box_sum_matches_explicit_windows(r):
 @pytest.mark.parametrize("k,h,w", [(3, 6, 8), (19, 12, 15), (5, 20, 9)])
 def test_region_scores_match_definition(k, h, w):
     probs = random_probs(k, h, w, seed=h)
-    np.testing.assert_allclose(ripu.region_scores(probs, 1).numpy(), bf.ripu_region_scores(probs.numpy(), 1), atol=1e-10)
+    np.testing.assert_allclose(
+        ripu.region_scores(probs, 1).numpy(), bf.ripu_region_scores(probs.numpy(), 1), atol=1e-10
+    )
 
 
 @pytest.mark.parametrize("r", [2, 4])
@@ -53,7 +55,7 @@ def test_ripu_regions_are_disjoint_windows_outside_labeled_pixels():
     picks = bf.greedy(bf.ripu_region_scores(probs.numpy(), 1), n, 2, labeled.numpy())
     expected = np.zeros((24, 30), dtype=bool)
     for y, x in picks:
-        expected[max(0, y - 1): y + 2, max(0, x - 1): x + 2] = True
+        expected[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = True
     assert np.array_equal(region.numpy(), expected)
     assert len(picks) == n
 

@@ -1,9 +1,8 @@
-
+import bruteforce as bf
 import numpy as np
 import pytest
 import torch
 
-import bruteforce as bf
 from labor_desktop.core.selection import (
     entropy_score,
     inconsistency_mask,
@@ -97,7 +96,9 @@ def test_ppl_points_batched_equals_per_image():
     mask = torch.rand(3, 10, 13, generator=g) < 0.4
     mask[1] = False
     got = ppl_points(probs, mask)
-    expected = [torch.cat([torch.full((len(p), 1), b), p], 1) for b in range(3) for p in [ppl_points(probs[b], mask[b])]]
+    expected = [
+        torch.cat([torch.full((len(p), 1), b), p], 1) for b in range(3) for p in [ppl_points(probs[b], mask[b])]
+    ]
     assert torch.equal(got, torch.cat(expected))
 
 
@@ -139,7 +140,10 @@ def test_mask_to_points_uses_model_class():
     probs = random_probs(6, 5, 5, seed=1)
     mask = torch.zeros(5, 5, dtype=torch.bool)
     mask[1, 2] = mask[3, 0] = True
-    assert mask_to_points(mask, probs).tolist() == [[1, 2, int(probs[:, 1, 2].argmax())], [3, 0, int(probs[:, 3, 0].argmax())]]
+    assert mask_to_points(mask, probs).tolist() == [
+        [1, 2, int(probs[:, 1, 2].argmax())],
+        [3, 0, int(probs[:, 3, 0].argmax())],
+    ]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -147,4 +151,6 @@ def test_cuda_matches_cpu():
     probs = random_probs(19, 64, 96, seed=3)
     mask = torch.rand(64, 96, generator=torch.Generator().manual_seed(0)) < 0.1
     assert torch.equal(ppl_points(probs.cuda(), mask.cuda()).cpu(), ppl_points(probs, mask))
-    assert torch.equal(inconsistency_mask(probs.cuda(), probs.flip(0).cuda()).cpu(), inconsistency_mask(probs, probs.flip(0)))
+    assert torch.equal(
+        inconsistency_mask(probs.cuda(), probs.flip(0).cuda()).cpu(), inconsistency_mask(probs, probs.flip(0))
+    )

@@ -11,9 +11,17 @@ import pytest
 from labor_desktop.store import Effort, ImageEntry, Project, ProjectError, ProjectSettings, SaveError
 from labor_desktop.store import journal as journal_mod
 
-SETTINGS = ProjectSettings(classes=[f"class{i}" for i in range(19)], colors=[[i, 2 * i, 3 * i] for i in range(19)],
-                           source_root="../gta", target_root="/data/cityscapes", strategy="spl", stages=3,
-                           model={"backbone": "resnet18", "num_classes": 19}, seed=7, extra={"budget": {"points": 15}})
+SETTINGS = ProjectSettings(
+    classes=[f"class{i}" for i in range(19)],
+    colors=[[i, 2 * i, 3 * i] for i in range(19)],
+    source_root="../gta",
+    target_root="/data/cityscapes",
+    strategy="spl",
+    stages=3,
+    model={"backbone": "resnet18", "num_classes": 19},
+    seed=7,
+    extra={"budget": {"points": 15}},
+)
 
 
 def make(tmp_path, n=3, h=40, w=60):
@@ -44,8 +52,17 @@ def test_round_trip_of_every_field(tmp_path, compact):
     p.add_effort(0, stage=1, brush_strokes=2, points_labeled=3, clicks=1)
     p.add_effort(1, stage=1, active_seconds=1.5)
     p.add_effort(1, stage=2, clicks=7)
-    p.record_stage(1, {"pixel_share": 0.021, "points_per_image": 14.5, "iou": [0.5] * 19, "miou": 0.5,
-                       "seconds": {"retrain": 30.0}, "checkpoint": {"path": "stage1.pt", "sha256": "ab" * 32}})
+    p.record_stage(
+        1,
+        {
+            "pixel_share": 0.021,
+            "points_per_image": 14.5,
+            "iou": [0.5] * 19,
+            "miou": 0.5,
+            "seconds": {"retrain": 30.0},
+            "checkpoint": {"path": "stage1.pt", "sha256": "ab" * 32},
+        },
+    )
     new_settings = ProjectSettings(**{**SETTINGS.to_dict(), "strategy": "ppl"})
     p.update_settings(new_settings)
     if compact:
@@ -112,7 +129,9 @@ def test_missing_damaged_truncated_and_foreign_files(tmp_path):
     make(tmp_path).close()
     data = (tmp_path / "p.labor.h5").read_bytes()
     (tmp_path / "cut.labor.h5").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ProjectError, match=r"cut\.labor\.h5: is damaged or not a LabOR Desktop project.*left untouched"):
+    with pytest.raises(
+        ProjectError, match=r"cut\.labor\.h5: is damaged or not a LabOR Desktop project.*left untouched"
+    ):
         Project.open(tmp_path / "cut.labor.h5")
     assert (tmp_path / "cut.labor.h5").read_bytes() == data[: len(data) // 2]  # never overwritten
     (tmp_path / "text.labor.h5").write_text("hello")

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 
-
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 N_IMAGES, H, W = 6, 192, 384
@@ -64,10 +63,13 @@ def test_sigkill_never_loses_an_acknowledged_save(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     kills, total_acks = 0, 0
     while kills < 24:
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=env)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(iter(child.stdout.readline, "")), daemon=True)
+        reader = threading.Thread(
+            target=lambda lines=lines, child=child: lines.extend(iter(child.stdout.readline, "")), daemon=True
+        )
         reader.start()
         deadline = time.time() + 60
         while not lines and time.time() < deadline and child.poll() is None:
@@ -87,7 +89,9 @@ def test_sigkill_never_loses_an_acknowledged_save(tmp_path):
         try:
             for img, seq in acked.items():
                 stored = seq_of(p.labels(img)[0])
-                assert stored >= seq, f"after kill {kills}: image {img} holds save {stored}, save {seq} was acknowledged"
+                assert stored >= seq, (
+                    f"after kill {kills}: image {img} holds save {stored}, save {seq} was acknowledged"
+                )
                 assert stored % N_IMAGES == img
         finally:
             p.close()

@@ -9,8 +9,11 @@ from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 def test_writer_and_readers_hammering(tmp_path):
     n, h, w = 5, 48, 64
-    p = Project.create(tmp_path / "t.labor.h5", ProjectSettings(classes=[str(i) for i in range(19)]),
-                       [ImageEntry(f"{i}.png", h, w) for i in range(n)])
+    p = Project.create(
+        tmp_path / "t.labor.h5",
+        ProjectSettings(classes=[str(i) for i in range(19)]),
+        [ImageEntry(f"{i}.png", h, w) for i in range(n)],
+    )
     stop = threading.Event()
     errors: list[str] = []
     writes = [0]

@@ -17,7 +17,9 @@ def cmd_info(args) -> int:
     cuda = torch.cuda.is_available()
     print(f"LabOR Desktop {__version__}")
     print(f"Python {platform.python_version()} on {platform.platform()}")
-    print(f"torch {torch.__version__} (CUDA build {torch.version.cuda or 'none'}), CPU threads {torch.get_num_threads()}")
+    print(
+        f"torch {torch.__version__} (CUDA build {torch.version.cuda or 'none'}), CPU threads {torch.get_num_threads()}"
+    )
     if cuda:
         for i in range(torch.cuda.device_count()):
             p = torch.cuda.get_device_properties(i)
@@ -73,7 +75,9 @@ def cmd_demo_data(args) -> int:
 
     from ..data.demo_generator import DemoDataConfig, generate_demo_data
 
-    cfg = DemoDataConfig(size=args.size, n_source=args.n_source, n_target=args.n_target, n_val=args.n_val, seed=args.seed)
+    cfg = DemoDataConfig(
+        size=args.size, n_source=args.n_source, n_target=args.n_target, n_val=args.n_val, seed=args.seed
+    )
     total = cfg.n_source + cfg.n_target + cfg.n_val
     with tqdm(total=total, desc="demo data", unit="img") as bar:
 
@@ -121,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-data", help="write the embedded two-domain street-scene data set")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--size", type=_size, default=d.size, metavar="HxW", help=f"image size (default {d.size[0]}x{d.size[1]})")
+    p.add_argument(
+        "--size", type=_size, default=d.size, metavar="HxW", help=f"image size (default {d.size[0]}x{d.size[1]})"
+    )
     p.add_argument("--n-source", type=int, default=d.n_source, metavar="N")
     p.add_argument("--n-target", type=int, default=d.n_target, metavar="M")
     p.add_argument("--n-val", type=int, default=d.n_val, metavar="V")
@@ -140,8 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect-checkpoint", help="say what a checkpoint holds and whether it loads")
     p.add_argument("file")
-    p.add_argument("--preset", choices=["adaptsegnet", "advent", "crst", "iast"],
-                   help="architecture of a foreign checkpoint (default: inferred)")
+    p.add_argument(
+        "--preset",
+        choices=["adaptsegnet", "advent", "crst", "iast"],
+        help="architecture of a foreign checkpoint (default: inferred)",
+    )
     p.set_defaults(func=cmd_inspect_checkpoint)
     return parser
 

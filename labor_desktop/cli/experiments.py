@@ -31,8 +31,9 @@ class TqdmProgress:
             self.close()
             self.job = job
             self.bar = tqdm(total=total, desc=f"{job:<24}", unit="step", leave=True, file=sys.stderr)
-        self.bar.set_postfix({k: f"{v:.3f}" for k, v in info.items() if k != "eta_s" and isinstance(v, float)},
-                             refresh=False)
+        self.bar.set_postfix(
+            {k: f"{v:.3f}" for k, v in info.items() if k != "eta_s" and isinstance(v, float)}, refresh=False
+        )
         self.bar.update(step - self.bar.n)
 
     def close(self) -> None:
@@ -95,7 +96,7 @@ def cmd_simulate(args) -> int:
 
     def body(ctx):
         out = Path(args.out)
-        start = warm_start(out / "warm-start", ctx, getattr(args, "from_checkpoint"))
+        start = warm_start(out / "warm-start", ctx, args.from_checkpoint)
         history = StageEngine(out, ctx, args.strategy, start).run()
         if ctx.rt.is_main:
             (out / "history.json").write_text(json.dumps(history, indent=2))
@@ -110,8 +111,9 @@ def cmd_compare(args) -> int:
     from ..engine.compare import run_compare
 
     def body(ctx):
-        result = run_compare(ctx, args.out, args.strategies, getattr(args, "from_checkpoint"),
-                             match_points=not args.no_match_points)
+        result = run_compare(
+            ctx, args.out, args.strategies, args.from_checkpoint, match_points=not args.no_match_points
+        )
         if ctx.rt.is_main:
             for name, history in result["results"].items():
                 _print_history(name, history)
@@ -130,9 +132,20 @@ def cmd_demo(args) -> int:
         bars = TqdmProgress()
         generate_demo_data(data, DemoDataConfig(), lambda job, step, total: bars(f"demo data: {job}", step, total, {}))
         bars.close()
-    ns = argparse.Namespace(config=args.config, preset=args.preset, seed=args.seed, stages=None, device=args.device,
-                            data=str(data), source=None, target=None, out=str(Path(args.out) / "compare"),
-                            strategies=args.strategies, no_match_points=False, from_checkpoint=None)
+    ns = argparse.Namespace(
+        config=args.config,
+        preset=args.preset,
+        seed=args.seed,
+        stages=None,
+        device=args.device,
+        data=str(data),
+        source=None,
+        target=None,
+        out=str(Path(args.out) / "compare"),
+        strategies=args.strategies,
+        no_match_points=False,
+        from_checkpoint=None,
+    )
     return cmd_compare(ns)
 
 
@@ -141,13 +154,21 @@ def _common(p: argparse.ArgumentParser, need_out: bool = True) -> None:
     p.add_argument("--source", help="GTA5-layout source root (instead of --data)")
     p.add_argument("--target", help="Cityscapes-layout target root (instead of --data)")
     p.add_argument("--config", help="TOML file; its 'base' key picks the preset it overrides")
-    p.add_argument("--preset", default="demo", choices=["smoke", "demo", "paper"],
-                   help="settings preset when no config file names one (default: demo)")
+    p.add_argument(
+        "--preset",
+        default="demo",
+        choices=["smoke", "demo", "paper"],
+        help="settings preset when no config file names one (default: demo)",
+    )
     p.add_argument("--stages", type=int, help="number of stages (default: the config's)")
     p.add_argument("--seed", type=int, help="seed (default: the config's)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when present)")
-    p.add_argument("--from", dest="from_checkpoint", metavar="CHECKPOINT",
-                   help="start from this adapted model instead of pre-training and warming up")
+    p.add_argument(
+        "--from",
+        dest="from_checkpoint",
+        metavar="CHECKPOINT",
+        help="start from this adapted model instead of pre-training and warming up",
+    )
     if need_out:
         p.add_argument("--out", required=True, help="run folder (resumable: the same command continues it)")
 
@@ -161,11 +182,16 @@ def add_commands(sub) -> None:
     p = sub.add_parser("compare", help="several strategies from one shared warm-up, with the report")
     _common(p)
     p.add_argument("--strategies", nargs="+", default=DEMO_STRATEGIES, metavar="S", help=STRATEGY_HELP)
-    p.add_argument("--no-match-points", action="store_true",
-                   help="point baselines use the config's point count, not PPL's measured one")
+    p.add_argument(
+        "--no-match-points",
+        action="store_true",
+        help="point baselines use the config's point count, not PPL's measured one",
+    )
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("demo", help="the main job on the embedded demo data: the strategy comparison (~37 min on 2 CPU cores)")
+    p = sub.add_parser(
+        "demo", help="the main job on the embedded demo data: the strategy comparison (~37 min on 2 CPU cores)"
+    )
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
     p.add_argument("--config", help="TOML overrides of the preset")

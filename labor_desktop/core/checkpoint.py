@@ -71,9 +71,13 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
                 "loaded. Re-save only the weights, e.g. torch.save(model.state_dict(), 'weights.pth'), "
                 "in a trusted environment."
             ) from None
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (damaged, truncated or another format)") from None
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint (damaged, truncated or another format)"
+        ) from None
     except Exception as e:  # truncated zip, not a torch file at all, ...
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({_first_line(e)}); is the file complete?") from None
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint ({_first_line(e)}); is the file complete?"
+        ) from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict of weights, found {type(obj).__name__}")
     return obj
@@ -107,9 +111,7 @@ def infer_architecture(sd: dict[str, torch.Tensor]) -> dict:
         idx = {int(m.group(1)) for k in sd for m in [re.match(rf"layer{layer}\.(\d+)\.", k)] if m}
         blocks.append(max(idx) + 1 if idx else 0)
     bottleneck = any(".conv3." in k for k in sd)
-    backbone = next(
-        (name for name, b in BLOCKS.items() if tuple(blocks) == b and BOTTLENECK[name] == bottleneck), None
-    )
+    backbone = next((name for name, b in BLOCKS.items() if tuple(blocks) == b and BOTTLENECK[name] == bottleneck), None)
     head = sd.get("layer5.conv2d_list.0.weight")
     return {
         "backbone": backbone,
@@ -133,10 +135,16 @@ def check_compatible(sd: dict[str, torch.Tensor], model: DeepLabV2, source: str,
     if problems:
         raise CheckpointError(f"{source}: does not fit this model: " + "; ".join(problems) + ".")
     own = model.state_dict()
-    wanted = {k for k in own if not (backbone_only and k.startswith("layer5.")) and not k.endswith("num_batches_tracked")}
+    wanted = {
+        k for k in own if not (backbone_only and k.startswith("layer5.")) and not k.endswith("num_batches_tracked")
+    }
     have = {k for k in sd if not (backbone_only and k.startswith("layer5."))}
     missing, unexpected = sorted(wanted - have), sorted(have - wanted)
-    shapes = [f"{k}: {tuple(sd[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(wanted & have) if sd[k].shape != own[k].shape]
+    shapes = [
+        f"{k}: {tuple(sd[k].shape)} vs {tuple(own[k].shape)}"
+        for k in sorted(wanted & have)
+        if sd[k].shape != own[k].shape
+    ]
     if missing or unexpected or shapes:
         parts = []
         if missing:
@@ -155,11 +163,15 @@ def load_model(path: str | os.PathLike, cfg: ModelConfig | None = None) -> DeepL
     sd = extract_state_dict(obj)
     if cfg is not None and obj.get("format") == FORMAT and isinstance(obj.get("config"), dict):
         saved = ModelConfig.from_dict(obj["config"])
-        differ = [f"{k}: {v} in the file, {getattr(cfg, k)} configured" for k, v in saved.to_dict().items()
-                  if getattr(cfg, k) != v]
+        differ = [
+            f"{k}: {v} in the file, {getattr(cfg, k)} configured"
+            for k, v in saved.to_dict().items()
+            if getattr(cfg, k) != v
+        ]
         if differ:
-            raise CheckpointError(f"{path}: was trained as another model ({'; '.join(differ)}); "
-                                  "use a config whose [model] matches it")
+            raise CheckpointError(
+                f"{path}: was trained as another model ({'; '.join(differ)}); use a config whose [model] matches it"
+            )
     if cfg is None:
         if obj.get("format") == FORMAT:
             if obj.get("format_version", 0) > FORMAT_VERSION:
@@ -168,7 +180,9 @@ def load_model(path: str | os.PathLike, cfg: ModelConfig | None = None) -> DeepL
         else:
             arch = infer_architecture(sd)
             if arch["backbone"] is None or arch["num_classes"] is None:
-                raise CheckpointError(f"{path}: cannot tell which DeepLab-v2 this is; pass its model config (or preset)")
+                raise CheckpointError(
+                    f"{path}: cannot tell which DeepLab-v2 this is; pass its model config (or preset)"
+                )
             cfg = ModelConfig(backbone=arch["backbone"], num_classes=arch["num_classes"])
     model = DeepLabV2(cfg)
     check_compatible(sd, model, str(path))

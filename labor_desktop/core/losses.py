@@ -49,8 +49,15 @@ class ClassThresholds:
     capped at ``cap``.
     """
 
-    def __init__(self, num_classes: int, alpha: float = 0.2, gamma: float = 8.0, beta: float = 0.9,
-                 init: float = 0.9, cap: float = 0.999) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        alpha: float = 0.2,
+        gamma: float = 8.0,
+        beta: float = 0.9,
+        init: float = 0.9,
+        cap: float = 0.999,
+    ) -> None:
         self.alpha, self.gamma, self.beta, self.cap = alpha, gamma, beta, cap
         self.theta = torch.full((num_classes,), float(init), dtype=torch.float64)
 

@@ -39,7 +39,9 @@ class ConfusionMatrix:
         k = self.num_classes
         if isinstance(pred, torch.Tensor) and isinstance(target, torch.Tensor):
             if pred.shape != target.shape:
-                raise ValueError(f"prediction {tuple(pred.shape)} and ground truth {tuple(target.shape)} differ in shape")
+                raise ValueError(
+                    f"prediction {tuple(pred.shape)} and ground truth {tuple(target.shape)} differ in shape"
+                )
             t, p = target.reshape(-1).long(), pred.reshape(-1).long()
             valid = (t != self.ignore_index) & (t >= 0) & (t < k)
             t, p = t[valid], p[valid]
@@ -56,7 +58,7 @@ class ConfusionMatrix:
             counts = np.bincount(t * (k + 1) + p, minlength=k * (k + 1))
         self._m += counts.reshape(k, k + 1)
 
-    def merge(self, other: "ConfusionMatrix") -> None:
+    def merge(self, other: ConfusionMatrix) -> None:
         """Add another matrix (e.g. from another process or data shard)."""
         if other.num_classes != self.num_classes:
             raise ValueError("confusion matrices of different class counts")

@@ -63,7 +63,7 @@ class ModelConfig:
             raise ValueError("num_classes must be at least 2")
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
+    def from_dict(cls, d: dict) -> ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -74,7 +74,7 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def preset(cls, name: str, **overrides) -> "ModelConfig":
+    def preset(cls, name: str, **overrides) -> ModelConfig:
         """Architectures of published checkpoints, by the code base that wrote them."""
         presets = {
             "adaptsegnet": dict(backbone="resnet101", style="caffe", input_norm="caffe_bgr", aspp_branches=2),
@@ -201,7 +201,9 @@ class DeepLabV2(nn.Module):
         self.layer4 = self._make_layer(block, 512, n4, stride=1, dilation=2 if os16 else 4)
         self.feature_channels = 512 * block.expansion
         self.layer5 = ASPPClassifier(self.feature_channels, cfg.num_classes, cfg.aspp_branches)
-        mean, std = (CAFFE_MEAN_BGR, (1.0, 1.0, 1.0)) if cfg.input_norm == "caffe_bgr" else (IMAGENET_MEAN, IMAGENET_STD)
+        mean, std = (
+            (CAFFE_MEAN_BGR, (1.0, 1.0, 1.0)) if cfg.input_norm == "caffe_bgr" else (IMAGENET_MEAN, IMAGENET_STD)
+        )
         self.register_buffer("_mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("_std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 

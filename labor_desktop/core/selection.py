@@ -91,7 +91,9 @@ def ppl_points(probs: torch.Tensor, mask: torch.Tensor, pick: Pick = "nearest") 
     n = score.numel()
     order = torch.arange(n, device=score.device)
     candidate = torch.where(score == best.index_select(0, groups), order, n)
-    first = torch.full((ngroups,), n, dtype=torch.long, device=score.device).scatter_reduce(0, groups, candidate, reduce="amin")
+    first = torch.full((ngroups,), n, dtype=torch.long, device=score.device).scatter_reduce(
+        0, groups, candidate, reduce="amin"
+    )
     present = (counts > 0).nonzero().squeeze(1)  # group ids ascending: by image, then class
     sel = first.index_select(0, present)
     at = pix.index_select(0, sel)

@@ -21,8 +21,9 @@ def _step(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     opt.step()
 
 
-def self_train_step(selector: PixelSelector, images: torch.Tensor, pseudo: torch.Tensor,
-                    opt: torch.optim.Optimizer) -> dict[str, float]:
+def self_train_step(
+    selector: PixelSelector, images: torch.Tensor, pseudo: torch.Tensor, opt: torch.optim.Optimizer
+) -> dict[str, float]:
     """Eq. 4 on one batch; ``opt`` holds backbone and heads."""
     h1, h2 = selector(images)
     loss = self_training_loss(h1, h2, pseudo)
@@ -30,9 +31,15 @@ def self_train_step(selector: PixelSelector, images: torch.Tensor, pseudo: torch
     return {"self_train": loss.item()}
 
 
-def discrepancy_step(selector: PixelSelector, images: torch.Tensor, pseudo: torch.Tensor | None,
-                     opt_heads: torch.optim.Optimizer, opt_body: torch.optim.Optimizer,
-                     num_k: int = 4, weight: float = 1.0) -> dict[str, float]:
+def discrepancy_step(
+    selector: PixelSelector,
+    images: torch.Tensor,
+    pseudo: torch.Tensor | None,
+    opt_heads: torch.optim.Optimizer,
+    opt_body: torch.optim.Optimizer,
+    num_k: int = 4,
+    weight: float = 1.0,
+) -> dict[str, float]:
     """One MCD iteration (steps B and C).  ``opt_heads`` must hold only head
     parameters and ``opt_body`` only backbone parameters: each step updates one side."""
     # B: heads maximise the discrepancy (minimise its negative) and keep fitting pseudo labels.
@@ -51,10 +58,14 @@ def discrepancy_step(selector: PixelSelector, images: torch.Tensor, pseudo: torc
     return {"discrepancy_heads": dis_b.item(), "discrepancy_body": dis_c.item()}
 
 
-def selector_optimizers(selector: PixelSelector, lr: float = 1e-3, momentum: float = 0.9,
-                        weight_decay: float = 2e-5) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer, torch.optim.Optimizer]:
+def selector_optimizers(
+    selector: PixelSelector, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 2e-5
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer, torch.optim.Optimizer]:
     """(all, heads, body) SGD optimisers with MCD's published settings as defaults."""
+
     def sgd(params):
-        return torch.optim.SGD([p for p in params if p.requires_grad], lr=lr, momentum=momentum,
-                               weight_decay=weight_decay)
+        return torch.optim.SGD(
+            [p for p in params if p.requires_grad], lr=lr, momentum=momentum, weight_decay=weight_decay
+        )
+
     return sgd(selector.parameters()), sgd(selector.head_parameters()), sgd(selector.backbone_parameters())

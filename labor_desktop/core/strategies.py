@@ -9,8 +9,9 @@ in full (SPL, pixel baselines, RIPU regions, supervised) and/or ``points``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 import torch
 
@@ -69,6 +70,7 @@ def _ppl(pick):
     def run(probs, heads, labeled, budget, gen):
         m = inconsistency_mask(*heads)
         return Proposal(points=ppl_points(probs, _available(m, labeled), pick), inconsistency=m)
+
     return run
 
 
@@ -79,6 +81,7 @@ def _baseline(score_fn):
             chosen = top_n(score, budget.points, labeled)
             return Proposal(points=mask_to_points(chosen, probs))
         return Proposal(region=top_share(score, budget.pixel_share, labeled))
+
     return run
 
 
@@ -104,12 +107,32 @@ STRATEGIES: dict[str, Strategy] = {
     s.name: s
     for s in [
         Strategy("spl", "LabOR segment labeling: every inconsistency-mask pixel", True, "pixels", _spl),
-        Strategy("ppl", "LabOR point labeling: per class, the mask pixel nearest its prototype", True, "points", _ppl("nearest")),
-        Strategy("ppl-worst", "PPL-Sim(worst): per class, the mask pixel farthest from its prototype", True, "points", _ppl("farthest")),
+        Strategy(
+            "ppl",
+            "LabOR point labeling: per class, the mask pixel nearest its prototype",
+            True,
+            "points",
+            _ppl("nearest"),
+        ),
+        Strategy(
+            "ppl-worst",
+            "PPL-Sim(worst): per class, the mask pixel farthest from its prototype",
+            True,
+            "points",
+            _ppl("farthest"),
+        ),
         Strategy("ppl-sconf", "PPL-SCONF: per class, the least confident mask pixel", True, "points", _ppl("sconf")),
         Strategy("ppl-ent", "PPL-ENT: per class, the highest-entropy mask pixel", True, "points", _ppl("ent")),
-        Strategy("rand", "RAND: uniformly random pixels", False, "pixels", _baseline(lambda p, g: random_score(p.shape[1:], g, p.device))),
-        Strategy("sconf", "SCONF: lowest max-probability pixels", False, "pixels", _baseline(lambda p, g: sconf_score(p))),
+        Strategy(
+            "rand",
+            "RAND: uniformly random pixels",
+            False,
+            "pixels",
+            _baseline(lambda p, g: random_score(p.shape[1:], g, p.device)),
+        ),
+        Strategy(
+            "sconf", "SCONF: lowest max-probability pixels", False, "pixels", _baseline(lambda p, g: sconf_score(p))
+        ),
         Strategy("ent", "ENT: highest-entropy pixels", False, "pixels", _baseline(lambda p, g: entropy_score(p))),
         Strategy("ripu", "RIPU regions: impurity x uncertainty, 3x3 windows", False, "pixels", _ripu),
         Strategy("ripu-pixel", "RIPU pixels: entropy x impurity of a 65x65 window", False, "points", _ripu_pixel),
@@ -137,9 +160,14 @@ def label_unit(name: str, budget: Budget = Budget()) -> Unit:
     return budget.baseline_unit if name in BASELINES else strategy.unit
 
 
-def propose(name: str, probs: torch.Tensor, heads: tuple[torch.Tensor, torch.Tensor] | None = None,
-            labeled: torch.Tensor | None = None, budget: Budget = Budget(),
-            generator: torch.Generator | None = None) -> Proposal:
+def propose(
+    name: str,
+    probs: torch.Tensor,
+    heads: tuple[torch.Tensor, torch.Tensor] | None = None,
+    labeled: torch.Tensor | None = None,
+    budget: Budget = Budget(),
+    generator: torch.Generator | None = None,
+) -> Proposal:
     """What strategy ``name`` asks the annotator to label on one image.
 
     ``probs``: the main model's probabilities ``[K, H, W]``; ``heads``: the selector's

@@ -8,8 +8,8 @@ augmentation is the same whatever worker or process loads it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -71,15 +71,20 @@ def resize_sparse_labels(label: np.ndarray, h: int, w: int) -> np.ndarray:
     return out
 
 
-def _resize(image: np.ndarray, label: np.ndarray, h: int, w: int, sparse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _resize(
+    image: np.ndarray, label: np.ndarray, h: int, w: int, sparse: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     if image.shape[:2] == (h, w):
         return image, label
-    resized = resize_sparse_labels(label, h, w) if sparse else cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    resized = (
+        resize_sparse_labels(label, h, w) if sparse else cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    )
     return _resize_image(image, h, w), resized
 
 
-def augment_pair(image: np.ndarray, label: np.ndarray, aug: TrainAugment, rng: np.random.Generator,
-                 sparse: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def augment_pair(
+    image: np.ndarray, label: np.ndarray, aug: TrainAugment, rng: np.random.Generator, sparse: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Base resize, random scale, crop (padding with ignore), flip; ``sparse`` keeps
     every labeled pixel through the resizes."""
     if aug.base_size is not None:
@@ -107,8 +112,13 @@ class TrainSet(Dataset):
     labels from the project store, keyed by sample index); such maps are sparse,
     so they are resized without losing labeled pixels."""
 
-    def __init__(self, samples: Sequence[Sample], augment: TrainAugment = TrainAugment(), seed: int = 0,
-                 labels: Mapping[int, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        augment: TrainAugment = TrainAugment(),
+        seed: int = 0,
+        labels: Mapping[int, np.ndarray] | None = None,
+    ) -> None:
         self.samples = list(samples)
         self.augment = augment
         self.seed = seed

@@ -9,14 +9,14 @@ arguments give byte-identical files, and growing a set keeps its first images.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
-from .classes import ID, ID_TO_TRAIN, IGNORE, NUM_CLASSES, CLASS_NAMES
+from .classes import CLASS_NAMES, ID, ID_TO_TRAIN, IGNORE, NUM_CLASSES
 from .demo_scene import paint_scene
 from .demo_styles import DOMAINS, Domain
 from .io import write_png
@@ -103,8 +103,9 @@ def _target_name(split: str, index: int) -> tuple[str, str]:
     return city, f"{city}_{index // len(cities):06d}_000019"
 
 
-def generate_demo_data(out: str | Path, cfg: DemoDataConfig = DemoDataConfig(),
-                       progress: Callable[[str, int, int], None] | None = None) -> dict:
+def generate_demo_data(
+    out: str | Path, cfg: DemoDataConfig = DemoDataConfig(), progress: Callable[[str, int, int], None] | None = None
+) -> dict:
     """Write the data set under ``out``: ``source/`` (GTA5 layout) and ``target/``
     (Cityscapes layout, train and val). Returns class pixel statistics."""
     out = Path(out)

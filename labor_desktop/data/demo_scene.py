@@ -74,14 +74,22 @@ class Canvas:
 
 def box_faces(x0, x1, y0, y1, z0, z1, side_x):
     """Near face and the street-facing side face of an axis-aligned box."""
-    return [[(x0, y0, z0), (x1, y0, z0), (x1, y1, z0), (x0, y1, z0)],
-            [(side_x, y0, z0), (side_x, y1, z0), (side_x, y1, z1), (side_x, y0, z1)]]
+    return [
+        [(x0, y0, z0), (x1, y0, z0), (x1, y1, z0), (x0, y1, z0)],
+        [(side_x, y0, z0), (side_x, y1, z0), (side_x, y1, z1), (side_x, y0, z1)],
+    ]
 
 
 def paint_scene(domain: Domain, h: int, w: int, rng: np.random.Generator, force: frozenset[str] = frozenset()):
     g = domain.geometry
-    cam = Camera(h, w, rng.uniform(*g.horizon), rng.uniform(*g.camera_height), g.focal * rng.uniform(0.92, 1.08),
-                 w * (0.5 + rng.uniform(-0.08, 0.08)))
+    cam = Camera(
+        h,
+        w,
+        rng.uniform(*g.horizon),
+        rng.uniform(*g.camera_height),
+        g.focal * rng.uniform(0.92, 1.08),
+        w * (0.5 + rng.uniform(-0.08, 0.08)),
+    )
     cv = Canvas(h, w, cam, domain, rng)
     road_w = rng.uniform(*g.road_width)
     off = rng.uniform(-0.15, 0.15) * road_w
@@ -95,9 +103,14 @@ def paint_scene(domain: Domain, h: int, w: int, rng: np.random.Generator, force:
     # ground: terrain everywhere, then road and sidewalks as planes to the far end
     cv.quads3([[(-300, 0, 1.0), (300, 0, 1.0), (300, 0, far), (-300, 0, far)]], "terrain", cv.color("terrain", 0.9))
     for s in (-1, 1):
-        cv.quads3([[(edge[s], 0, 0.5), (line[s] + s * 0.5, 0, 0.5), (line[s] + s * 0.5, 0, far), (edge[s], 0, far)]],
-                  "sidewalk", cv.color("sidewalk"))
-    cv.quads3([[(edge[-1], 0, 0.5), (edge[1], 0, 0.5), (edge[1], 0, far), (edge[-1], 0, far)]], "road", cv.color("road"))
+        cv.quads3(
+            [[(edge[s], 0, 0.5), (line[s] + s * 0.5, 0, 0.5), (line[s] + s * 0.5, 0, far), (edge[s], 0, far)]],
+            "sidewalk",
+            cv.color("sidewalk"),
+        )
+    cv.quads3(
+        [[(edge[-1], 0, 0.5), (edge[1], 0, 0.5), (edge[1], 0, far), (edge[-1], 0, far)]], "road", cv.color("road")
+    )
     _lane_marks(cv, off, far)
     objects: list[tuple[float, callable]] = []
     for s in (-1, 1):
@@ -116,10 +129,14 @@ def _skyline(cv: Canvas, rng, z, heights) -> None:
     while x < 120:
         bw = rng.uniform(8, 25)
         if rng.random() < 0.25:
-            cv.ellipse3((x + bw / 2, rng.uniform(3, 7), z), bw / 2, rng.uniform(4, 8), "vegetation", cv.color("vegetation", 0.8))
+            cv.ellipse3(
+                (x + bw / 2, rng.uniform(3, 7), z), bw / 2, rng.uniform(4, 8), "vegetation", cv.color("vegetation", 0.8)
+            )
         else:
             hb = rng.uniform(heights[0], heights[1] * 1.6)
-            cv.quads3([[(x, -2, z), (x + bw, -2, z), (x + bw, hb, z), (x, hb, z)]], "building", cv.color("building", 0.85))
+            cv.quads3(
+                [[(x, -2, z), (x + bw, -2, z), (x + bw, hb, z), (x, hb, z)]], "building", cv.color("building", 0.85)
+            )
         x += bw * rng.uniform(0.7, 1.2)
 
 
@@ -148,13 +165,19 @@ def _side(cv: Canvas, rng, s, edge, line, far, heights, objects, force) -> None:
         x = line + s * rng.uniform(0.0, 1.5)
         if kind != "building":  # lawns behind walls and fences, grass verges in open stretches
             inner = x - s * (rng.uniform(0.5, 0.5 * abs(line - edge)) if kind in ("green", "open") else 0.0)
-            cv.quads3([[(inner, 0, z0), (x + s * 25, 0, z0), (x + s * 25, 0, z1), (inner, 0, z1)]], "terrain", cv.color("terrain"))
+            cv.quads3(
+                [[(inner, 0, z0), (x + s * 25, 0, z0), (x + s * 25, 0, z1), (inner, 0, z1)]],
+                "terrain",
+                cv.color("terrain"),
+            )
         if kind == "building":
             _building(cv, rng, s, x, z0, z1, rng.uniform(*heights))
         elif kind == "wall":
             hw = rng.uniform(1.0, 2.6)
             cv.quads3([[(x, 0, z0), (x, hw, z0), (x, hw, z1), (x, 0, z1)]], "wall", cv.color("wall", 0.85))
-            cv.quads3([[(x, 0, z0), (x + s * 0.4, 0, z0), (x + s * 0.4, hw, z0), (x, hw, z0)]], "wall", cv.color("wall"))
+            cv.quads3(
+                [[(x, 0, z0), (x + s * 0.4, 0, z0), (x + s * 0.4, hw, z0), (x, hw, z0)]], "wall", cv.color("wall")
+            )
             _trees_between(cv, rng, s, x + s * 3, z0, z1, objects)
         elif kind == "fence":
             _fence(cv, rng, x - s * 0.3, z0, z1, rng.uniform(1.0, 2.0))
@@ -171,8 +194,11 @@ def _side(cv: Canvas, rng, s, edge, line, far, heights, objects, force) -> None:
 def _building(cv: Canvas, rng, s, x, z0, z1, hb) -> None:
     facade = cv.color("building", 0.85)
     cv.quads3([[(x, 0, z0), (x, hb, z0), (x, hb, z1), (x, 0, z1)]], "building", facade)
-    cv.quads3([[(x, 0, z0), (x + s * 14, 0, z0), (x + s * 14, hb, z0), (x, hb, z0)]], "building",
-              tuple(int(c * 1.12) if c < 228 else c for c in facade))
+    cv.quads3(
+        [[(x, 0, z0), (x + s * 14, 0, z0), (x + s * 14, hb, z0), (x, hb, z0)]],
+        "building",
+        tuple(int(c * 1.12) if c < 228 else c for c in facade),
+    )
     dark = cv.app.window_dark
     win = tuple(int(c * dark + wc * (1 - dark)) for c, wc in zip(facade, cv.app.palette["window"][0]))
     ww, wh, floor = rng.uniform(1.0, 1.6), rng.uniform(1.2, 1.8), rng.uniform(3.0, 3.6)
@@ -253,10 +279,16 @@ def _pole(cv: Canvas, x, z, hp, kind, s) -> None:
         if ax != x:
             cv.line3((x, hp, z), (ax, hp, z), 0.12, "pole", cv.color("pole"))
         box = cv.color("traffic light")
-        cv.quads3([[(ax - 0.18, hp - 1.0, z), (ax + 0.18, hp - 1.0, z), (ax + 0.18, hp, z), (ax - 0.18, hp, z)]], "traffic light", box)
+        cv.quads3(
+            [[(ax - 0.18, hp - 1.0, z), (ax + 0.18, hp - 1.0, z), (ax + 0.18, hp, z), (ax - 0.18, hp, z)]],
+            "traffic light",
+            box,
+        )
         lit = int(rng.integers(3))
         for k, c in enumerate([(230, 40, 30), (240, 190, 30), (40, 220, 90)]):
-            cv.ellipse3((ax, hp - 0.2 - 0.3 * k, z), 0.1, 0.1, "traffic light", c if k == lit else tuple(v // 4 for v in c))
+            cv.ellipse3(
+                (ax, hp - 0.2 - 0.3 * k, z), 0.1, 0.1, "traffic light", c if k == lit else tuple(v // 4 for v in c)
+            )
 
 
 def _traffic(cv: Canvas, rng, edge, off, road_w, g, objects, force) -> None:
@@ -289,7 +321,12 @@ def _traffic(cv: Canvas, rng, edge, off, road_w, g, objects, force) -> None:
 
 
 def _vehicle(cv: Canvas, rng, kind, x, z, scale) -> None:
-    w, hgt, length = {"car": (1.8, 1.5, 4.4), "truck": (2.4, 3.2, 7.5), "bus": (2.5, 3.1, 11.5), "train": (2.6, 3.5, 24.0)}[kind]
+    w, hgt, length = {
+        "car": (1.8, 1.5, 4.4),
+        "truck": (2.4, 3.2, 7.5),
+        "bus": (2.5, 3.1, 11.5),
+        "train": (2.6, 3.5, 24.0),
+    }[kind]
     w, hgt = w * scale, hgt * scale
     body = cv.color(kind)
     side_x = x - w / 2 if x > 0 else x + w / 2  # the side that faces the camera
@@ -300,17 +337,72 @@ def _vehicle(cv: Canvas, rng, kind, x, z, scale) -> None:
     glass = cv.color("window")
     if kind == "car":
         top = hgt * 0.6
-        cv.quads3([[(x - w * 0.42, top, z + 0.6), (x + w * 0.42, top, z + 0.6), (x + w * 0.36, hgt, z + 1.2), (x - w * 0.36, hgt, z + 1.2)]], kind, tuple(int(c * 0.9) for c in body))
-        cv.quads3([[(x - w * 0.36, top + 0.05, z + 0.62), (x + w * 0.36, top + 0.05, z + 0.62), (x + w * 0.32, hgt - 0.08, z + 1.15), (x - w * 0.32, hgt - 0.08, z + 1.15)]], kind, glass)
+        cv.quads3(
+            [
+                [
+                    (x - w * 0.42, top, z + 0.6),
+                    (x + w * 0.42, top, z + 0.6),
+                    (x + w * 0.36, hgt, z + 1.2),
+                    (x - w * 0.36, hgt, z + 1.2),
+                ]
+            ],
+            kind,
+            tuple(int(c * 0.9) for c in body),
+        )
+        cv.quads3(
+            [
+                [
+                    (x - w * 0.36, top + 0.05, z + 0.62),
+                    (x + w * 0.36, top + 0.05, z + 0.62),
+                    (x + w * 0.32, hgt - 0.08, z + 1.15),
+                    (x - w * 0.32, hgt - 0.08, z + 1.15),
+                ]
+            ],
+            kind,
+            glass,
+        )
     else:
         y0, y1 = hgt * 0.55, hgt * 0.85
-        cv.quads3([[(side_x, y0, z + 0.5), (side_x, y1, z + 0.5), (side_x, y1, z + length - 0.5), (side_x, y0, z + length - 0.5)],
-                   [(x - w * 0.4, y0, z), (x + w * 0.4, y0, z), (x + w * 0.4, y1, z), (x - w * 0.4, y1, z)]], kind, glass)
+        cv.quads3(
+            [
+                [
+                    (side_x, y0, z + 0.5),
+                    (side_x, y1, z + 0.5),
+                    (side_x, y1, z + length - 0.5),
+                    (side_x, y0, z + length - 0.5),
+                ],
+                [(x - w * 0.4, y0, z), (x + w * 0.4, y0, z), (x + w * 0.4, y1, z), (x - w * 0.4, y1, z)],
+            ],
+            kind,
+            glass,
+        )
     wheel = cv.color("wheel")
     for dx in (-w * 0.38, w * 0.38):
-        cv.quads3([[(x + dx - 0.15, 0, z), (x + dx + 0.15, 0, z), (x + dx + 0.15, base + 0.1, z), (x + dx - 0.15, base + 0.1, z)]], kind, wheel)
+        cv.quads3(
+            [
+                [
+                    (x + dx - 0.15, 0, z),
+                    (x + dx + 0.15, 0, z),
+                    (x + dx + 0.15, base + 0.1, z),
+                    (x + dx - 0.15, base + 0.1, z),
+                ]
+            ],
+            kind,
+            wheel,
+        )
     for dx in (-w * 0.42, w * 0.35):
-        cv.quads3([[(x + dx, base + 0.35, z), (x + dx + 0.12, base + 0.35, z), (x + dx + 0.12, base + 0.5, z), (x + dx, base + 0.5, z)]], kind, (200, 30, 30))
+        cv.quads3(
+            [
+                [
+                    (x + dx, base + 0.35, z),
+                    (x + dx + 0.12, base + 0.35, z),
+                    (x + dx + 0.12, base + 0.5, z),
+                    (x + dx, base + 0.5, z),
+                ]
+            ],
+            kind,
+            (200, 30, 30),
+        )
 
 
 def _person(cv: Canvas, rng, x, z, y0, label, scale, seated=False) -> None:
@@ -338,7 +430,11 @@ def _cyclist(cv: Canvas, rng, kind, x, z, scale) -> None:
         cv2.circle(cv.img, centre, rad, col, t)
         cv2.circle(cv.lab, centre, rad, ID[kind], t)
     if kind == "motorcycle":
-        cv.quads3([[(x - 0.25, r * 0.8, z), (x + 0.25, r * 0.8, z), (x + 0.25, r * 2.4, z), (x - 0.25, r * 2.4, z)]], kind, col)
+        cv.quads3(
+            [[(x - 0.25, r * 0.8, z), (x + 0.25, r * 0.8, z), (x + 0.25, r * 2.4, z), (x - 0.25, r * 2.4, z)]],
+            kind,
+            col,
+        )
     else:
         cv.line3((x, r, z), (x, r * 2.6, z + 0.4), 0.05, kind, col)
         cv.line3((x - 0.25, r * 2.6, z + 0.4), (x + 0.25, r * 2.6, z + 0.4), 0.04, kind, col)
@@ -348,5 +444,13 @@ def _cyclist(cv: Canvas, rng, kind, x, z, scale) -> None:
 def _ego_hood(cv: Canvas, rng) -> None:
     h, w = cv.lab.shape
     top = int(h * rng.uniform(0.86, 0.9))
-    pts = np.array([[-w * 0.1, h + 5], [w * 0.05, top + (h - top) * 0.35], [w * 0.5, top], [w * 0.95, top + (h - top) * 0.35], [w * 1.1, h + 5]])
+    pts = np.array(
+        [
+            [-w * 0.1, h + 5],
+            [w * 0.05, top + (h - top) * 0.35],
+            [w * 0.5, top],
+            [w * 0.95, top + (h - top) * 0.35],
+            [w * 1.1, h + 5],
+        ]
+    )
     cv.polys([pts], "ego vehicle", cv.color("car", 0.6))

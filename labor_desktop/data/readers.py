@@ -48,7 +48,9 @@ def cityscapes_samples(root: str | Path, split: str = "train", require_labels: b
     gt_dir = root / "gtFine" / split
     if not gt_dir.is_dir():
         if require_labels:
-            raise DataError(f"{gt_dir}: missing folder (labels of split '{split}'); add gtFine/{split} with *_gtFine_labelIds.png")
+            raise DataError(
+                f"{gt_dir}: missing folder (labels of split '{split}'); add gtFine/{split} with *_gtFine_labelIds.png"
+            )
         return [Sample(f"{p.parent.name}/{p.name[: -len(CS_IMAGE_SUFFIX)]}", p) for p in images]
     samples, missing = [], []
     for p in images:
@@ -68,12 +70,13 @@ def cityscapes_samples(root: str | Path, split: str = "train", require_labels: b
         )
     stems = {(p.parent.name, p.name[: -len(CS_IMAGE_SUFFIX)]) for p in images}
     orphans = [
-        q for q in gt_dir.glob("*/*_gtFine_label*Ids.png")
-        if (q.parent.name, q.name.split("_gtFine_")[0]) not in stems
+        q for q in gt_dir.glob("*/*_gtFine_label*Ids.png") if (q.parent.name, q.name.split("_gtFine_")[0]) not in stems
     ]
     if orphans:
-        raise DataError(f"{gt_dir}: {len(orphans)} label files have no image (e.g. {_examples(orphans, 2)}); "
-                        f"add the images under {img_dir} or remove the labels")
+        raise DataError(
+            f"{gt_dir}: {len(orphans)} label files have no image (e.g. {_examples(orphans, 2)}); "
+            f"add the images under {img_dir} or remove the labels"
+        )
     return samples
 
 
@@ -90,12 +93,16 @@ def gta5_samples(root: str | Path) -> list[Sample]:
         raise DataError(f"{root / 'images'}: no images found; {hint}")
     no_label = set(images) - set(labels)
     if no_label:
-        raise DataError(f"{root / 'labels'}: {len(no_label)} images have no label (e.g. {_examples(images[n].name for n in no_label)}); "
-                        "add labels/<name>.png or remove the images")
+        raise DataError(
+            f"{root / 'labels'}: {len(no_label)} images have no label (e.g. {_examples(images[n].name for n in no_label)}); "
+            "add labels/<name>.png or remove the images"
+        )
     no_image = set(labels) - set(images)
     if no_image:
-        raise DataError(f"{root / 'images'}: {len(no_image)} labels have no image (e.g. {_examples(labels[n].name for n in no_image)}); "
-                        "add the images or remove the labels")
+        raise DataError(
+            f"{root / 'images'}: {len(no_image)} labels have no image (e.g. {_examples(labels[n].name for n in no_image)}); "
+            "add the images or remove the labels"
+        )
     return [Sample(stem, images[stem], labels[stem], "label_ids") for stem in sorted(images)]
 
 

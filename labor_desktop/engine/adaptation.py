@@ -13,12 +13,19 @@ from ..data.classes import IGNORE
 from ..data.datasets import TrainSet
 from .config import RetrainConfig, WarmupConfig
 from .runtime import Runtime
-from .training import (Progress, StepClock, TrainConfig, batches, global_ce, make_optimizer, optimizer_step,
-                       set_poly_lr)
+from .training import Progress, StepClock, TrainConfig, batches, global_ce, make_optimizer, optimizer_step, set_poly_lr
 
 
-def warmup(model: DeepLabV2, source: TrainSet, target: TrainSet, cfg: WarmupConfig, seed: int, rt: Runtime,
-           progress: Progress | None = None, cancel: threading.Event | None = None) -> dict:
+def warmup(
+    model: DeepLabV2,
+    source: TrainSet,
+    target: TrainSet,
+    cfg: WarmupConfig,
+    seed: int,
+    rt: Runtime,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> dict:
     """Output-space adversarial training as AdaptSegNet/IAST: source CE, plus the
     segmentation model fooling a discriminator on target softmax maps; the
     discriminator learns source -> 0, target -> 1."""
@@ -47,8 +54,9 @@ def warmup(model: DeepLabV2, source: TrainSet, target: TrainSet, cfg: WarmupConf
         for p in disc.parameters():
             p.requires_grad_(True)
         with rt.autocast():
-            d = discriminator_loss(disc(out_s.detach().float().softmax(1)), disc(out_t.detach().float().softmax(1)),
-                                   cfg.gan_mode)
+            d = discriminator_loss(
+                disc(out_s.detach().float().softmax(1)), disc(out_t.detach().float().softmax(1)), cfg.gan_mode
+            )
         opt_d.zero_grad(set_to_none=True)
         scaler_d.scale(d).backward()
         rt.average_gradients(disc.parameters())
@@ -59,9 +67,17 @@ def warmup(model: DeepLabV2, source: TrainSet, target: TrainSet, cfg: WarmupConf
     return stats
 
 
-def retrain(model: DeepLabV2, labeled: TrainSet | None, source: TrainSet | None, unlabeled: TrainSet | None,
-            cfg: RetrainConfig, seed: int, rt: Runtime, progress: Progress | None = None,
-            cancel: threading.Event | None = None) -> dict:
+def retrain(
+    model: DeepLabV2,
+    labeled: TrainSet | None,
+    source: TrainSet | None,
+    unlabeled: TrainSet | None,
+    cfg: RetrainConfig,
+    seed: int,
+    rt: Runtime,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> dict:
     """Eq. 6 on every target pixel labeled so far; with ``source_weight`` the source
     CE keeps the model anchored, with ``entropy_weight`` unlabeled target pixels are
     pushed toward confident predictions."""
@@ -72,7 +88,11 @@ def retrain(model: DeepLabV2, labeled: TrainSet | None, source: TrainSet | None,
     base = [g["lr"] for g in opt.param_groups]
     tgt = batches(labeled, cfg.batch_size, seed, rt) if labeled is not None and len(labeled) else None
     src = batches(source, cfg.batch_size, seed + 1, rt) if source is not None and cfg.source_weight > 0 else None
-    ent = batches(unlabeled, cfg.batch_size, seed + 2, rt) if unlabeled is not None and cfg.entropy_weight > 0 and tgt is None else None
+    ent = (
+        batches(unlabeled, cfg.batch_size, seed + 2, rt)
+        if unlabeled is not None and cfg.entropy_weight > 0 and tgt is None
+        else None
+    )
     clock = StepClock("retrain", cfg.steps, progress, cancel)
     stats: dict[str, float] = {}
     for step in range(cfg.steps):

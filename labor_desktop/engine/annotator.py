@@ -11,7 +11,7 @@ unlabeled.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,8 +21,14 @@ from .proposals import asked_pixels, revealed_masks
 from .training import Progress, StepClock
 
 
-def annotate(project: Project, stage: int, truth: Callable[[int], np.ndarray], progress: Progress | None = None,
-             cancel: threading.Event | None = None, budget: Budget = Budget()) -> dict:
+def annotate(
+    project: Project,
+    stage: int,
+    truth: Callable[[int], np.ndarray],
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    budget: Budget = Budget(),
+) -> dict:
     """Label what stage ``stage`` proposes on every image.  ``truth(i)`` returns image
     i's ground-truth train ids.  Idempotent: re-running a stage changes nothing."""
     unit = label_unit(project.settings.strategy, budget)
@@ -36,8 +42,10 @@ def annotate(project: Project, stage: int, truth: Callable[[int], np.ndarray], p
             labels, stages = project.labels(i)
             gt = truth(i)
             if gt.shape != labels.shape:
-                raise ValueError(f"ground truth of image {i} ({entry.path}) is {gt.shape[1]}x{gt.shape[0]}, "
-                                 f"the project's image is {entry.width}x{entry.height}")
+                raise ValueError(
+                    f"ground truth of image {i} ({entry.path}) is {gt.shape[1]}x{gt.shape[0]}, "
+                    f"the project's image is {entry.width}x{entry.height}"
+                )
             new = asked & (labels == 255) & (gt != 255)
             if new.any():
                 labels[new] = gt[new]
@@ -58,10 +66,17 @@ def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) ->
     n = len(project.images)
     points = 0
     if unit == "points":
-        points = sum(len(project.proposal(s, i)[1]) for s in project.proposal_stages() if 1 <= s <= upto_stage
-                     for i in range(n))
+        points = sum(
+            len(project.proposal(s, i)[1]) for s in project.proposal_stages() if 1 <= s <= upto_stage for i in range(n)
+        )
     labeled = sum(int((project.labels(i)[0] != 255).sum()) for i in project.labeled_images())
     asked_px = sum(int(m.sum()) for m in asked.values())
-    return {"unit": unit, "pixel_share": asked_px / total, "asked_pixels": asked_px,
-            "labeled_pixels": labeled, "labeled_share": labeled / total,
-            "points": points, "points_per_image": points / n if n else 0.0}
+    return {
+        "unit": unit,
+        "pixel_share": asked_px / total,
+        "asked_pixels": asked_px,
+        "labeled_pixels": labeled,
+        "labeled_share": labeled / total,
+        "points": points,
+        "points_per_image": points / n if n else 0.0,
+    }

@@ -21,8 +21,9 @@ from .report import write_report
 from .stages import Context, StageEngine, warm_start
 
 
-def run_compare(ctx: Context, out: str | Path, strategies: list[str], start: str | Path | None = None,
-                match_points: bool = True) -> dict:
+def run_compare(
+    ctx: Context, out: str | Path, strategies: list[str], start: str | Path | None = None, match_points: bool = True
+) -> dict:
     out = Path(out)
     for name in strategies:
         get_strategy(name)
@@ -33,7 +34,7 @@ def run_compare(ctx: Context, out: str | Path, strategies: list[str], start: str
     budgets: dict[str, dict] = {}
     for name in order:
         cfg = ctx.cfg
-        if (match_points and name in BASELINES and cfg.budget.baseline_unit == "points" and "ppl" in results):
+        if match_points and name in BASELINES and cfg.budget.baseline_unit == "points" and "ppl" in results:
             per_stage = results["ppl"][-1]["budget"]["points_per_image"] / cfg.stages
             cfg = replace(cfg, budget=replace(cfg.budget, points=max(1, round(per_stage))))
         budgets[name] = cfg.budget.__dict__
@@ -44,13 +45,20 @@ def run_compare(ctx: Context, out: str | Path, strategies: list[str], start: str
     figures = []
     if "spl" in results and "ppl" in results:
         figures.append(selection_figure(out / "fig6-selection.png", out, warm["checkpoint"], ctx))
-    meta = {"strategies": ", ".join(strategies), "config": ctx.cfg.name, "seed": ctx.cfg.seed,
-            "device": str(ctx.rt.device), "processes": ctx.rt.world,
-            "pool images": len(ctx.data.target), "val images": len(ctx.data.val),
-            "wall time": f"{(time.perf_counter() - began) / 60:.1f} min (this invocation)"}
+    meta = {
+        "strategies": ", ".join(strategies),
+        "config": ctx.cfg.name,
+        "seed": ctx.cfg.seed,
+        "device": str(ctx.rt.device),
+        "processes": ctx.rt.world,
+        "pool images": len(ctx.data.target),
+        "val images": len(ctx.data.val),
+        "wall time": f"{(time.perf_counter() - began) / 60:.1f} min (this invocation)",
+    }
     report = write_report(out, results, meta, figures)
-    (out / "results.json").write_text(json.dumps({"results": results, "budgets": budgets, "meta": meta,
-                                                  "config": ctx.cfg.to_dict()}, indent=2))
+    (out / "results.json").write_text(
+        json.dumps({"results": results, "budgets": budgets, "meta": meta, "config": ctx.cfg.to_dict()}, indent=2)
+    )
     return {"results": results, "report": str(report)}
 
 
@@ -66,8 +74,10 @@ def selection_figure(path: Path, out: Path, warm_checkpoint: str, ctx: Context, 
     titles = ["target image", "ground truth", "ENT selection", "SPL: inconsistency mask", "PPL: points"]
     n = min(n_images, len(ctx.data.target))
     fig, axes = plt.subplots(n, 5, figsize=(15, 2.2 * n), dpi=110, squeeze=False)
-    with Project.open(out / "spl" / "project.labor.h5", read_only=True) as spl, \
-            Project.open(out / "ppl" / "project.labor.h5", read_only=True) as ppl:
+    with (
+        Project.open(out / "spl" / "project.labor.h5", read_only=True) as spl,
+        Project.open(out / "ppl" / "project.labor.h5", read_only=True) as ppl,
+    ):
         for r in range(n):
             sample = ctx.data.target[r]
             image = read_image(sample.image)

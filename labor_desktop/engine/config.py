@@ -112,7 +112,7 @@ class ExperimentConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ExperimentConfig":
+    def from_dict(cls, d: dict) -> ExperimentConfig:
         return _build(cls, d, "config")
 
 
@@ -150,14 +150,31 @@ _SMALL_MODEL = ModelConfig(backbone="resnet18", freeze_bn=False, output_stride=1
 
 def _smoke() -> ExperimentConfig:
     return ExperimentConfig(
-        name="smoke", device="cpu", proposal_batch=4, model=_SMALL_MODEL,
-        data=DataConfig(source_crop=(64, 128), source_base=None, source_scale=(0.75, 1.25),
-                        target_crop=(64, 128), target_base=None, target_scale=(1.0, 1.0),
-                        input_size=None, workers=0),
+        name="smoke",
+        device="cpu",
+        proposal_batch=4,
+        model=_SMALL_MODEL,
+        data=DataConfig(
+            source_crop=(64, 128),
+            source_base=None,
+            source_scale=(0.75, 1.25),
+            target_crop=(64, 128),
+            target_base=None,
+            target_scale=(1.0, 1.0),
+            input_size=None,
+            workers=0,
+        ),
         pretrain=PretrainConfig(steps=12, batch_size=2, lr=1e-3),
         warmup=WarmupConfig(steps=3, batch_size=2, lr=1e-4, d_lr=1e-4),
-        selector=SelectorConfig(self_train_steps=3, discrepancy_steps=3, batch_size=2, lr=1e-2, num_k=2,
-                                pseudo="fixed", pseudo_threshold=0.3),
+        selector=SelectorConfig(
+            self_train_steps=3,
+            discrepancy_steps=3,
+            batch_size=2,
+            lr=1e-2,
+            num_k=2,
+            pseudo="fixed",
+            pseudo_threshold=0.3,
+        ),
         retrain=RetrainConfig(steps=4, batch_size=2, lr=1e-4),
         budget=Budget(points=8, baseline_unit="points"),
     )
@@ -166,14 +183,25 @@ def _smoke() -> ExperimentConfig:
 def _demo() -> ExperimentConfig:
     """Sized for the 45-minute comparison on a 2-core CPU (see docs/results.md)."""
     return ExperimentConfig(
-        name="demo", device="auto", proposal_batch=8, model=_SMALL_MODEL,
-        data=DataConfig(source_crop=(128, 256), source_base=None, source_scale=(0.75, 1.5),
-                        target_crop=(128, 256), target_base=None, target_scale=(1.0, 1.0),
-                        input_size=None, workers=0),
+        name="demo",
+        device="auto",
+        proposal_batch=8,
+        model=_SMALL_MODEL,
+        data=DataConfig(
+            source_crop=(128, 256),
+            source_base=None,
+            source_scale=(0.75, 1.5),
+            target_crop=(128, 256),
+            target_base=None,
+            target_scale=(1.0, 1.0),
+            input_size=None,
+            workers=0,
+        ),
         pretrain=PretrainConfig(steps=600, batch_size=4, lr=1e-3),
         warmup=WarmupConfig(steps=150, batch_size=4, lr=1e-4, d_lr=1e-4, adv_weight=0.01),
-        selector=SelectorConfig(self_train_steps=20, discrepancy_steps=20, batch_size=4, lr=1e-2, num_k=2,
-                                pseudo="iast"),
+        selector=SelectorConfig(
+            self_train_steps=20, discrepancy_steps=20, batch_size=4, lr=1e-2, num_k=2, pseudo="iast"
+        ),
         retrain=RetrainConfig(steps=70, batch_size=4, lr=2e-4),
         budget=Budget(points=15, baseline_unit="points"),
     )
@@ -186,7 +214,8 @@ def _paper() -> ExperimentConfig:
     over GTA5's 24,941 images."""
     gta_epoch = 24941
     return ExperimentConfig(
-        name="paper", model=ModelConfig.preset("iast"),
+        name="paper",
+        model=ModelConfig.preset("iast"),
         pretrain=PretrainConfig(steps=8 * gta_epoch // 8, batch_size=8, lr=1e-4),
         warmup=WarmupConfig(steps=4 * gta_epoch // 4, batch_size=4),
         retrain=RetrainConfig(steps=2 * gta_epoch // 8, batch_size=8, lr=2.5e-5),
@@ -197,11 +226,14 @@ def _desktop() -> ExperimentConfig:
     """The application's demo project: ready in a few minutes on a 2-core CPU, so the
     warm-up model is weak and its selector disagrees a lot (plenty to label)."""
     demo = _demo()
-    return replace(demo, name="desktop",
-                   data=replace(demo.data, max_target_images=60),
-                   pretrain=replace(demo.pretrain, steps=200),
-                   warmup=replace(demo.warmup, steps=30),
-                   selector=replace(demo.selector, self_train_steps=10, discrepancy_steps=10))
+    return replace(
+        demo,
+        name="desktop",
+        data=replace(demo.data, max_target_images=60),
+        pretrain=replace(demo.pretrain, steps=200),
+        warmup=replace(demo.warmup, steps=30),
+        selector=replace(demo.selector, self_train_steps=10, discrepancy_steps=10),
+    )
 
 
 PRESETS = {"smoke": _smoke, "demo": _demo, "desktop": _desktop, "paper": _paper}

@@ -25,18 +25,29 @@ class ExperimentData:
     cfg: DataConfig
 
     @classmethod
-    def find(cls, cfg: DataConfig, data: str | Path | None = None, source: str | Path | None = None,
-             target: str | Path | None = None, need_truth: bool = True, need_val: bool = True) -> "ExperimentData":
+    def find(
+        cls,
+        cfg: DataConfig,
+        data: str | Path | None = None,
+        source: str | Path | None = None,
+        target: str | Path | None = None,
+        need_truth: bool = True,
+        need_val: bool = True,
+    ) -> ExperimentData:
         """``data`` holds ``source/`` (GTA5 layout) and ``target/`` (Cityscapes layout),
         as the demo generator writes them; or give the two roots separately."""
         if data is not None:
             data = Path(data)
             if not data.is_dir():
-                raise DataError(f"{data}: data folder not found; make the demo data with "
-                                f"'labor demo-data {data}' or give --source and --target")
+                raise DataError(
+                    f"{data}: data folder not found; make the demo data with "
+                    f"'labor demo-data {data}' or give --source and --target"
+                )
             source, target = source or data / "source", target or data / "target"
-            for part, what in ((source, "source (GTA5 layout: images/, labels/)"),
-                               (target, "target (Cityscapes layout: leftImg8bit/, gtFine/)")):
+            for part, what in (
+                (source, "source (GTA5 layout: images/, labels/)"),
+                (target, "target (Cityscapes layout: leftImg8bit/, gtFine/)"),
+            ):
                 if not Path(part).is_dir():
                     raise DataError(f"{data}: no {Path(part).name}/ folder; expected {what} inside it")
         if source is None or target is None:
@@ -70,8 +81,12 @@ class ExperimentData:
         """The pool images the annotator has labeled, with the store's sparse labels."""
         c = self.cfg
         ids = sorted(labels)
-        return TrainSet([self.target[i] for i in ids], TrainAugment(c.target_crop, c.target_base, c.target_scale),
-                        seed, labels={k: labels[i] for k, i in enumerate(ids)})
+        return TrainSet(
+            [self.target[i] for i in ids],
+            TrainAugment(c.target_crop, c.target_base, c.target_scale),
+            seed,
+            labels={k: labels[i] for k, i in enumerate(ids)},
+        )
 
     def val_set(self) -> EvalSet:
         return EvalSet(self.val, self.cfg.input_size)

@@ -6,8 +6,8 @@ has it open."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -28,8 +28,9 @@ def export_name(image_path: str) -> str:
     return stem
 
 
-def export_project(project_path: str | Path, out_dir: str | Path,
-                   progress: Callable[[int, int], None] | None = None) -> dict:
+def export_project(
+    project_path: str | Path, out_dir: str | Path, progress: Callable[[int, int], None] | None = None
+) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     progress = progress or (lambda step, total: None)
@@ -43,9 +44,19 @@ def export_project(project_path: str | Path, out_dir: str | Path,
         for i, entry in enumerate(project.images):
             labels, stage = project.labels(i) if i in labeled else (None, None)
             pixels = 0 if labels is None else int((labels != 255).sum())
-            row = {"image": i, "path": entry.path, "height": entry.height, "width": entry.width,
-                   "labeled_pixels": pixels, "pixel_share": pixels / (entry.height * entry.width)}
-            counts = np.bincount(stage[labels != 255], minlength=n_stages + 1) if pixels else np.zeros(n_stages + 1, np.int64)
+            row = {
+                "image": i,
+                "path": entry.path,
+                "height": entry.height,
+                "width": entry.width,
+                "labeled_pixels": pixels,
+                "pixel_share": pixels / (entry.height * entry.width),
+            }
+            counts = (
+                np.bincount(stage[labels != 255], minlength=n_stages + 1)
+                if pixels
+                else np.zeros(n_stages + 1, np.int64)
+            )
             for s in range(1, n_stages + 1):
                 row[f"stage{s}_pixels"] = int(counts[s]) if s < len(counts) else 0
             for s in range(len(counts)):
@@ -61,10 +72,17 @@ def export_project(project_path: str | Path, out_dir: str | Path,
             progress(i + 1, len(project.images))
         total_pixels = sum(e.height * e.width for e in project.images) or 1
         history = {h["stage"]: h for h in project.history()}
-        stages = [{"stage": s, "images_labeled": int(per_stage[s, 1]), "labeled_pixels": int(per_stage[s, 0]),
-                   "pixel_share": per_stage[s, 0] / total_pixels, "miou": history.get(s, {}).get("miou", ""),
-                   **{name: getattr(project.stage_effort(s), name) for name in EFFORT_FIELDS}}
-                  for s in range(1, n_stages + 1)]
+        stages = [
+            {
+                "stage": s,
+                "images_labeled": int(per_stage[s, 1]),
+                "labeled_pixels": int(per_stage[s, 0]),
+                "pixel_share": per_stage[s, 0] / total_pixels,
+                "miou": history.get(s, {}).get("miou", ""),
+                **{name: getattr(project.stage_effort(s), name) for name in EFFORT_FIELDS},
+            }
+            for s in range(1, n_stages + 1)
+        ]
     _write_csv(out / "budget_per_image.csv", rows)
     _write_csv(out / "budget_per_stage.csv", stages)
     return {"images": len(rows), "labeled_images": sum(1 for r in rows if r["labeled_pixels"]), "out": str(out)}

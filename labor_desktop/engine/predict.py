@@ -25,8 +25,9 @@ def _model(path: str, cfg_items: tuple) -> DeepLabV2:
 
 
 @torch.no_grad()
-def predict_probs_image(checkpoint: str, cfg: ModelConfig, image: np.ndarray,
-                        input_size: tuple[int, int] | None = None) -> torch.Tensor:
+def predict_probs_image(
+    checkpoint: str, cfg: ModelConfig, image: np.ndarray, input_size: tuple[int, int] | None = None
+) -> torch.Tensor:
     """Softmax ``[K, H, W]`` at the image's resolution (CPU)."""
     model = _model(str(checkpoint), tuple(sorted(cfg.to_dict().items())))
     x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div(255)[None]
@@ -35,8 +36,9 @@ def predict_probs_image(checkpoint: str, cfg: ModelConfig, image: np.ndarray,
     return predict_probs(model, x, image.shape[:2], Runtime(torch.device("cpu")))[0]
 
 
-def selection_panels(image: np.ndarray, probs: torch.Tensor, mask: np.ndarray | None, points: np.ndarray,
-                     truth: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
+def selection_panels(
+    image: np.ndarray, probs: torch.Tensor, mask: np.ndarray | None, points: np.ndarray, truth: np.ndarray | None
+) -> list[tuple[str, np.ndarray]]:
     """Fig. 6's panels as (title, RGB array): ground truth, an ENT selection with as many
     pixels as the mask, the SPL mask, the PPL points.  Without stored points, PPL's
     points are computed from the mask."""

@@ -64,10 +64,21 @@ def _groups(dataset: EvalSet, batch: int):
 
 
 @torch.no_grad()
-def write_proposals(project: Project, stage: int, strategy: str, model: DeepLabV2, selector: PixelSelector | None,
-                    pool: list[Sample], input_size: tuple[int, int] | None, budget: Budget, seed: int, rt: Runtime,
-                    batch: int = 4, progress: Progress | None = None,
-                    cancel: threading.Event | None = None) -> dict:
+def write_proposals(
+    project: Project,
+    stage: int,
+    strategy: str,
+    model: DeepLabV2,
+    selector: PixelSelector | None,
+    pool: list[Sample],
+    input_size: tuple[int, int] | None,
+    budget: Budget,
+    seed: int,
+    rt: Runtime,
+    batch: int = 4,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> dict:
     unit = label_unit(strategy, budget)
     needs_selector = get_strategy(strategy).needs_selector
     if needs_selector and selector is None:
@@ -92,9 +103,14 @@ def write_proposals(project: Project, stage: int, strategy: str, model: DeepLabV
         for b, i in enumerate(ids):
             labeled = revealed.get(i)
             gen = torch.Generator(device=rt.device).manual_seed(seed * 7919 + i)
-            prop = propose(strategy, probs[b], heads=(heads[0][b], heads[1][b]) if heads else None,
-                           labeled=None if labeled is None else torch.from_numpy(labeled).to(rt.device),
-                           budget=budget, generator=gen)
+            prop = propose(
+                strategy,
+                probs[b],
+                heads=(heads[0][b], heads[1][b]) if heads else None,
+                labeled=None if labeled is None else torch.from_numpy(labeled).to(rt.device),
+                budget=budget,
+                generator=gen,
+            )
             shown = prop.region if unit in ("pixels", "all") else prop.inconsistency
             mask = None if shown is None else shown.cpu().numpy()
             points = prop.points.cpu().numpy().astype(np.int32)
@@ -106,5 +122,9 @@ def write_proposals(project: Project, stage: int, strategy: str, model: DeepLabV
             done += 1
             clock.tick(done)
     pixels = sum(e.height * e.width for e in project.images)
-    return {"asked_pixels": asked_total, "points": points_total, "images": done,
-            "inconsistency_share": mask_total / pixels if needs_selector else None}
+    return {
+        "asked_pixels": asked_total,
+        "points": points_total,
+        "images": done,
+        "inconsistency_share": mask_total / pixels if needs_selector else None,
+    }

@@ -11,8 +11,20 @@ from pathlib import Path
 
 from ..data.classes import CLASS_NAMES
 
-ORDER = ["uda", "supervised", "spl", "ppl", "ppl-worst", "ppl-sconf", "ppl-ent", "ripu", "ripu-pixel",
-         "rand", "sconf", "ent"]
+ORDER = [
+    "uda",
+    "supervised",
+    "spl",
+    "ppl",
+    "ppl-worst",
+    "ppl-sconf",
+    "ppl-ent",
+    "ripu",
+    "ripu-pixel",
+    "rand",
+    "sconf",
+    "ent",
+]
 
 
 def budget_text(budget: dict | None) -> str:
@@ -44,18 +56,40 @@ def write_tables(out: Path, results: dict[str, list[dict]]) -> tuple[Path, Path]
     head = ["strategy", "stage", "budget", "mIoU", *CLASS_NAMES]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, h in rows:
-        lines.append("| " + " | ".join([name, str(h["stage"]), budget_text(h.get("budget")), f"**{_pct(h['miou'])}**",
-                                        *[_pct(v) for v in h["iou"]]]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    name,
+                    str(h["stage"]),
+                    budget_text(h.get("budget")),
+                    f"**{_pct(h['miou'])}**",
+                    *[_pct(v) for v in h["iou"]],
+                ]
+            )
+            + " |"
+        )
     md.write_text("\n".join(lines) + "\n")
     path_csv = out / "table.csv"
     with open(path_csv, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["strategy", "stage", "unit", "pixel_share", "points_per_image", "labeled_share", "miou",
-                    *CLASS_NAMES])
+        w.writerow(
+            ["strategy", "stage", "unit", "pixel_share", "points_per_image", "labeled_share", "miou", *CLASS_NAMES]
+        )
         for name, h in rows:
             b = h.get("budget") or {}
-            w.writerow([name, h["stage"], b.get("unit", ""), b.get("pixel_share", ""), b.get("points_per_image", ""),
-                        b.get("labeled_share", ""), h["miou"], *["" if v is None else v for v in h["iou"]]])
+            w.writerow(
+                [
+                    name,
+                    h["stage"],
+                    b.get("unit", ""),
+                    b.get("pixel_share", ""),
+                    b.get("points_per_image", ""),
+                    b.get("labeled_share", ""),
+                    h["miou"],
+                    *["" if v is None else v for v in h["iou"]],
+                ]
+            )
     return md, path_csv
 
 
@@ -73,8 +107,14 @@ def plot_stages(path: Path, results: dict[str, list[dict]]) -> Path:
         style = "--" if name in ("uda", "supervised") else "-"
         ax.plot(stages, miou, style, marker="o", label=name)
         last = hist[-1]
-        ax.annotate(budget_text(last.get("budget")), (stages[-1], miou[-1]), textcoords="offset points",
-                    xytext=(6, 0), fontsize=7, va="center")
+        ax.annotate(
+            budget_text(last.get("budget")),
+            (stages[-1], miou[-1]),
+            textcoords="offset points",
+            xytext=(6, 0),
+            fontsize=7,
+            va="center",
+        )
     ax.set_xlabel("stage")
     ax.set_ylabel("mIoU on target val (%)")
     ax.set_xticks(sorted({h["stage"] for hist in results.values() for h in hist}))
@@ -98,23 +138,37 @@ def check_goals(results: dict[str, list[dict]]) -> list[dict]:
     if {"spl", "supervised"} <= set(final):
         share = 100 * final["spl"]["budget"]["pixel_share"]
         gap = miou("supervised") - miou("spl")
-        goals.append({"goal": "SPL within 2 mIoU of supervised with at most 3 % of pixels",
-                      "measured": f"SPL {miou('spl'):.1f} vs supervised {miou('supervised'):.1f} "
-                                  f"(gap {gap:.1f}) at {share:.2f} % of pixels",
-                      "met": gap <= 2.0 and share <= 3.0})
+        goals.append(
+            {
+                "goal": "SPL within 2 mIoU of supervised with at most 3 % of pixels",
+                "measured": f"SPL {miou('spl'):.1f} vs supervised {miou('supervised'):.1f} "
+                f"(gap {gap:.1f}) at {share:.2f} % of pixels",
+                "met": gap <= 2.0 and share <= 3.0,
+            }
+        )
     if "ppl" in final:
         others = [s for s in ("rand", "sconf", "ent") if s in final]
         if others:
             pts = {s: final[s]["budget"]["points_per_image"] for s in ["ppl", *others]}
-            goals.append({"goal": "PPL above RAND, SCONF and ENT at the same number of points",
-                          "measured": ", ".join(f"{s.upper()} {miou(s):.1f} ({pts[s]:.1f} pts/img)" for s in ["ppl", *others]),
-                          "met": all(miou("ppl") > miou(s) for s in others)})
+            goals.append(
+                {
+                    "goal": "PPL above RAND, SCONF and ENT at the same number of points",
+                    "measured": ", ".join(
+                        f"{s.upper()} {miou(s):.1f} ({pts[s]:.1f} pts/img)" for s in ["ppl", *others]
+                    ),
+                    "met": all(miou("ppl") > miou(s) for s in others),
+                }
+            )
     if "uda" in final:
         for s in ("spl", "ppl"):
             if s in final:
-                goals.append({"goal": f"{s.upper()} well above UDA (taken as at least +2 mIoU)",
-                              "measured": f"{s.upper()} {miou(s):.1f} vs UDA {miou('uda'):.1f}",
-                              "met": miou(s) - miou("uda") >= 2.0})
+                goals.append(
+                    {
+                        "goal": f"{s.upper()} well above UDA (taken as at least +2 mIoU)",
+                        "measured": f"{s.upper()} {miou(s):.1f} vs UDA {miou('uda'):.1f}",
+                        "met": miou(s) - miou("uda") >= 2.0,
+                    }
+                )
     return goals
 
 

@@ -39,10 +39,14 @@ class RunState:
             try:
                 data = json.loads(self.path.read_text())
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise RunError(f"{self.path}: damaged run ledger; delete the run folder or choose another --out") from None
+                raise RunError(
+                    f"{self.path}: damaged run ledger; delete the run folder or choose another --out"
+                ) from None
             if data.get("config") != config:
-                raise RunError(f"{self.root}: this folder holds a run with other settings; "
-                               "resume it with the same config and strategy, or choose another --out")
+                raise RunError(
+                    f"{self.root}: this folder holds a run with other settings; "
+                    "resume it with the same config and strategy, or choose another --out"
+                )
             self.data = data
         else:
             self.data = {"config": config, "jobs": {}}

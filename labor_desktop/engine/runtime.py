@@ -30,7 +30,7 @@ class Runtime:
     world: int = 1
 
     @classmethod
-    def create(cls, prefer: str = "auto", amp: bool = True, channels_last: bool = True) -> "Runtime":
+    def create(cls, prefer: str = "auto", amp: bool = True, channels_last: bool = True) -> Runtime:
         """CUDA when present (AMP and channels-last on), else the CPU (both off: no gain
         there, and the CPU path stays bit-for-bit deterministic).  Joins the process
         group when launched by ``torchrun``."""
@@ -39,8 +39,10 @@ class Runtime:
         if prefer == "auto":
             prefer = "cuda" if torch.cuda.is_available() else "cpu"
         if prefer.startswith("cuda") and not torch.cuda.is_available():
-            raise RuntimeError("device 'cuda' was asked for but torch sees no CUDA GPU; "
-                               "use --device cpu, or install a CUDA build of torch (see the README)")
+            raise RuntimeError(
+                "device 'cuda' was asked for but torch sees no CUDA GPU; "
+                "use --device cpu, or install a CUDA build of torch (see the README)"
+            )
         device = torch.device(prefer)
         if world > 1:
             if device.type == "cuda":

@@ -24,16 +24,24 @@ def build_selector(model: DeepLabV2, cfg: SelectorConfig, seed: int) -> PixelSel
     return PixelSelector(model, dropout=cfg.dropout, perturb=cfg.perturb, seed=seed)
 
 
-def train_selector(model: DeepLabV2, target: TrainSet, cfg: SelectorConfig, seed: int, rt: Runtime,
-                   progress: Progress | None = None, cancel: threading.Event | None = None) -> tuple[PixelSelector, dict]:
+def train_selector(
+    model: DeepLabV2,
+    target: TrainSet,
+    cfg: SelectorConfig,
+    seed: int,
+    rt: Runtime,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[PixelSelector, dict]:
     """The selector is trained in float32: the discrepancy is a difference of
     probabilities, small enough for float16 gradients to vanish."""
     rt.place(model).eval()
     selector = rt.place(build_selector(model, cfg, seed)).train()
     net = rt.wrap(selector)
     opt_all, opt_heads, opt_body = selector_optimizers(selector, lr=cfg.lr)
-    thresholds = (ClassThresholds(model.cfg.num_classes, alpha=cfg.iast_alpha) if cfg.pseudo == "iast"
-                  else cfg.pseudo_threshold)
+    thresholds = (
+        ClassThresholds(model.cfg.num_classes, alpha=cfg.iast_alpha) if cfg.pseudo == "iast" else cfg.pseudo_threshold
+    )
     stream = batches(target, cfg.batch_size, seed, rt)
     total = cfg.self_train_steps + cfg.discrepancy_steps
     clock = StepClock("pixel selector", total, progress, cancel)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -65,8 +65,11 @@ def _evaluation(model: DeepLabV2, ctx: Context) -> dict:
     if not ctx.data.val:
         return {"miou": None, "iou": [None] * model.cfg.num_classes, "pixel_accuracy": None}
     cm = evaluate(model, ctx.data.val_set(), runtime=ctx.rt, progress=ctx.progress, cancel=ctx.cancel)
-    return {"miou": cm.miou(), "iou": [None if np.isnan(v) else float(v) for v in cm.iou().tolist()],
-            "pixel_accuracy": cm.pixel_accuracy()}
+    return {
+        "miou": cm.miou(),
+        "iou": [None if np.isnan(v) else float(v) for v in cm.iou().tolist()],
+        "pixel_accuracy": cm.pixel_accuracy(),
+    }
 
 
 def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict:
@@ -81,18 +84,34 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
         if cfg.pretrain.init_weights:
             load_backbone_weights(model, cfg.pretrain.init_weights)
         p = cfg.pretrain
-        tc = TrainConfig(steps=p.steps, batch_size=p.batch_size, lr=p.lr, optimizer=p.optimizer, seed=seed,
-                         workers=cfg.data.workers)
-        losses = train_supervised(model, ctx.data.source_set(seed), tc, progress=ctx.progress, cancel=ctx.cancel,
-                                  job="pre-train on source", runtime=ctx.rt)
+        tc = TrainConfig(
+            steps=p.steps, batch_size=p.batch_size, lr=p.lr, optimizer=p.optimizer, seed=seed, workers=cfg.data.workers
+        )
+        losses = train_supervised(
+            model,
+            ctx.data.source_set(seed),
+            tc,
+            progress=ctx.progress,
+            cancel=ctx.cancel,
+            job="pre-train on source",
+            runtime=ctx.rt,
+        )
         path = state.checkpoint("pretrain")
         sha = save_checkpoint(path, model, {"job": "pretrain"}) if ctx.rt.is_main else ""
         return {"checkpoint": str(path), "sha256": sha, "final_loss": losses[-1] if losses else None}
 
     def warm(seed):
         model = load_model(state.result("pretrain")["checkpoint"], cfg.model)
-        stats = warmup(model, ctx.data.source_set(seed), ctx.data.target_images_set(seed), cfg.warmup, seed, ctx.rt,
-                       ctx.progress, ctx.cancel)
+        stats = warmup(
+            model,
+            ctx.data.source_set(seed),
+            ctx.data.target_images_set(seed),
+            cfg.warmup,
+            seed,
+            ctx.rt,
+            ctx.progress,
+            ctx.cancel,
+        )
         path = state.checkpoint("warmup")
         sha = save_checkpoint(path, model, {"job": "warmup"}) if ctx.rt.is_main else ""
         return {"checkpoint": str(path), "sha256": sha, **stats}
@@ -104,30 +123,51 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
     else:
         load_model(start, cfg.model)  # refuses an incompatible checkpoint before any work
         ckpt = {"checkpoint": str(Path(start).resolve()), "sha256": file_sha256(start)}
-    ev = run_job(state, ctx, "evaluate-0", lambda seed: _evaluation(load_model(ckpt["checkpoint"], cfg.model), ctx),
-                 main_only=True)
+    ev = run_job(
+        state,
+        ctx,
+        "evaluate-0",
+        lambda seed: _evaluation(load_model(ckpt["checkpoint"], cfg.model), ctx),
+        main_only=True,
+    )
     return {"checkpoint": ckpt["checkpoint"], "sha256": ckpt["sha256"], "evaluation": ev}
 
 
-def create_project(path: str | Path, cfg: ExperimentConfig, data: ExperimentData, strategy: str,
-                   start_checkpoint: str | None = None) -> Project:
+def create_project(
+    path: str | Path, cfg: ExperimentConfig, data: ExperimentData, strategy: str, start_checkpoint: str | None = None
+) -> Project:
     """A project over the data's target pool, with the experiment settings inside."""
     get_strategy(strategy)
     images = [ImageEntry(str(s.image.resolve()), *image_size(s.image)) for s in data.target]
-    settings = ProjectSettings(classes=list(CLASS_NAMES), colors=CLASS_COLORS.tolist(),
-                               source_root=str(data.source_root.resolve()), target_root=str(data.target_root.resolve()),
-                               strategy=strategy, stages=cfg.stages, model=cfg.model.to_dict(), seed=cfg.seed,
-                               extra={"experiment": cfg.to_dict(), "start_checkpoint": start_checkpoint})
+    settings = ProjectSettings(
+        classes=list(CLASS_NAMES),
+        colors=CLASS_COLORS.tolist(),
+        source_root=str(data.source_root.resolve()),
+        target_root=str(data.target_root.resolve()),
+        strategy=strategy,
+        stages=cfg.stages,
+        model=cfg.model.to_dict(),
+        seed=cfg.seed,
+        extra={"experiment": cfg.to_dict(), "start_checkpoint": start_checkpoint},
+    )
     return Project.create(path, settings, images)
 
 
 class StageEngine:
-    def __init__(self, out: str | Path, ctx: Context, strategy: str, start: dict,
-                 truth: Callable[[int], np.ndarray] | None = None, project_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        out: str | Path,
+        ctx: Context,
+        strategy: str,
+        start: dict,
+        truth: Callable[[int], np.ndarray] | None = None,
+        project_path: str | Path | None = None,
+    ) -> None:
         get_strategy(strategy)
         self.out, self.ctx, self.strategy, self.start = Path(out).resolve(), ctx, strategy, start
-        self.state = RunState(self.out, {"config": ctx.cfg.to_dict(), "strategy": strategy,
-                                         "start": start["sha256"]}, ctx.rt.is_main)
+        self.state = RunState(
+            self.out, {"config": ctx.cfg.to_dict(), "strategy": strategy, "start": start["sha256"]}, ctx.rt.is_main
+        )
         self.truth = truth or (lambda i: read_label(ctx.data.target[i].label, ctx.data.target[i].label_kind))
         self.project_path = Path(project_path).resolve() if project_path else self.out / "project.labor.h5"
 
@@ -148,9 +188,15 @@ class StageEngine:
         try:
             for s in range(1, self.ctx.cfg.stages + 1):
                 self.prepare_stage(project, s)
-                run_job(self.state, self.ctx, f"annotate-{s}",
-                        lambda seed: annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel,
-                                              self.ctx.cfg.budget), main_only=True)
+                run_job(
+                    self.state,
+                    self.ctx,
+                    f"annotate-{s}",
+                    lambda seed, s=s: annotate(
+                        project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget
+                    ),
+                    main_only=True,
+                )
                 self.finish_stage(project, s)
         finally:
             if project is not None:
@@ -164,8 +210,9 @@ class StageEngine:
 
         def selector(seed):
             model = load_model(self.model_after(s - 1), cfg.model)
-            sel, stats = train_selector(model, ctx.data.target_images_set(seed), cfg.selector, seed, ctx.rt,
-                                        ctx.progress, ctx.cancel)
+            sel, stats = train_selector(
+                model, ctx.data.target_images_set(seed), cfg.selector, seed, ctx.rt, ctx.progress, ctx.cancel
+            )
             path = state.checkpoint(f"selector-{s}")
             if ctx.rt.is_main:
                 save_selector(sel, path)
@@ -175,10 +222,27 @@ class StageEngine:
             model = load_model(self.model_after(s - 1), cfg.model)
             sel = None
             if needs_selector:
-                sel = load_selector(model, cfg.selector, seed_job(cfg.seed, f"selector-{s}"),
-                                    Path(state.result(f"selector-{s}")["checkpoint"]))
-            return write_proposals(project, s, self.strategy, model, sel, ctx.data.target, cfg.data.input_size,
-                                   cfg.budget, seed, ctx.rt, cfg.proposal_batch, ctx.progress, ctx.cancel)
+                sel = load_selector(
+                    model,
+                    cfg.selector,
+                    seed_job(cfg.seed, f"selector-{s}"),
+                    Path(state.result(f"selector-{s}")["checkpoint"]),
+                )
+            return write_proposals(
+                project,
+                s,
+                self.strategy,
+                model,
+                sel,
+                ctx.data.target,
+                cfg.data.input_size,
+                cfg.budget,
+                seed,
+                ctx.rt,
+                cfg.proposal_batch,
+                ctx.progress,
+                ctx.cancel,
+            )
 
         if needs_selector:
             run_job(state, ctx, f"selector-{s}", selector)
@@ -190,21 +254,46 @@ class StageEngine:
 
         def retraining(seed):
             previous = self.model_after(s - 1) if cfg.retrain.start_from == "previous" else self.start["checkpoint"]
-            snapshot = _read_labels(self.project_path) if project is None else \
-                {i: lab for i, (lab, _) in project.labels_snapshot().items()}
+            snapshot = (
+                _read_labels(self.project_path)
+                if project is None
+                else {i: lab for i, (lab, _) in project.labels_snapshot().items()}
+            )
             if not snapshot and cfg.retrain.entropy_weight == 0:
                 return {"checkpoint": previous, "skipped": "no target labels", "labels": labels_tag}
             model = load_model(previous, cfg.model)
-            stats = retrain(model, ctx.data.labeled_target_set(snapshot, seed), ctx.data.source_set(seed),
-                            ctx.data.target_images_set(seed), cfg.retrain, seed, ctx.rt, ctx.progress, ctx.cancel)
+            stats = retrain(
+                model,
+                ctx.data.labeled_target_set(snapshot, seed),
+                ctx.data.source_set(seed),
+                ctx.data.target_images_set(seed),
+                cfg.retrain,
+                seed,
+                ctx.rt,
+                ctx.progress,
+                ctx.cancel,
+            )
             path = state.checkpoint(f"stage-{s}")
-            sha = save_checkpoint(path, model, {"job": f"retrain-{s}", "strategy": self.strategy}) if ctx.rt.is_main else ""
-            return {"checkpoint": str(path), "sha256": sha, "labeled_images": len(snapshot), "labels": labels_tag, **stats}
+            sha = (
+                save_checkpoint(path, model, {"job": f"retrain-{s}", "strategy": self.strategy})
+                if ctx.rt.is_main
+                else ""
+            )
+            return {
+                "checkpoint": str(path),
+                "sha256": sha,
+                "labeled_images": len(snapshot),
+                "labels": labels_tag,
+                **stats,
+            }
 
         def evaluation(seed):
             ckpt = self.model_after(s)
-            ev = self.evaluation(s - 1) if ckpt == self.model_after(s - 1) else \
-                _evaluation(load_model(ckpt, cfg.model), ctx)
+            ev = (
+                self.evaluation(s - 1)
+                if ckpt == self.model_after(s - 1)
+                else _evaluation(load_model(ckpt, cfg.model), ctx)
+            )
             budget = budget_used(project, s, cfg.budget)
             entry = {**ev, "budget": budget, "checkpoint": ckpt, "strategy": self.strategy}
             project.record_stage(s, entry)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -49,8 +49,10 @@ def pick_device(prefer: str = "auto") -> torch.device:
 
 
 def make_optimizer(model: DeepLabV2, cfg: TrainConfig) -> torch.optim.Optimizer:
-    groups = [{"params": model.backbone_parameters(), "lr": cfg.lr},
-              {"params": model.classifier_parameters(), "lr": cfg.lr * 10 if cfg.optimizer == "sgd" else cfg.lr}]
+    groups = [
+        {"params": model.backbone_parameters(), "lr": cfg.lr},
+        {"params": model.classifier_parameters(), "lr": cfg.lr * 10 if cfg.optimizer == "sgd" else cfg.lr},
+    ]
     groups = [dict(g, params=[p for p in g["params"] if p.requires_grad]) for g in groups]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
@@ -88,11 +90,16 @@ class BatchPlan:
             epoch += 1
 
 
-def batches(dataset: TrainSet, batch_size: int, seed: int, runtime: Runtime | None = None,
-            workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches(
+    dataset: TrainSet, batch_size: int, seed: int, runtime: Runtime | None = None, workers: int = 0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless (images, labels) batches (this rank's shard of each global batch)."""
-    loader = DataLoader(dataset, batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime),
-                        num_workers=workers, persistent_workers=workers > 0)
+    loader = DataLoader(
+        dataset,
+        batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime),
+        num_workers=workers,
+        persistent_workers=workers > 0,
+    )
     for images, labels, _ in loader:
         yield images, labels
 
@@ -111,7 +118,7 @@ def global_ce(logits: torch.Tensor, target: torch.Tensor, runtime: Runtime) -> t
 class StepClock:
     """Progress events with an ETA, and the cancel check, for one job's steps."""
 
-    def __init__(self, job: str, total: int, progress: "Progress | None", cancel: threading.Event | None) -> None:
+    def __init__(self, job: str, total: int, progress: Progress | None, cancel: threading.Event | None) -> None:
         self.job, self.total = job, total
         self.progress = progress or (lambda *a: None)
         self.cancel = cancel
@@ -135,9 +142,16 @@ def optimizer_step(opt: torch.optim.Optimizer, scaler, loss: torch.Tensor) -> No
     scaler.update()
 
 
-def train_supervised(model: DeepLabV2, dataset: TrainSet, cfg: TrainConfig, device: torch.device | None = None,
-                     progress: Progress | None = None, cancel: threading.Event | None = None,
-                     job: str = "train", runtime: Runtime | None = None) -> list[float]:
+def train_supervised(
+    model: DeepLabV2,
+    dataset: TrainSet,
+    cfg: TrainConfig,
+    device: torch.device | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    job: str = "train",
+    runtime: Runtime | None = None,
+) -> list[float]:
     """Cross-entropy on labeled pixels (255 ignored), poly learning-rate decay (Eq. 1)."""
     rt = runtime or Runtime(device or pick_device())
     rt.place(model).train()
@@ -173,9 +187,15 @@ def predict_probs(model: DeepLabV2, image: torch.Tensor, size: tuple[int, int], 
 
 
 @torch.no_grad()
-def evaluate(model: DeepLabV2, dataset: EvalSet, device: torch.device | None = None, num_classes: int | None = None,
-             progress: Progress | None = None, cancel: threading.Event | None = None,
-             runtime: Runtime | None = None) -> ConfusionMatrix:
+def evaluate(
+    model: DeepLabV2,
+    dataset: EvalSet,
+    device: torch.device | None = None,
+    num_classes: int | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    runtime: Runtime | None = None,
+) -> ConfusionMatrix:
     """Confusion matrix at the labels' full resolution: logits are upsampled to each
     label map before the argmax, as the Cityscapes protocol does."""
     rt = runtime or Runtime(device or pick_device())

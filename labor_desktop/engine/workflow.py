@@ -38,16 +38,24 @@ def labels_fingerprint(project: Project) -> str:
 
 
 class ProjectWorkflow:
-    def __init__(self, project: Project, progress: Progress | None = None,
-                 cancel: threading.Event | None = None, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        runtime: Runtime | None = None,
+    ) -> None:
         self.project = project
         settings = project.settings
         self.cfg = ExperimentConfig.from_dict(settings.extra["experiment"])
-        data = ExperimentData.find(self.cfg.data, source=settings.source_root, target=settings.target_root,
-                                   need_truth=False, need_val=False)
+        data = ExperimentData.find(
+            self.cfg.data, source=settings.source_root, target=settings.target_root, need_truth=False, need_val=False
+        )
         if len(data.target) != len(project.images):
-            raise ValueError(f"{settings.target_root}: holds {len(data.target)} pool images but the project "
-                             f"has {len(project.images)}; point the project at its original target folder")
+            raise ValueError(
+                f"{settings.target_root}: holds {len(data.target)} pool images but the project "
+                f"has {len(project.images)}; point the project at its original target folder"
+            )
         rt = runtime or Runtime.create(self.cfg.device, amp=self.cfg.amp, channels_last=self.cfg.channels_last)
         self.ctx = Context(self.cfg, data, rt, progress, cancel)
         self.folder = run_folder(project.path)
@@ -55,9 +63,12 @@ class ProjectWorkflow:
 
     def engine(self) -> StageEngine:
         if self._engine is None:
-            start = warm_start(self.folder / "warm-start", self.ctx, self.project.settings.extra.get("start_checkpoint"))
-            self._engine = StageEngine(self.folder, self.ctx, self.project.settings.strategy, start,
-                                       project_path=self.project.path)
+            start = warm_start(
+                self.folder / "warm-start", self.ctx, self.project.settings.extra.get("start_checkpoint")
+            )
+            self._engine = StageEngine(
+                self.folder, self.ctx, self.project.settings.strategy, start, project_path=self.project.path
+            )
         return self._engine
 
     def current_stage(self) -> int:
@@ -79,8 +90,14 @@ class ProjectWorkflow:
         engine = self.engine()
         if not any(h["stage"] == 0 for h in self.project.history()):
             ev = engine.evaluation(0)  # the starting model: the history chart's first point
-            self.project.record_stage(0, {**ev, "budget": {"unit": "none", "pixel_share": 0.0, "points_per_image": 0.0},
-                                          "checkpoint": engine.model_after(0)})
+            self.project.record_stage(
+                0,
+                {
+                    **ev,
+                    "budget": {"unit": "none", "pixel_share": 0.0, "points_per_image": 0.0},
+                    "checkpoint": engine.model_after(0),
+                },
+            )
         engine.prepare_stage(self.project, 1)
         return 1
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
-
 TITLE = "LabOR Desktop"
 
 
@@ -26,7 +25,9 @@ def icon_path() -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labor-desktop", description="LabOR Desktop application")
-    parser.add_argument("project", nargs="?", help="project file to open (default: the demo project, made on the first run)")
+    parser.add_argument(
+        "project", nargs="?", help="project file to open (default: the demo project, made on the first run)"
+    )
     parser.add_argument("--demo-dir", help=argparse.SUPPRESS)
     parser.add_argument("--demo-config", default="desktop", help=argparse.SUPPRESS)
     parser.add_argument("--quit-after", type=int, metavar="MS", help="close after MS milliseconds (smoke tests)")

@@ -97,8 +97,12 @@ class Canvas(QWidget):
 
     def image_rect_to_widget(self, rect: tuple[int, int, int, int]) -> QRectF:
         y0, y1, x0, x1 = rect
-        return QRectF(self.offset.x() + x0 * self.scale - 1, self.offset.y() + y0 * self.scale - 1,
-                      (x1 - x0) * self.scale + 2, (y1 - y0) * self.scale + 2)
+        return QRectF(
+            self.offset.x() + x0 * self.scale - 1,
+            self.offset.y() + y0 * self.scale - 1,
+            (x1 - x0) * self.scale + 2,
+            (y1 - y0) * self.scale + 2,
+        )
 
     def update_image_rect(self, rect: tuple[int, int, int, int]) -> None:
         self.update(self.image_rect_to_widget(rect).toAlignedRect())
@@ -134,8 +138,10 @@ class Canvas(QWidget):
         y1 = min(h, math.ceil((area.bottom() + 1 - self.offset.y()) / s))
         if x0 >= x1 or y0 >= y1:
             return None, None
-        return (QRectF(x0, y0, x1 - x0, y1 - y0),
-                QRectF(self.offset.x() + x0 * s, self.offset.y() + y0 * s, (x1 - x0) * s, (y1 - y0) * s))
+        return (
+            QRectF(x0, y0, x1 - x0, y1 - y0),
+            QRectF(self.offset.x() + x0 * s, self.offset.y() + y0 * s, (x1 - x0) * s, (y1 - y0) * s),
+        )
 
     def _paint_points(self, p: QPainter) -> None:
         r = max(3.0, min(8.0, 2 * self.scale))

@@ -51,8 +51,11 @@ class SetupWorker(QThread):
         try:
             data = self.root / "data"
             if not (data / "demo-data.json").exists():
-                generate_demo_data(data, DemoDataConfig(),
-                                   lambda job, step, total: self._progress(f"demo data: {job}", step, total, {}))
+                generate_demo_data(
+                    data,
+                    DemoDataConfig(),
+                    lambda job, step, total: self._progress(f"demo data: {job}", step, total, {}),
+                )
             path = demo_project_path(self.root)
             cfg = preset(self.config)
             if not path.exists():
@@ -76,8 +79,10 @@ class SetupDialog(QDialog):
     def __init__(self, root: Path = DEMO_DIR, config: str = "desktop") -> None:
         super().__init__()
         self.setWindowTitle("LabOR Desktop - preparing the demo project")
-        self.text = QLabel("First run: making the demo data, training the warm-up model on the source domain "
-                           "and proposing the first pixels to label (a few minutes on a CPU).")
+        self.text = QLabel(
+            "First run: making the demo data, training the warm-up model on the source domain "
+            "and proposing the first pixels to label (a few minutes on a CPU)."
+        )
         self.text.setWordWrap(True)
         self.job = QLabel("starting…")
         self.job.setObjectName("setupJob")

@@ -65,8 +65,7 @@ class Document(QObject):
         if i in self.pending:
             labels, stage = self.pending[i]
         mask, points = project.proposal(self.stage, i) if self.stage else (None, np.zeros((0, 3), np.int32))
-        self.editor = LabelEditor(labels, stage, max(1, self.stage), mask=mask, points=points,
-                                  prediction=None)
+        self.editor = LabelEditor(labels, stage, max(1, self.stage), mask=mask, points=points, prediction=None)
         self.editor.listeners.append(self._on_edit)
         self.overlays = {"image": rgb_image(self.image_rgb)}
         if mask is not None:
@@ -125,8 +124,11 @@ class Document(QObject):
         labels, _ = self.pending.get(i) or self.project.labels(i)
         mask, points = self.project.proposal(self.stage, i) if self.stage else (None, np.zeros((0, 3)))
         open_points = sum(1 for y, x, _ in points.tolist() if labels[y, x] == 255)
-        return {"points": len(points), "open_points": open_points,
-                "open_mask_pixels": int((mask & (labels == 255)).sum()) if mask is not None else 0,
-                "mask_share": float(mask.mean()) if mask is not None else 0.0,
-                "labeled_share": float((labels != 255).mean()),
-                "done": (len(points) > 0 and open_points == 0) or (len(points) == 0 and (labels != 255).any())}
+        return {
+            "points": len(points),
+            "open_points": open_points,
+            "open_mask_pixels": int((mask & (labels == 255)).sum()) if mask is not None else 0,
+            "mask_share": float(mask.mean()) if mask is not None else 0.0,
+            "labeled_share": float((labels != 255).mean()),
+            "done": (len(points) > 0 and open_points == 0) or (len(points) == 0 and (labels != 255).any()),
+        }

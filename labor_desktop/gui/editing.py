@@ -8,8 +8,8 @@ and the controller saves the image's labels.  An undo is a change like any other
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -32,8 +32,15 @@ class Edit:
 
 
 class LabelEditor:
-    def __init__(self, labels: np.ndarray, stage: np.ndarray, current_stage: int, mask: np.ndarray | None = None,
-                 points: np.ndarray | None = None, prediction: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        labels: np.ndarray,
+        stage: np.ndarray,
+        current_stage: int,
+        mask: np.ndarray | None = None,
+        points: np.ndarray | None = None,
+        prediction: np.ndarray | None = None,
+    ) -> None:
         self.labels = labels.astype(np.uint8, copy=True)
         self.stage = stage.astype(np.uint8, copy=True)
         self.current_stage = int(current_stage)
@@ -123,7 +130,9 @@ class LabelEditor:
             return None
         m = self.mask.astype(np.uint8)
         ff = np.zeros((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
-        _, _, _, (bx, by, bw, bh) = cv2.floodFill(m, ff, (int(x), int(y)), 2, flags=8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8))
+        _, _, _, (bx, by, bw, bh) = cv2.floodFill(
+            m, ff, (int(x), int(y)), 2, flags=8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+        )
         region = ff[1:-1, 1:-1][by : by + bh, bx : bx + bw].astype(bool)
         return (by, by + bh, bx, bx + bw), region
 

@@ -65,9 +65,12 @@ def class_for_key(digit: str, alt: bool) -> int | None:
 
 
 def sheet_markdown() -> str:
-    lines = ["| keys | action |", "|---|---|",
-             f"| {CLASS_BINDING_TEXT[0]} | Classes 1-10 of the palette |",
-             f"| {CLASS_BINDING_TEXT[1]} | Classes 11-19 of the palette |"]
+    lines = [
+        "| keys | action |",
+        "|---|---|",
+        f"| {CLASS_BINDING_TEXT[0]} | Classes 1-10 of the palette |",
+        f"| {CLASS_BINDING_TEXT[1]} | Classes 11-19 of the palette |",
+    ]
     for b in BINDINGS:
         lines.append(f"| {' or '.join(b.keys)} | {b.group}: {b.description} |")
     return "\n".join(lines)

@@ -96,10 +96,13 @@ class MainWindow(QMainWindow):
             "brush_smaller": lambda: self.tools.resize_brush(-1),
             "brush_larger": lambda: self.tools.resize_brush(+1),
             "toggle_mask_limit": self.tools.toggle_mask_limit,
-            "undo": self.undo, "redo": self.redo,
+            "undo": self.undo,
+            "redo": self.redo,
             "zoom_fit": self.canvas.fit,
-            "zoom_in": lambda: self.canvas.zoom(1.25), "zoom_out": lambda: self.canvas.zoom(0.8),
-            "next_image": lambda: self.step_image(+1), "previous_image": lambda: self.step_image(-1),
+            "zoom_in": lambda: self.canvas.zoom(1.25),
+            "zoom_out": lambda: self.canvas.zoom(0.8),
+            "next_image": lambda: self.step_image(+1),
+            "previous_image": lambda: self.step_image(-1),
             "point_queue": self.queue.start,
             "queue_accept": lambda: self.queue.label(None),
             "queue_back": self.queue.back,
@@ -128,8 +131,13 @@ class MainWindow(QMainWindow):
             for alt in (False, True):
                 seq = QKeySequence(("Alt+" if alt else "") + digit)
                 QShortcut(seq, self, activated=lambda d=digit, a=alt: self.class_key(d, a))
-        for title, names in (("&File", ["new_project", "export"]), ("&Edit", ["undo", "redo"]), ("&Stage", ["advance_stage"]),
-                             ("&Inspect", ["fig6_view", "history_chart"]), ("&Help", ["shortcuts"])):
+        for title, names in (
+            ("&File", ["new_project", "export"]),
+            ("&Edit", ["undo", "redo"]),
+            ("&Stage", ["advance_stage"]),
+            ("&Inspect", ["fig6_view", "history_chart"]),
+            ("&Help", ["shortcuts"]),
+        ):
             menu = self.menuBar().addMenu(title)
             for name in names:
                 menu.addAction(self.actions[name])
@@ -140,7 +148,8 @@ class MainWindow(QMainWindow):
         self.layers.changed.connect(self._layer_changed)
         self.document.image_changed.connect(self._show_document)
         self.document.prediction_ready.connect(
-            lambda i: self.canvas.set_layer("prediction", *self.document.overlays["prediction"]))
+            lambda i: self.canvas.set_layer("prediction", *self.document.overlays["prediction"])
+        )
         self.document.labels_changed.connect(self._labels_changed)
         self.document.saved.connect(self._saved)
         self.document.save_failed.connect(self._save_failed)
@@ -169,7 +178,9 @@ class MainWindow(QMainWindow):
     def _show_document(self, i: int) -> None:
         doc = self.document
         doc.editor.active_class = getattr(self, "_active_class", 0)
-        if doc.editor.prediction is None and (self.canvas.layers["prediction"].visible or self.tools.tool is Tool.ACCEPT):
+        if doc.editor.prediction is None and (
+            self.canvas.layers["prediction"].visible or self.tools.tool is Tool.ACCEPT
+        ):
             self.inspect.request_prediction()
         h, w = doc.image_rgb.shape[:2]
         for name in ("image", "prediction", "mask", "truth"):
@@ -250,8 +261,7 @@ class MainWindow(QMainWindow):
         cls = getattr(self, "_active_class", 0)
         name = self.project.settings.classes[cls] if self.project.settings.classes else "-"
         effort = self.project.stage_effort(self.stage) if self.stage else None
-        self.stage_bar.set_state(self.stage, self.project.settings.strategy, name,
-                                 self.project.history(), effort)
+        self.stage_bar.set_state(self.stage, self.project.settings.strategy, name, self.project.history(), effort)
 
     # ---- stages ------------------------------------------------------------------------
     def remaining(self) -> tuple[int, int]:
@@ -270,8 +280,9 @@ class MainWindow(QMainWindow):
         if self.stage:
             points, pixels = self.remaining()
             open_what = f"{points} proposed points" if self.unit == "points" else f"{pixels} mask pixels"
-            if (points or pixels) and not self.confirm(f"{open_what} of stage {self.stage} are still unlabeled. "
-                                                       "End the stage anyway?"):
+            if (points or pixels) and not self.confirm(
+                f"{open_what} of stage {self.stage} are still unlabeled. End the stage anyway?"
+            ):
                 return
         if not self.document.flush():
             return
@@ -323,9 +334,12 @@ class MainWindow(QMainWindow):
             self.worker.cancel()
             self.worker.wait(5000)
         if not self.document.flush():
-            answer = QMessageBox.warning(self, TITLE, "Some labels could not be saved (see the status bar). "
-                                         "Close anyway and lose them?",
-                                         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            answer = QMessageBox.warning(
+                self,
+                TITLE,
+                "Some labels could not be saved (see the status bar). Close anyway and lose them?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return

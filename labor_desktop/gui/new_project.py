@@ -29,8 +29,13 @@ from ..engine.config import PRESETS, preset
 from ..engine.experiment_data import ExperimentData
 from ..engine.stages import create_project
 
-CHECKPOINT_STYLES = {"this program's": None, "AdaptSegNet": "adaptsegnet", "ADVENT": "advent", "IAST": "iast",
-                     "CRST": "crst"}
+CHECKPOINT_STYLES = {
+    "this program's": None,
+    "AdaptSegNet": "adaptsegnet",
+    "ADVENT": "advent",
+    "IAST": "iast",
+    "CRST": "crst",
+}
 
 
 def _path_row(edit: QLineEdit, pick) -> QWidget:
@@ -49,8 +54,12 @@ class NewProjectDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("New project")
         self.source, self.target, self.checkpoint, self.file = (QLineEdit() for _ in range(4))
-        for name, edit in (("source", self.source), ("target", self.target), ("checkpoint", self.checkpoint),
-                           ("file", self.file)):
+        for name, edit in (
+            ("source", self.source),
+            ("target", self.target),
+            ("checkpoint", self.checkpoint),
+            ("file", self.file),
+        ):
             edit.setObjectName(f"new_{name}")
         self.style = QComboBox()
         self.style.addItems(list(CHECKPOINT_STYLES))
@@ -100,8 +109,13 @@ class NewProjectDialog(QDialog):
         if style is not None:
             cfg = replace(cfg, model=ModelConfig.preset(style))
         try:
-            data = ExperimentData.find(cfg.data, source=self.source.text() or None, target=self.target.text() or None,
-                                       need_truth=False, need_val=False)
+            data = ExperimentData.find(
+                cfg.data,
+                source=self.source.text() or None,
+                target=self.target.text() or None,
+                need_truth=False,
+                need_val=False,
+            )
         except DataError as e:
             return self._fail(str(e))
         start = self.checkpoint.text().strip() or None

@@ -56,7 +56,9 @@ class StageBar(QWidget):
                 budget += f" | mIoU {100 * last['miou']:.1f}"
         work = ""
         if effort is not None:
-            work = f" | {effort.points_labeled} pts, {effort.brush_strokes} strokes, {effort.active_seconds / 60:.1f} min"
+            work = (
+                f" | {effort.points_labeled} pts, {effort.brush_strokes} strokes, {effort.active_seconds / 60:.1f} min"
+            )
         self.state.setText(f"Stage {stage or '-'} ({strategy}) | class: {active}{budget}{work}")
 
     def running(self, on: bool) -> None:

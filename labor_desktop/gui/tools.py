@@ -90,8 +90,7 @@ class ToolController(QObject):
     def _drag(self, y: float, x: float) -> None:
         if not self._stroking:
             return
-        self.document.editor.stamp(y, x, self.radius, erase=self.tool is Tool.ERASER,
-                                   limit_to_mask=self.limit_to_mask)
+        self.document.editor.stamp(y, x, self.radius, erase=self.tool is Tool.ERASER, limit_to_mask=self.limit_to_mask)
 
     def _release(self, y: float, x: float) -> None:
         if self._stroking:

@@ -21,8 +21,10 @@ from ..store import Project
 def describe_failure(e: BaseException) -> str:
     text = str(e) or type(e).__name__
     if "out of memory" in text.lower():
-        return ("the GPU ran out of memory. Lower the batch size or the crop size in the project's "
-                "settings, or close other programs using the GPU. (" + text.splitlines()[0] + ")")
+        return (
+            "the GPU ran out of memory. Lower the batch size or the crop size in the project's "
+            "settings, or close other programs using the GPU. (" + text.splitlines()[0] + ")"
+        )
     return text
 
 

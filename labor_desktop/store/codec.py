@@ -68,8 +68,12 @@ def encode_labels(image: int, labels: np.ndarray, stage: np.ndarray, level: int 
     y0, y1, x0, x1 = box
     crop = labels[y0:y1, x0:x1]
     mask = crop != UNLABELED
-    return encode(header, zlib.compress(np.packbits(mask, axis=None).tobytes(), level),
-                  zlib.compress(crop[mask].tobytes(), level), zlib.compress(stage[y0:y1, x0:x1][mask].tobytes(), level))
+    return encode(
+        header,
+        zlib.compress(np.packbits(mask, axis=None).tobytes(), level),
+        zlib.compress(crop[mask].tobytes(), level),
+        zlib.compress(stage[y0:y1, x0:x1][mask].tobytes(), level),
+    )
 
 
 def decode_labels(header: dict, blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,17 @@ import numpy as np
 
 from . import codec
 from .journal import JournalWriter, read_payload, scan
-from .schema import EFFORT_FIELDS, FORMAT, VERSION, Effort, ImageEntry, ProjectError, ProjectSettings, SaveError, migrate_v0
+from .schema import (
+    EFFORT_FIELDS,
+    FORMAT,
+    VERSION,
+    Effort,
+    ImageEntry,
+    ProjectError,
+    ProjectSettings,
+    SaveError,
+    migrate_v0,
+)
 from .writer import LABEL_BLOBS, write_project
 
 try:
@@ -53,7 +63,7 @@ class Project:
 
     # ---- opening and closing -------------------------------------------------
     @classmethod
-    def create(cls, path, settings: ProjectSettings, images: list[ImageEntry], overwrite: bool = False) -> "Project":
+    def create(cls, path, settings: ProjectSettings, images: list[ImageEntry], overwrite: bool = False) -> Project:
         """A new project; absolute image paths are stored relative to the project's folder
         where possible (so the folder can move), relative ones are taken as relative to it."""
         path = Path(path)
@@ -65,14 +75,16 @@ class Project:
         try:
             write_project(path, settings, rel, np.zeros((n, len(EFFORT_FIELDS))), {}, {}, {})
         except OSError as e:
-            raise SaveError(f"{path}: could not create the project ({e.strerror}); is the folder writable and the disk not full?") from None
+            raise SaveError(
+                f"{path}: could not create the project ({e.strerror}); is the folder writable and the disk not full?"
+            ) from None
         journal = path.with_name(path.name + ".journal")
         if journal.exists():
             journal.unlink()  # a stale journal of a removed project must not replay into this one
         return cls.open(path)
 
     @classmethod
-    def open(cls, path, read_only: bool = False) -> "Project":
+    def open(cls, path, read_only: bool = False) -> Project:
         project = cls(Path(path), read_only)
         try:
             project._open()
@@ -93,7 +105,9 @@ class Project:
         version = self._open_base()
         if version == 0:
             if self.read_only:
-                raise ProjectError(f"{p}: written by an older version; open it once for writing to upgrade it (a backup is kept)")
+                raise ProjectError(
+                    f"{p}: written by an older version; open it once for writing to upgrade it (a backup is kept)"
+                )
             self._base.close()
             backup = migrate_v0(p, lambda labels, settings, images: self._write_migrated(labels, settings, images))
             self.migrated_from = (0, backup)
@@ -108,8 +122,10 @@ class Project:
         try:
             self._lockfile = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise ProjectError(f"{self.path}: cannot write next to the project ({e.strerror}); "
-                               "open it read-only or move it to a writable folder") from None
+            raise ProjectError(
+                f"{self.path}: cannot write next to the project ({e.strerror}); "
+                "open it read-only or move it to a writable folder"
+            ) from None
         try:
             if fcntl is not None:
                 fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -118,22 +134,28 @@ class Project:
         except OSError:
             os.close(self._lockfile)
             self._lockfile = None
-            raise ProjectError(f"{self.path}: is open in another LabOR Desktop window or process; close it there first") from None
+            raise ProjectError(
+                f"{self.path}: is open in another LabOR Desktop window or process; close it there first"
+            ) from None
 
     def _open_base(self) -> int:
         p = self.path
         try:
             self._base = h5py.File(p, "r")
         except OSError as e:
-            raise ProjectError(f"{p}: is damaged or not a LabOR Desktop project ({str(e).splitlines()[0][:120]}). "
-                               "The file was left untouched; restore it from a backup or choose another file") from None
+            raise ProjectError(
+                f"{p}: is damaged or not a LabOR Desktop project ({str(e).splitlines()[0][:120]}). "
+                "The file was left untouched; restore it from a backup or choose another file"
+            ) from None
         attrs = self._base.attrs
         if attrs.get("format") != FORMAT:
             raise ProjectError(f"{p}: is an HDF5 file but not a LabOR Desktop project; it was left untouched")
         version = int(attrs.get("version", -1))
         if version > VERSION:
-            raise ProjectError(f"{p}: was written by a newer LabOR Desktop (format {version}, this one reads up to "
-                               f"{VERSION}); update the program to open it")
+            raise ProjectError(
+                f"{p}: was written by a newer LabOR Desktop (format {version}, this one reads up to "
+                f"{VERSION}); update the program to open it"
+            )
         if version < 0:
             raise ProjectError(f"{p}: has no format version; it is damaged and was left untouched")
         return version
@@ -147,7 +169,9 @@ class Project:
         f = self._base
         self.settings = ProjectSettings.from_dict(json.loads(f.attrs["settings"]))
         paths = [p.decode() if isinstance(p, bytes) else str(p) for p in f["images/path"][()]]
-        self.images = [ImageEntry(p, int(h), int(w)) for p, h, w in zip(paths, f["images/height"][()], f["images/width"][()])]
+        self.images = [
+            ImageEntry(p, int(h), int(w)) for p, h, w in zip(paths, f["images/height"][()], f["images/width"][()])
+        ]
         self._effort = f["effort"][()].astype(np.float64)
         self._stage_effort = {int(k): v for k, v in json.loads(f.attrs.get("stage_effort", "{}")).items()}
         self._history = {int(k): v for k, v in json.loads(f.attrs["history"]).items()}
@@ -229,7 +253,10 @@ class Project:
             header, blobs = codec.decode(read_payload(self.journal_path, *self._labels[i]))
             return codec.decode_labels(header, blobs)
         g = self._base.get(f"labels/{i}")
-        header = {"shape": [entry.height, entry.width], "bbox": None if g is None else [int(v) for v in g.attrs["bbox"]]}
+        header = {
+            "shape": [entry.height, entry.width],
+            "bbox": None if g is None else [int(v) for v in g.attrs["bbox"]],
+        }
         blobs = [] if g is None else [g[name][()].tobytes() for name in LABEL_BLOBS]
         return codec.decode_labels(header, blobs)
 
@@ -267,12 +294,16 @@ class Project:
         entry = self.images[i]
         labels = np.asarray(labels)
         if labels.shape != (entry.height, entry.width):
-            raise ValueError(f"labels for image {i} ({entry.path}) are {labels.shape[1]}x{labels.shape[0]}, "
-                             f"the image is {entry.width}x{entry.height}")
+            raise ValueError(
+                f"labels for image {i} ({entry.path}) are {labels.shape[1]}x{labels.shape[0]}, "
+                f"the image is {entry.width}x{entry.height}"
+            )
         labels = labels.astype(np.uint8, copy=False)
         k = len(self.settings.classes)
         if k and np.any((labels >= k) & (labels != 255)):
-            raise ValueError(f"labels for image {i} hold class ids >= {k} (the project has {k} classes; 255 = unlabeled)")
+            raise ValueError(
+                f"labels for image {i} hold class ids >= {k} (the project has {k} classes; 255 = unlabeled)"
+            )
         stage = np.broadcast_to(np.asarray(stage, np.uint8), labels.shape)
         stage = np.where(labels == 255, 0, stage).astype(np.uint8)
         payload = codec.encode_labels(i, labels, stage)
@@ -287,10 +318,15 @@ class Project:
         stage, i = int(stage), int(i)
         entry = self.images[i]
         if mask is not None and mask.shape != (entry.height, entry.width):
-            raise ValueError(f"proposal mask for image {i} is {mask.shape[1]}x{mask.shape[0]}, the image is {entry.width}x{entry.height}")
+            raise ValueError(
+                f"proposal mask for image {i} is {mask.shape[1]}x{mask.shape[0]}, the image is {entry.width}x{entry.height}"
+            )
         pts = np.asarray(points, np.int32).reshape(-1, 3)
-        payload = codec.encode({"kind": "proposal", "stage": int(stage), "image": int(i), "has_mask": mask is not None},
-                               codec.pack_mask(mask) if mask is not None else b"", pts.tobytes())
+        payload = codec.encode(
+            {"kind": "proposal", "stage": int(stage), "image": int(i), "has_mask": mask is not None},
+            codec.pack_mask(mask) if mask is not None else b"",
+            pts.tobytes(),
+        )
         self._append(payload, lambda off, n: self._proposals.__setitem__((int(stage), int(i)), (off, n)))
 
     def stage_effort(self, stage: int) -> Effort:
@@ -325,12 +361,16 @@ class Project:
     def record_stage(self, stage: int, entry: dict) -> None:
         """The stage's history entry (labels used, per-class IoU, timings, checkpoint path and hash)."""
         entry = json.loads(json.dumps(entry))  # plain JSON only
-        self._append(codec.encode({"kind": "history", "stage": int(stage), "entry": entry}),
-                     lambda off, n: self._history.__setitem__(int(stage), entry))
+        self._append(
+            codec.encode({"kind": "history", "stage": int(stage), "entry": entry}),
+            lambda off, n: self._history.__setitem__(int(stage), entry),
+        )
 
     def update_settings(self, settings: ProjectSettings) -> None:
-        self._append(codec.encode({"kind": "settings", "settings": settings.to_dict()}),
-                     lambda off, n: setattr(self, "settings", settings))
+        self._append(
+            codec.encode({"kind": "settings", "settings": settings.to_dict()}),
+            lambda off, n: setattr(self, "settings", settings),
+        )
 
     def _append(self, payload: bytes, commit) -> None:
         with self._lock:
@@ -340,8 +380,10 @@ class Project:
                 off = self._journal.append(payload)
             except OSError as e:
                 hint = "the disk is full" if e.errno == errno.ENOSPC else e.strerror or str(e)
-                raise SaveError(f"{self.journal_path}: could not save ({hint}). Your edits are kept in memory; "
-                                "free space or fix the folder and they will be saved with the next change") from None
+                raise SaveError(
+                    f"{self.journal_path}: could not save ({hint}). Your edits are kept in memory; "
+                    "free space or fix the folder and they will be saved with the next change"
+                ) from None
             commit(off, len(payload))
             if self._journal.size > COMPACT_BYTES:
                 try:
@@ -358,11 +400,22 @@ class Project:
             labels = {i: read_payload(self.journal_path, *rec) for i, rec in self._labels.items()}
             proposals = {key: read_payload(self.journal_path, *rec) for key, rec in self._proposals.items()}
             try:
-                write_project(self.path, self.settings, self.images, self._effort, self._history, labels, proposals,
-                              base=self._base, stage_effort=self._stage_effort)
+                write_project(
+                    self.path,
+                    self.settings,
+                    self.images,
+                    self._effort,
+                    self._history,
+                    labels,
+                    proposals,
+                    base=self._base,
+                    stage_effort=self._stage_effort,
+                )
             except OSError as e:
-                raise SaveError(f"{self.path}: could not compact the project ({e.strerror}); "
-                                "nothing was lost, the journal still holds every save") from None
+                raise SaveError(
+                    f"{self.path}: could not compact the project ({e.strerror}); "
+                    "nothing was lost, the journal still holds every save"
+                ) from None
             self._base.close()
             self._base = h5py.File(self.path, "r")
             self._journal.truncate(0)

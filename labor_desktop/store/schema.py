@@ -37,7 +37,7 @@ class ProjectSettings:
     extra: dict = field(default_factory=dict)  # engine settings (budget, training), saved as given
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ProjectSettings":
+    def from_dict(cls, d: dict) -> ProjectSettings:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -70,8 +70,10 @@ def migrate_v0(path: Path, write_v1) -> Path:
         shutil.copy2(path, backup)
     with h5py.File(path, "r") as f:
         settings = ProjectSettings.from_dict(json.loads(f.attrs.get("settings", "{}")))
-        images = [ImageEntry(p.decode() if isinstance(p, bytes) else str(p), int(h), int(w))
-                  for p, h, w in zip(f["images/path"][()], f["images/height"][()], f["images/width"][()])]
+        images = [
+            ImageEntry(p.decode() if isinstance(p, bytes) else str(p), int(h), int(w))
+            for p, h, w in zip(f["images/path"][()], f["images/height"][()], f["images/width"][()])
+        ]
         labels = {}
         for key in f.get("labels", {}):
             lab = f["labels"][key][()].astype(np.uint8)

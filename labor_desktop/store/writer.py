@@ -17,9 +17,17 @@ from .schema import FORMAT, VERSION, ImageEntry, ProjectSettings
 LABEL_BLOBS = ("mask", "classes", "stages")
 
 
-def write_project(path: Path, settings: ProjectSettings, images: list[ImageEntry], effort: np.ndarray,
-                  history: dict, labels: dict, proposals: dict, base: h5py.File | None = None,
-                  stage_effort: dict | None = None) -> None:
+def write_project(
+    path: Path,
+    settings: ProjectSettings,
+    images: list[ImageEntry],
+    effort: np.ndarray,
+    history: dict,
+    labels: dict,
+    proposals: dict,
+    base: h5py.File | None = None,
+    stage_effort: dict | None = None,
+) -> None:
     """``labels``: image -> labels payload and ``proposals``: (stage, image) -> proposal
     payload (journal encodings), the newer states; anything else is copied from ``base``."""
     tmp = path.with_name(path.name + ".tmp")
