@@ -1,6 +1,9 @@
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The window remembers places and recent projects in the user's settings: never the tester's own.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="labor-test-config-")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -8,9 +8,7 @@ import pytest
 
 from labor_desktop.engine.config import preset
 from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.stages import create_project
-from labor_desktop.engine.training import Cancelled
-from labor_desktop.engine.workflow import ProjectWorkflow, run_folder
+from labor_desktop.engine.workflow import Cancelled, ProjectWorkflow, create_project, run_folder
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(300)
@@ -71,6 +69,46 @@ def test_a_project_whose_target_folder_changed_is_refused(tiny_data, tmp_path):
         settings = project.settings
         settings.extra["experiment"] = cfg.to_dict()  # now the pool would be 8 images
         project.update_settings(settings)
+        flow = ProjectWorkflow(project)  # cheap: answers questions without scanning
+        assert flow.current_stage() == 0 and flow.label_unit == "pixels"
         with pytest.raises(ValueError, match="holds 8 pool images but the project has 3"):
-            ProjectWorkflow(project)
-    assert np.isfinite(len(data.target))
+            flow.bootstrap()  # a job needs the data: then the mismatch is found
+
+
+def test_questions_need_no_data_and_no_device(tiny_data, tmp_path, monkeypatch):
+    cfg = preset("smoke")
+    path = tmp_path / "p.labor.h5"
+    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), "ppl").close()
+    import labor_desktop.engine.workflow as wf
+
+    def forbidden(*a, **k):
+        raise AssertionError("the constructor and the questions must not scan data or pick a device")
+
+    monkeypatch.setattr(wf.ExperimentData, "find", forbidden)
+    monkeypatch.setattr(wf.Runtime, "create", forbidden)
+    with Project.open(path) as project:
+        flow = ProjectWorkflow(project)
+        assert flow.current_stage() == 0 and flow.label_unit == "points"
+        assert flow.config.to_dict() == cfg.to_dict()
+
+
+def test_keep_the_previous_model_after_a_worse_stage(tiny_data, tmp_path):
+    cfg = preset("smoke")
+    path = tmp_path / "p.labor.h5"
+    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), "ppl").close()
+    with Project.open(path) as project:
+        flow = ProjectWorkflow(project)
+        flow.bootstrap()
+        labels, _ = project.labels(0)
+        y, x, k = project.proposal(1, 0)[1][0]
+        labels[y, x] = (k + 1) % 19  # a wrong label
+        project.save_labels(0, labels, 1)
+        result = flow.finish()
+        assert result["stage"] == 1 and "miou" in result["after"] and "miou" in result["before"]
+        retrained = flow.engine().model_after(1)
+        assert retrained != flow.engine().model_after(0)
+        flow.keep_previous_model(1)
+        assert flow.engine().model_after(1) == flow.engine().model_after(0)
+        assert project.history()[-1]["miou"] == result["before"]["miou"]  # stage 1 reports the kept model
+        assert flow.propose_next() == 2 and flow.current_stage() == 2
+        assert flow.current_model() == flow.engine().model_after(0)  # stage 2 was proposed with it

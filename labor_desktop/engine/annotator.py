@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..core.strategies import Budget, label_unit
-from ..store import Project
+from ..store import UNLABELED, Project
 from .proposals import asked_pixels, revealed_masks
 from .training import Progress, StepClock
 
@@ -46,7 +46,7 @@ def annotate(
                     f"ground truth of image {i} ({entry.path}) is {gt.shape[1]}x{gt.shape[0]}, "
                     f"the project's image is {entry.width}x{entry.height}"
                 )
-            new = asked & (labels == 255) & (gt != 255)
+            new = asked & (labels == UNLABELED) & (gt != UNLABELED)
             if new.any():
                 labels[new] = gt[new]
                 stages[new] = stage
@@ -69,7 +69,18 @@ def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) ->
         points = sum(
             len(project.proposal(s, i)[1]) for s in project.proposal_stages() if 1 <= s <= upto_stage for i in range(n)
         )
-    labeled = sum(int((project.labels(i)[0] != 255).sum()) for i in project.labeled_images())
+    labeled = sum(int((project.labels(i)[0] != UNLABELED).sum()) for i in project.labeled_images())
+    labeled_points = 0  # proposed points that carry a label: what a person really spent
+    if unit == "points":
+        for i in project.labeled_images():
+            lab = project.labels(i)[0]
+            at = {
+                (y, x)
+                for s in project.proposal_stages()
+                if 1 <= s <= upto_stage
+                for y, x, _ in project.proposal(s, i)[1].tolist()
+            }
+            labeled_points += sum(1 for y, x in at if lab[y, x] != UNLABELED)
     asked_px = sum(int(m.sum()) for m in asked.values())
     return {
         "unit": unit,
@@ -79,4 +90,6 @@ def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) ->
         "labeled_share": labeled / total,
         "points": points,
         "points_per_image": points / n if n else 0.0,
+        "labeled_points": labeled_points,
+        "labeled_points_per_image": labeled_points / n if n else 0.0,
     }

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data.classes import CLASS_COLORS
 from ..data.io import write_png
-from ..store import Project
+from ..store import UNLABELED, Project
 from ..store.schema import EFFORT_FIELDS
 
 SUFFIXES = ("_leftImg8bit", "_gtFine_labelIds", "_gtFine_labelTrainIds")
@@ -43,7 +43,7 @@ def export_project(
         rows, labeled = [], set(project.labeled_images())
         for i, entry in enumerate(project.images):
             labels, stage = project.labels(i) if i in labeled else (None, None)
-            pixels = 0 if labels is None else int((labels != 255).sum())
+            pixels = 0 if labels is None else int((labels != UNLABELED).sum())
             row = {
                 "image": i,
                 "path": entry.path,
@@ -53,7 +53,7 @@ def export_project(
                 "pixel_share": pixels / (entry.height * entry.width),
             }
             counts = (
-                np.bincount(stage[labels != 255], minlength=n_stages + 1)
+                np.bincount(stage[labels != UNLABELED], minlength=n_stages + 1)
                 if pixels
                 else np.zeros(n_stages + 1, np.int64)
             )

@@ -54,6 +54,19 @@ class RunState:
                 self.root.mkdir(parents=True, exist_ok=True)
                 write_json_atomic(self.path, self.data)
 
+    @staticmethod
+    def finished_jobs(root: str | Path) -> set[str] | None:
+        """The jobs a run folder's ledger marks done, read without taking it over
+        (None: no ledger yet)."""
+        path = Path(root) / "state.json"
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text())
+            return set(data["jobs"])
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+            raise RunError(f"{path}: damaged run ledger; delete the run folder to start the stages again") from None
+
     def reload(self) -> None:
         """Other processes (rank 0) may have finished jobs since."""
         if self.path.exists():

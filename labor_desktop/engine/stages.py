@@ -23,13 +23,13 @@ import numpy as np
 from ..core.checkpoint import file_sha256, load_backbone_weights, load_model, save_checkpoint
 from ..core.model import DeepLabV2
 from ..core.strategies import get_strategy
-from ..data.classes import CLASS_COLORS, CLASS_NAMES
-from ..data.io import image_size, read_label
-from ..store import ImageEntry, Project, ProjectSettings
+from ..data.io import read_label
+from ..store import Project
 from .adaptation import retrain, warmup
 from .annotator import annotate, budget_used
 from .config import ExperimentConfig
 from .experiment_data import ExperimentData
+from .projects import create_project
 from .proposals import write_proposals
 from .run_state import RunState
 from .runtime import Runtime, seed_job
@@ -133,26 +133,6 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
     return {"checkpoint": ckpt["checkpoint"], "sha256": ckpt["sha256"], "evaluation": ev}
 
 
-def create_project(
-    path: str | Path, cfg: ExperimentConfig, data: ExperimentData, strategy: str, start_checkpoint: str | None = None
-) -> Project:
-    """A project over the data's target pool, with the experiment settings inside."""
-    get_strategy(strategy)
-    images = [ImageEntry(str(s.image.resolve()), *image_size(s.image)) for s in data.target]
-    settings = ProjectSettings(
-        classes=list(CLASS_NAMES),
-        colors=CLASS_COLORS.tolist(),
-        source_root=str(data.source_root.resolve()),
-        target_root=str(data.target_root.resolve()),
-        strategy=strategy,
-        stages=cfg.stages,
-        model=cfg.model.to_dict(),
-        seed=cfg.seed,
-        extra={"experiment": cfg.to_dict(), "start_checkpoint": start_checkpoint},
-    )
-    return Project.create(path, settings, images)
-
-
 class StageEngine:
     def __init__(
         self,
@@ -175,6 +155,28 @@ class StageEngine:
         if self.project_path.exists():
             return Project.open(self.project_path)
         return create_project(self.project_path, self.ctx.cfg, self.ctx.data, self.strategy, self.start["checkpoint"])
+
+    @staticmethod
+    def stage_proposed(finished_jobs: set[str]) -> int:
+        """The last stage whose proposals are complete (0: none yet)."""
+        return max((int(j.split("-")[1]) for j in finished_jobs if j.startswith("propose-")), default=0)
+
+    def labels_changed(self, s: int, labels_tag: str) -> None:
+        """Stage ``s``'s retraining saw other labels than ``labels_tag``: it, and every job
+        built on it, is redone."""
+        state = self.state
+        if state.done(f"retrain-{s}") and state.result(f"retrain-{s}").get("labels") != labels_tag:
+            state.forget([f"retrain-{s}", f"evaluate-{s}", f"selector-{s + 1}", f"propose-{s + 1}"])
+
+    def keep_previous_model(self, project: Project, s: int, labels_tag: str) -> None:
+        """Stage ``s`` ends with the model it started from (its retraining is set aside)."""
+        self.state.finish(
+            f"retrain-{s}",
+            {"checkpoint": self.model_after(s - 1), "skipped": "kept the previous model", "labels": labels_tag},
+            0.0,
+        )
+        self.state.forget([f"evaluate-{s}", f"selector-{s + 1}", f"propose-{s + 1}"])
+        self.finish_stage(project, s, labels_tag=labels_tag)
 
     def model_after(self, stage: int) -> str:
         return self.start["checkpoint"] if stage == 0 else self.state.result(f"retrain-{stage}")["checkpoint"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -21,13 +21,8 @@ from ..core.losses import IGNORE
 from ..core.metrics import ConfusionMatrix
 from ..core.model import DeepLabV2
 from ..data.datasets import EvalSet, TrainSet
+from .events import Cancelled, Progress
 from .runtime import Runtime
-
-Progress = Callable[[str, int, int, dict], None]
-
-
-class Cancelled(Exception):
-    """Raised inside a job when its cancel event is set."""
 
 
 @dataclass(frozen=True)

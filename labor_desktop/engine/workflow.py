@@ -1,4 +1,4 @@
-"""Algorithm 1 around a person: the jobs the desktop application runs on a project.
+"""Algorithm 1 around a person: the window's one door to the engine.
 
 A project ``NAME.labor.h5`` keeps its experiment settings in ``settings.extra`` and its
 checkpoints and job ledger in the folder ``NAME.labor.run/`` beside it.  ``bootstrap``
@@ -6,26 +6,67 @@ trains (or loads) the starting model and writes stage 1's proposals; ``advance``
 the current stage (retrain on every label so far, evaluate) and writes the next
 stage's proposals.  The current stage is the last one whose proposals are complete,
 so a cancelled advance leaves the project as it was.
+
+Constructing a workflow is cheap: the data folders are scanned and the device is
+chosen only when a job needs them, so the window can ask questions (current stage,
+label unit, the model to predict with) without waiting.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
+
+from ..core.strategies import STRATEGIES, Budget, label_unit
+from ..data.demo_generator import DemoDataConfig, generate_demo_data
+from ..data.io import DataError, read_image
 from ..store import Project
-from .config import ExperimentConfig
+from .config import PRESETS, ExperimentConfig, preset
+from .events import Cancelled, Progress
 from .experiment_data import ExperimentData
+from .export import export_project
+from .projects import (
+    CHECKPOINT_STYLES,
+    DEMO_STEPS,
+    GroundTruth,
+    PlanError,
+    ProjectPlan,
+    create_project,
+    demo_project_path,
+    demo_ready,
+    demo_step,
+    plan_project,
+    run_folder,
+)
+from .run_state import RunState
 from .runtime import Runtime
 from .stages import Context, StageEngine, warm_start
-from .training import Progress
 
-
-def run_folder(project_path: str | Path) -> Path:
-    p = Path(project_path)
-    return p.with_name(p.name.removesuffix(".h5") + ".run")
+__all__ = [
+    "CHECKPOINT_STYLES",
+    "DEMO_STEPS",
+    "Cancelled",
+    "DataError",
+    "GroundTruth",
+    "PRESETS",
+    "STRATEGIES",
+    "PlanError",
+    "Progress",
+    "ProjectPlan",
+    "ProjectWorkflow",
+    "create_project",
+    "demo_project_path",
+    "demo_ready",
+    "demo_step",
+    "plan_project",
+    "prepare_demo",
+    "read_image",
+    "run_folder",
+]
 
 
 def labels_fingerprint(project: Project) -> str:
@@ -46,44 +87,102 @@ class ProjectWorkflow:
         runtime: Runtime | None = None,
     ) -> None:
         self.project = project
-        settings = project.settings
-        self.cfg = ExperimentConfig.from_dict(settings.extra["experiment"])
-        data = ExperimentData.find(
-            self.cfg.data, source=settings.source_root, target=settings.target_root, need_truth=False, need_val=False
-        )
-        if len(data.target) != len(project.images):
-            raise ValueError(
-                f"{settings.target_root}: holds {len(data.target)} pool images but the project "
-                f"has {len(project.images)}; point the project at its original target folder"
-            )
-        rt = runtime or Runtime.create(self.cfg.device, amp=self.cfg.amp, channels_last=self.cfg.channels_last)
-        self.ctx = Context(self.cfg, data, rt, progress, cancel)
+        self.progress, self.cancel, self.runtime = progress, cancel, runtime
         self.folder = run_folder(project.path)
+        self._cfg: ExperimentConfig | None = None
+        self._ctx: Context | None = None
         self._engine: StageEngine | None = None
+        self._building = threading.Lock()  # prediction jobs and a stage job may ask at once
 
-    def engine(self) -> StageEngine:
-        if self._engine is None:
-            start = warm_start(
-                self.folder / "warm-start", self.ctx, self.project.settings.extra.get("start_checkpoint")
-            )
-            self._engine = StageEngine(
-                self.folder, self.ctx, self.project.settings.strategy, start, project_path=self.project.path
-            )
-        return self._engine
+    # ---- questions the window asks (no data scan, no torch device) ----------------------
+    @property
+    def config(self) -> ExperimentConfig:
+        """The experiment settings saved with the project."""
+        if self._cfg is None:
+            self._cfg = ExperimentConfig.from_dict(self.project.settings.extra["experiment"])
+        return self._cfg
+
+    @property
+    def label_unit(self) -> str:
+        """What the annotator labels: "points", "pixels" or "all"."""
+        extra = self.project.settings.extra.get("experiment", {})
+        budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
+        return label_unit(self.project.settings.strategy, budget)
 
     def current_stage(self) -> int:
         """The stage being labeled (0: not bootstrapped yet)."""
-        path = self.folder / "state.json"
-        if not path.exists():  # e.g. a project written by `labor simulate`, opened to look at
+        done = RunState.finished_jobs(self.folder)
+        if done is None:  # e.g. a project written by `labor simulate`, opened to look at
             return max(self.project.proposal_stages(), default=0)
-        jobs = json.loads(path.read_text())["jobs"]
-        return max((int(j.split("-")[1]) for j in jobs if j.startswith("propose-")), default=0)
+        return StageEngine.stage_proposed(done)
 
     def current_model(self) -> str:
         """Checkpoint of the model that made the current stage's proposals."""
-        if not (self.folder / "state.json").exists():
+        if RunState.finished_jobs(self.folder) is None:
             raise ValueError(f"{self.folder}: no model yet; the project has not been bootstrapped here")
-        return self.engine().model_after(max(0, self.current_stage() - 1))
+        engine = self.engine()
+        engine.state.reload()  # another workflow (the stage job) may have finished jobs since
+        return engine.model_after(max(0, self.current_stage() - 1))
+
+    def predict(self, image: np.ndarray):
+        """Softmax ``[K, H, W]`` of the current stage's model for one image (CPU)."""
+        from .predict import predict_probs_image
+
+        cfg = self.config
+        return predict_probs_image(self.current_model(), cfg.model, image, cfg.data.input_size)
+
+    @staticmethod
+    def panels(image, probs, mask, points, truth):
+        """The Fig. 6 view's panels for one image."""
+        from .predict import selection_panels
+
+        return selection_panels(image, probs, mask, points, truth)
+
+    def export(self, folder: str | Path) -> dict:
+        """Label PNGs, CSVs and the current model into ``folder`` (made if missing)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        summary = export_project(self.project.path, folder)
+        try:
+            model = self.current_model()
+        except ValueError:
+            model = None
+        if model:
+            shutil.copy(model, folder / "model.pt")
+        return summary
+
+    def listen(self, progress: Progress | None, cancel: threading.Event | None) -> None:
+        """Report to (and be cancelled by) another caller from now on: the window runs a
+        stage's end and the next proposals as two jobs on one workflow."""
+        self.progress, self.cancel = progress, cancel
+        if self._ctx is not None:
+            self._ctx.progress, self._ctx.cancel = progress, cancel
+
+    # ---- jobs --------------------------------------------------------------------------
+    def _context(self) -> Context:
+        if self._ctx is None:
+            settings, cfg = self.project.settings, self.config
+            data = ExperimentData.find(
+                cfg.data, source=settings.source_root, target=settings.target_root, need_truth=False, need_val=False
+            )
+            if len(data.target) != len(self.project.images):
+                raise ValueError(
+                    f"{settings.target_root}: holds {len(data.target)} pool images but the project "
+                    f"has {len(self.project.images)}; point the project at its original target folder"
+                )
+            rt = self.runtime or Runtime.create(cfg.device, amp=cfg.amp, channels_last=cfg.channels_last)
+            self._ctx = Context(cfg, data, rt, self.progress, self.cancel)
+        return self._ctx
+
+    def engine(self) -> StageEngine:
+        with self._building:
+            if self._engine is None:
+                ctx = self._context()
+                start = warm_start(self.folder / "warm-start", ctx, self.project.settings.extra.get("start_checkpoint"))
+                self._engine = StageEngine(
+                    self.folder, ctx, self.project.settings.strategy, start, project_path=self.project.path
+                )
+            return self._engine
 
     def bootstrap(self) -> int:
         """Starting model and stage 1's proposals (resumes where a cancel stopped it)."""
@@ -101,14 +200,57 @@ class ProjectWorkflow:
         engine.prepare_stage(self.project, 1)
         return 1
 
-    def advance(self) -> int:
-        """End the current stage and propose the next; returns the new current stage."""
+    def finish(self) -> dict:
+        """End the current stage: retrain on every label so far and evaluate.  Returns the
+        stage, its evaluation and the one before, so the caller can see a model get worse."""
         engine = self.engine()
         s = max(1, self.current_stage())
         fingerprint = labels_fingerprint(self.project)
-        state = engine.state
-        if state.done(f"retrain-{s}") and state.result(f"retrain-{s}").get("labels") != fingerprint:
-            state.forget([f"retrain-{s}", f"evaluate-{s}", f"selector-{s + 1}", f"propose-{s + 1}"])
+        engine.labels_changed(s, fingerprint)
         engine.finish_stage(self.project, s, labels_tag=fingerprint)
-        engine.prepare_stage(self.project, s + 1)
+        return {"stage": s, "before": engine.evaluation(s - 1), "after": engine.evaluation(s)}
+
+    def keep_previous_model(self, s: int) -> None:
+        """The annotator's choice after a retraining that made things worse: stage ``s``
+        keeps the model it started from; the next stage's pixels are proposed with it."""
+        engine = self.engine()
+        engine.keep_previous_model(self.project, s, labels_fingerprint(self.project))
+
+    def propose_next(self) -> int:
+        """Proposals of the stage after the current one; returns the new current stage."""
+        s = max(1, self.current_stage())
+        self.engine().prepare_stage(self.project, s + 1)
         return s + 1
+
+    def advance(self) -> int:
+        """End the current stage and propose the next; returns the new current stage."""
+        self.finish()
+        return self.propose_next()
+
+
+def prepare_demo(
+    root: Path,
+    config: str = "desktop",
+    data_cfg: DemoDataConfig | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Demo data, the demo project, its warm-up model and stage 1's proposals
+    (resumable: each part that is done is skipped)."""
+    report = progress or (lambda job, step, total, info: None)
+
+    def data_progress(job: str, step: int, total: int) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(job)
+        report(f"demo data: {job}", step, total, {})
+
+    data = Path(root) / "data"
+    if not (data / "demo-data.json").exists():
+        generate_demo_data(data, data_cfg or DemoDataConfig(), data_progress)
+    path = demo_project_path(root)
+    cfg = preset(config)
+    if not path.exists():
+        create_project(path, cfg, ExperimentData.find(cfg.data, data), "ppl").close()
+    with Project.open(path) as project:
+        ProjectWorkflow(project, progress, cancel).bootstrap()
+    return path

@@ -1,0 +1,3 @@
+"""The PyQt6 application: the only layer that imports Qt."""
+
+TITLE = "LabOR Desktop"

@@ -10,7 +10,7 @@ from pathlib import Path
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
-TITLE = "LabOR Desktop"
+from . import TITLE
 
 
 def icon_path() -> Path | None:
@@ -40,8 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         from PyQt6.QtGui import QIcon
 
         app.setWindowIcon(QIcon(str(icon)))
+    from PyQt6.QtWidgets import QMessageBox
+
     from ..store import Project, ProjectError
+    from .errors import install_excepthook
     from .main_window import MainWindow
+
+    install_excepthook()
 
     path = args.project
     if path is None:
@@ -55,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         path = demo_project_path(root)
     try:
         project = Project.open(path)
-    except ProjectError as e:
+    except ProjectError as e:  # e.g. open in another window: said in a dialog, not only on stderr
         print(f"error: {e}", file=sys.stderr)
+        if args.quit_after is None:
+            QMessageBox.warning(None, TITLE, f"{e}")
         return 1
     window = MainWindow(project)
     window.show()

@@ -1,5 +1,8 @@
 """The canvas: the target image and its layers, zoom on the wheel, pan with the
-middle button, fit; mouse positions reported in image pixels."""
+middle button, fit (and refit on resize until the user zooms); proposed points
+drawn so that their state shows at a glance (hollow red: unlabeled; filled with
+the class colour: labelled; yellow "?": unsure); the point queue's heads-up line;
+mouse positions reported in image pixels."""
 
 from __future__ import annotations
 
@@ -26,8 +29,16 @@ class Layer:
 @dataclass
 class PointMarks:
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int64))
-    labeled: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    current: int | None = None  # highlighted (point queue)
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))  # per point; 255 = none
+    unsure: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
+    current: int | None = None  # highlighted: selected, or the point queue's point
+
+    def labeled(self, i: int) -> bool:
+        return i < len(self.labels) and int(self.labels[i]) < len(self.colors)
+
+    def radius(self, scale: float) -> float:
+        return max(4.0, min(9.0, 2 * scale))
 
 
 class Canvas(QWidget):
@@ -35,6 +46,7 @@ class Canvas(QWidget):
     dragged = pyqtSignal(float, float)
     released = pyqtSignal(float, float)
     hovered = pyqtSignal(float, float)
+    view_changed = pyqtSignal(float)  # scale (1.0 = 100 %)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -53,8 +65,11 @@ class Canvas(QWidget):
         self.scale = 1.0
         self.offset = QPointF(0, 0)
         self.brush_radius = 0  # drawn as the cursor outline
+        self.headsup = ""  # the point queue's line, drawn over the top of the image
+        self.user_zoomed = False  # once the user zooms or pans, a resize keeps their view
         self._pan_from: QPointF | None = None
         self._cursor = QPointF(-1, -1)
+        self.last_press = QPointF(-1, -1)  # widget position of the last button press
 
     # ---- content ---------------------------------------------------------------------
     def set_layer(self, name: str, image: QImage | None, keep=None) -> None:
@@ -70,12 +85,13 @@ class Canvas(QWidget):
 
     # ---- view ------------------------------------------------------------------------
     def fit(self) -> None:
+        self.user_zoomed = False
         h, w = self.image_size
         if not h or not w:
             return
         self.scale = min(self.width() / w, self.height() / h)
         self.offset = QPointF((self.width() - w * self.scale) / 2, (self.height() - h * self.scale) / 2)
-        self.update()
+        self._view_changed()
 
     def zoom(self, factor: float, around: QPointF | None = None) -> None:
         around = around or QPointF(self.width() / 2, self.height() / 2)
@@ -83,13 +99,26 @@ class Canvas(QWidget):
         image_pt = (around - self.offset) / self.scale
         self.scale = new
         self.offset = around - image_pt * new
-        self.update()
+        self.user_zoomed = True
+        self._view_changed()
 
     def center_on(self, y: float, x: float, scale: float | None = None) -> None:
         if scale is not None:
             self.scale = scale
         self.offset = QPointF(self.width() / 2 - (x + 0.5) * self.scale, self.height() / 2 - (y + 0.5) * self.scale)
+        self.user_zoomed = True
+        self._view_changed()
+
+    def set_view(self, scale: float, ox: float, oy: float) -> None:
+        """A saved view (restored when a project reopens)."""
+        self.scale = min(64.0, max(0.05, float(scale)))
+        self.offset = QPointF(float(ox), float(oy))
+        self.user_zoomed = True
+        self._view_changed()
+
+    def _view_changed(self) -> None:
         self.update()
+        self.view_changed.emit(self.scale)
 
     def to_image(self, pos: QPointF) -> tuple[float, float]:
         p = (pos - self.offset) / self.scale
@@ -107,6 +136,17 @@ class Canvas(QWidget):
     def update_image_rect(self, rect: tuple[int, int, int, int]) -> None:
         self.update(self.image_rect_to_widget(rect).toAlignedRect())
 
+    def update_point(self, i: int) -> None:
+        """Repaint point ``i``'s whole marker (its ring is larger than its pixel)."""
+        if 0 <= i < len(self.marks.points):
+            y, x = self.marks.points[i, :2]
+            c = self._point_center(int(y), int(x))
+            r = self.marks.radius(self.scale) * 1.8 + 10
+            self.update(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r).toAlignedRect())
+
+    def _point_center(self, y: int, x: int) -> QPointF:
+        return QPointF(self.offset.x() + (x + 0.5) * self.scale, self.offset.y() + (y + 0.5) * self.scale)
+
     # ---- painting --------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -122,11 +162,26 @@ class Canvas(QWidget):
         p.setOpacity(1.0)
         if self.layers["points"].visible:
             self._paint_points(p)
-        if self.brush_radius and self._cursor.x() >= 0:
-            p.setPen(QPen(QColor(255, 255, 255), 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        if self.brush_radius and self._cursor.x() >= 0:  # an outline: the pixels under it stay visible
             r = (self.brush_radius + 0.5) * self.scale
+            p.setPen(QPen(QColor(0, 0, 0), 3))
             p.drawEllipse(self._cursor, r, r)
+            p.setPen(QPen(QColor(255, 255, 255), 1))
+            p.drawEllipse(self._cursor, r, r)
+        if self.headsup:
+            self._paint_headsup(p)
         p.end()
+
+    def _paint_headsup(self, p: QPainter) -> None:
+        metrics = p.fontMetrics()
+        box = QRectF(8, 8, self.width() - 16, metrics.height() + 10)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 190))
+        p.drawRoundedRect(box, 6, 6)
+        p.setPen(QColor(255, 255, 255))
+        text = metrics.elidedText(self.headsup, Qt.TextElideMode.ElideRight, int(box.width()) - 16)
+        p.drawText(box.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
 
     def _exposed(self, area: QRectF) -> tuple[QRectF | None, QRectF | None]:
         """(source rectangle in image pixels, its place on the widget) of ``area``."""
@@ -144,27 +199,53 @@ class Canvas(QWidget):
         )
 
     def _paint_points(self, p: QPainter) -> None:
-        r = max(3.0, min(8.0, 2 * self.scale))
-        for i, (y, x, _) in enumerate(self.marks.points.tolist()):
-            c = QPointF(self.offset.x() + (x + 0.5) * self.scale, self.offset.y() + (y + 0.5) * self.scale)
-            done = bool(self.marks.labeled[i]) if i < len(self.marks.labeled) else False
-            p.setPen(QPen(QColor(0, 0, 0), 3))
-            p.setBrush(QColor(60, 220, 90) if done else QColor(255, 60, 60))
-            rr = r * (1.8 if i == self.marks.current else 1.0)
-            p.drawEllipse(c, rr, rr)
-            if i == self.marks.current:
+        marks = self.marks
+        r = marks.radius(self.scale)
+        for i, (y, x, _) in enumerate(marks.points.tolist()):
+            c = self._point_center(y, x)
+            if marks.labeled(i):  # filled with its class colour, outlined to show on any background
+                p.setPen(QPen(QColor(0, 0, 0), 3))
+                p.setBrush(QColor(*[int(v) for v in marks.colors[int(marks.labels[i])]]))
+                p.drawEllipse(c, r, r)
                 p.setBrush(Qt.BrushStyle.NoBrush)
-                p.setPen(QPen(QColor(255, 255, 0), 2))
-                p.drawEllipse(c, rr + 6, rr + 6)
+                p.setPen(QPen(QColor(255, 255, 255), 1.5))
+                p.drawEllipse(c, r + 1.5, r + 1.5)
+            else:  # hollow: nothing hides the pixel to be labelled
+                unsure = i < len(marks.unsure) and bool(marks.unsure[i])
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.setPen(QPen(QColor(0, 0, 0), 5))
+                p.drawEllipse(c, r, r)
+                p.setPen(QPen(QColor(255, 210, 0) if unsure else QColor(255, 60, 60), 2.5))
+                p.drawEllipse(c, r, r)
+                if unsure:
+                    p.drawText(QRectF(c.x() + r, c.y() - 2 * r, 2 * r, 2 * r), Qt.AlignmentFlag.AlignCenter, "?")
+            if i == marks.current:
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.setPen(QPen(QColor(0, 0, 0), 4))
+                p.drawEllipse(c, r * 1.8 + 6, r * 1.8 + 6)
+                p.setPen(QPen(QColor(255, 230, 0), 2))
+                p.drawEllipse(c, r * 1.8 + 6, r * 1.8 + 6)
+
+    def point_at(self, pos: QPointF, snap_px: float = 8.0) -> int | None:
+        """The point whose marker is under ``pos`` (widget pixels)."""
+        best, best_d = None, snap_px + self.marks.radius(self.scale)
+        for i, (y, x, _) in enumerate(self.marks.points.tolist()):
+            c = self._point_center(y, x)
+            d = math.hypot(c.x() - pos.x(), c.y() - pos.y())
+            if d <= best_d:
+                best, best_d = i, d
+        return best
 
     # ---- input -----------------------------------------------------------------------
     def wheelEvent(self, event) -> None:
-        self.zoom(1.25 if event.angleDelta().y() > 0 else 0.8, event.position())
+        if event.angleDelta().y():
+            self.zoom(1.25 if event.angleDelta().y() > 0 else 0.8, event.position())
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton:
             self._pan_from = event.position()
             return
+        self.last_press = event.position()
         y, x = self.to_image(event.position())
         self.pressed.emit(y, x, event.button())
 
@@ -173,6 +254,7 @@ class Canvas(QWidget):
         if self._pan_from is not None:
             self.offset += event.position() - self._pan_from
             self._pan_from = event.position()
+            self.user_zoomed = True
             self.update()
             return
         y, x = self.to_image(event.position())
@@ -183,6 +265,12 @@ class Canvas(QWidget):
         if self.brush_radius:
             self.update()
 
+    def leaveEvent(self, event) -> None:
+        self._cursor = QPointF(-1, -1)
+        if self.brush_radius:
+            self.update()
+        super().leaveEvent(event)
+
     def mouseReleaseEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton:
             self._pan_from = None
@@ -192,5 +280,5 @@ class Canvas(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if event.oldSize().width() <= 0:
+        if not self.user_zoomed:  # enlarging or maximising the window refits the image
             self.fit()

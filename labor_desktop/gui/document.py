@@ -1,56 +1,52 @@
 """One open project in the window: which image is shown, its editor and layers,
-and saving every change as it is made.
+each image's status, and saving every change as it is made.
 
-A save that fails (disk full, file removed) is reported at once; the edits stay
-in memory and are written with the next change or the next retry.
+Statuses come from the arrays in memory (the editor's, or the last ones saved),
+never from reading back what was just written.  An edit and the effort it cost go
+to the store as one record.  A save that fails (disk full, file removed) is
+reported at once; the edits stay in memory and are written with the next change or
+the next retry.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from ..data.io import DataError, read_image, read_label
-from ..data.readers import cityscapes_samples
+from ..engine.workflow import GroundTruth, read_image
+from ..labeling import ImageStatus, LabelEditor, image_status
 from ..store import Project, SaveError
-from .editing import LabelEditor
 from .overlays import ClassOverlay, mask_overlay, rgb_image
 
-
-def truth_paths(project: Project) -> dict[str, tuple[Path, str]]:
-    """Ground-truth label files of the pool images, where the target folder has them."""
-    root = project.settings.target_root
-    if not root or not Path(root).is_dir():
-        return {}
-    try:
-        samples = cityscapes_samples(root, "train")
-    except DataError:
-        return {}
-    return {str(Path(s.image).resolve()): (s.label, s.label_kind) for s in samples if s.label is not None}
+IDLE_CAP_S = 60.0  # idle gaps count as at most a minute of annotator time
 
 
 class Document(QObject):
     image_changed = pyqtSignal(int)
     prediction_ready = pyqtSignal(int)
-    labels_changed = pyqtSignal(int, object)  # image, rect
+    labels_changed = pyqtSignal(int, object, str)  # image, rect, "paint" | "commit"
+    status_changed = pyqtSignal(int)  # an image's status (in memory) changed
     saved = pyqtSignal(int)
     save_failed = pyqtSignal(str)
 
-    def __init__(self, project: Project, stage: int) -> None:
+    def __init__(self, project: Project, stage: int, truth: GroundTruth | None = None) -> None:
         super().__init__()
         self.project = project
         self.stage = stage
         self.colors = np.array(project.settings.colors, np.uint8)
-        self.truth = truth_paths(project)
+        self.truth = truth or GroundTruth(project)
         self.index = -1
         self.editor: LabelEditor | None = None
         self.image_rgb: np.ndarray | None = None
+        self.truth_labels: np.ndarray | None = None
         self.overlays: dict[str, tuple] = {}
         self.labels_overlay: ClassOverlay | None = None
+        self.unsure: set[int] = set()  # the current image's unsure points (this stage)
         self.pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._pending_effort: dict[int, dict[str, float]] = {}
+        self._statuses: dict[int, ImageStatus] = {}
         self._retry = QTimer(self)
         self._retry.setInterval(2000)
         self._retry.timeout.connect(self.flush)
@@ -61,22 +57,25 @@ class Document(QObject):
         project = self.project
         image = read_image(project.image_path(i))  # may fail: then nothing changes
         self.index, self.image_rgb = i, image
-        labels, stage = project.labels(i)
-        if i in self.pending:
-            labels, stage = self.pending[i]
-        mask, points = project.proposal(self.stage, i) if self.stage else (None, np.zeros((0, 3), np.int32))
+        labels, stage = self.pending.get(i) or project.labels(i)
+        mask, points = self.proposal(i)
         self.editor = LabelEditor(labels, stage, max(1, self.stage), mask=mask, points=points, prediction=None)
         self.editor.listeners.append(self._on_edit)
+        self.unsure = set(project.unsure(self.stage, i)) if self.stage else set()
         self.overlays = {"image": rgb_image(self.image_rgb)}
         if mask is not None:
             self.overlays["mask"] = mask_overlay(mask)
-        truth = self.truth.get(str(project.image_path(i).resolve()))
-        if truth is not None:
-            gt = read_label(*truth)
-            over = ClassOverlay(gt, self.colors)
+        self.truth_labels = self.truth.read(i)
+        if self.truth_labels is not None:
+            over = ClassOverlay(self.truth_labels, self.colors)
             self.overlays["truth"] = (over.image, over)
         self.labels_overlay = ClassOverlay(self.editor.labels, self.colors)
         self.image_changed.emit(i)
+
+    def proposal(self, i: int) -> tuple[np.ndarray | None, np.ndarray]:
+        if not self.stage:
+            return None, np.zeros((0, 3), np.int32)
+        return self.project.proposal(self.stage, i)
 
     def set_prediction(self, i: int, prediction: np.ndarray) -> None:
         if i != self.index or self.editor is None:
@@ -86,49 +85,86 @@ class Document(QObject):
         self.overlays["prediction"] = (over.image, over)
         self.prediction_ready.emit(i)
 
+    # ---- status ----------------------------------------------------------------------
+    def status(self, i: int) -> ImageStatus:
+        """What the image list shows; from memory when the image was seen this session."""
+        if i == self.index and self.editor is not None:
+            ed = self.editor
+            return image_status(ed.labels, ed.mask, ed.points)
+        if i not in self._statuses:
+            labels, _ = self.pending.get(i) or self.project.labels(i)
+            self._statuses[i] = image_status(labels, *self.proposal(i))
+        return self._statuses[i]
+
+    def forget_statuses(self) -> None:
+        """A new stage brings new proposals."""
+        self._statuses.clear()
+
     # ---- saving ----------------------------------------------------------------------
     def _on_edit(self, rect, what: str) -> None:
         self.labels_overlay.refresh(rect)
-        self.labels_changed.emit(self.index, rect)
+        self.labels_changed.emit(self.index, rect, what)
         if what == "commit":
-            self.pending[self.index] = (self.editor.labels.copy(), self.editor.stage.copy())
-            self.flush()
+            self.save_current()
+
+    def save_current(self) -> bool:
+        """Write the current image's labels now (a stroke in progress included)."""
+        if self.editor is None:
+            return True
+        self.pending[self.index] = (self.editor.labels.copy(), self.editor.stage.copy())
+        self._statuses[self.index] = self.status(self.index)
+        self.status_changed.emit(self.index)
+        return self.flush()
+
+    def count_effort(self, **deltas) -> None:
+        """Effort of the current image (clicks, strokes, points, active seconds); written
+        with the edit it belongs to, or alone when the action changed no label."""
+        now = time.monotonic()
+        deltas["active_seconds"] = deltas.get("active_seconds", 0.0) + min(now - self._active_since, IDLE_CAP_S)
+        self._active_since = now
+        acc = self._pending_effort.setdefault(self.index, {})
+        for name, value in deltas.items():
+            acc[name] = acc.get(name, 0) + value
+
+    def act(self, fn, **effort):
+        """Run one annotator action: its effort and its edit are saved together, and the
+        counters are current as soon as it returns."""
+        self.count_effort(**effort)
+        result = fn()
+        self.flush()
+        return result
 
     def flush(self) -> bool:
-        """Write every pending image; True when nothing is left in memory only."""
-        for i in list(self.pending):
-            labels, stage = self.pending[i]
-            try:
-                self.project.save_labels(i, labels, stage)
-            except SaveError as e:
-                self._retry.start()
-                self.save_failed.emit(str(e))
-                return False
-            del self.pending[i]
-            self.saved.emit(i)
+        """Write every pending image and effort; True when nothing is left in memory only."""
+        try:
+            for i in list(self.pending):
+                labels, stage = self.pending[i]
+                effort = self._pending_effort.get(i)
+                self.project.save_labels(i, labels, stage, effort=effort, effort_stage=self.stage or None)
+                del self.pending[i]
+                self._pending_effort.pop(i, None)
+                self.saved.emit(i)
+            for i in list(self._pending_effort):
+                self.project.add_effort(i, self.stage or None, **self._pending_effort[i])
+                del self._pending_effort[i]
+                self.saved.emit(i)
+        except SaveError as e:
+            self._retry.start()
+            self.save_failed.emit(str(e))
+            return False
         self._retry.stop()
         return True
 
-    def count_effort(self, **deltas) -> None:
-        """Effort of the current image (clicks, strokes, points, active seconds)."""
-        now = time.monotonic()
-        active = min(now - self._active_since, 60.0)  # idle gaps do not count beyond a minute
-        self._active_since = now
+    def set_unsure(self, k: int, unsure: bool) -> None:
+        """Mark proposed point ``k`` of the current image unsure (or not), stored at once."""
+        changed = set(self.unsure)
+        (changed.add if unsure else changed.discard)(k)
+        if changed == self.unsure:
+            return
         try:
-            self.project.add_effort(self.index, self.stage, active_seconds=active, **deltas)
+            self.project.set_unsure(self.stage, self.index, sorted(changed))
         except SaveError as e:
             self.save_failed.emit(str(e))
-
-    def status(self, i: int) -> dict:
-        """What the image list shows: proposals, share labeled, done."""
-        labels, _ = self.pending.get(i) or self.project.labels(i)
-        mask, points = self.project.proposal(self.stage, i) if self.stage else (None, np.zeros((0, 3)))
-        open_points = sum(1 for y, x, _ in points.tolist() if labels[y, x] == 255)
-        return {
-            "points": len(points),
-            "open_points": open_points,
-            "open_mask_pixels": int((mask & (labels == 255)).sum()) if mask is not None else 0,
-            "mask_share": float(mask.mean()) if mask is not None else 0.0,
-            "labeled_share": float((labels != 255).mean()),
-            "done": (len(points) > 0 and open_points == 0) or (len(points) == 0 and (labels != 255).any()),
-        }
+            return
+        self.unsure = changed
+        self.status_changed.emit(self.index)

@@ -41,21 +41,103 @@ def compose(panels: list[tuple[str, np.ndarray]]) -> QImage:
     return out
 
 
+class ZoomView(QWidget):
+    """An image scaled to fit the widget (aspect kept) until the user zooms with the
+    wheel or +/-; drag to pan; double-click to fit again."""
+
+    def __init__(self, image: QImage) -> None:
+        super().__init__()
+        self.image = image
+        self.zoom = 1.0  # relative to the fit
+        self.center = QPointF(image.width() / 2, image.height() / 2)
+        self._drag: QPointF | None = None
+        self.setMinimumSize(480, 180)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def scale(self) -> float:
+        fit = min(self.width() / self.image.width(), self.height() / self.image.height())
+        return fit * self.zoom
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(255, 255, 255))
+        s = self.scale()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, s < 1)
+        w, h = self.image.width() * s, self.image.height() * s
+        x0 = self.width() / 2 - self.center.x() * s
+        y0 = self.height() / 2 - self.center.y() * s
+        p.drawImage(QRectF(x0, y0, w, h), self.image)
+        p.end()
+
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom = min(16.0, max(1.0, zoom))
+        if self.zoom == 1.0:
+            self.center = QPointF(self.image.width() / 2, self.image.height() / 2)
+        self.update()
+
+    def wheelEvent(self, event) -> None:
+        if event.angleDelta().y():
+            self.set_zoom(self.zoom * (1.25 if event.angleDelta().y() > 0 else 0.8))
+
+    def keyPressEvent(self, event) -> None:
+        if event.text() in ("+", "="):
+            self.set_zoom(self.zoom * 1.25)
+        elif event.text() == "-":
+            self.set_zoom(self.zoom * 0.8)
+        else:
+            super().keyPressEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        self._drag = event.position()
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._drag is not None:
+            self.center -= (event.position() - self._drag) / self.scale()
+            self._drag = event.position()
+            self.update()
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._drag = None
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.set_zoom(1.0)
+
+
+def legend(classes: list[str], colors) -> QLabel:
+    """Class colours (the ground-truth panel) and the marks of the selection panels."""
+    cells = [
+        f'<span style="background-color: rgb({int(c[0])},{int(c[1])},{int(c[2])})">&nbsp;&nbsp;&nbsp;&nbsp;</span>'
+        f"&nbsp;{name}"
+        for name, c in zip(classes, colors)
+    ]
+    rows = "&nbsp;&nbsp; ".join(cells)
+    label = QLabel(
+        f"{rows}<br><b>white</b>: pixels selected (ENT, SPL mask) &nbsp;·&nbsp; "
+        "<b>red dots</b>: PPL points &nbsp;·&nbsp; dimmed: not selected"
+    )
+    label.setObjectName("fig6Legend")
+    label.setWordWrap(True)
+    return label
+
+
 class Fig6Dialog(QDialog):
-    def __init__(self, parent, panels: list[tuple[str, np.ndarray]], name: str) -> None:
+    def __init__(self, parent, panels: list[tuple[str, np.ndarray]], name: str, classes=(), colors=()) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Fig. 6 view - {name}")
+        self.setWindowTitle(f"Fig. 6 view - {name} (wheel or +/- to zoom, drag to pan)")
         self.image = compose(panels)
-        view = QLabel()
-        view.setObjectName("fig6Image")
-        view.setPixmap(_pixmap(self.image))
+        self.view = ZoomView(self.image)
+        self.view.setObjectName("fig6Image")
         save = QPushButton("Export PNG…")
         save.setObjectName("fig6Export")
         save.clicked.connect(self._export)
         lay = QVBoxLayout(self)
-        lay.addWidget(view)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(legend(list(classes), colors))
         lay.addWidget(save)
         self.default_name = f"{name}-fig6.png"
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width = min(int(screen.width() * 0.9), self.image.width() * 2) if screen else 1400
+        self.resize(max(900, width), max(420, int(width * self.image.height() / self.image.width()) + 160))
 
     def _export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export PNG", self.default_name, "PNG (*.png)")
@@ -63,17 +145,21 @@ class Fig6Dialog(QDialog):
             self.image.save(path)
 
 
-def _pixmap(image: QImage):
-    from PyQt6.QtGui import QPixmap
-
-    return QPixmap.fromImage(image)
-
-
 def budget_value(entry: dict) -> tuple[float, str]:
+    """A stage's labels actually spent: points labelled per image, or % of pixels."""
     b = entry.get("budget") or {}
     if b.get("unit") == "points":
-        return b.get("points_per_image", 0.0), "labeled points per image"
-    return 100 * b.get("pixel_share", 0.0), "% of pixels labeled"
+        return b.get("labeled_points_per_image", b.get("points_per_image", 0.0)), "labelled points per image"
+    return 100 * b.get("pixel_share", 0.0), "% of pixels labelled"
+
+
+def budget_text(entry: dict) -> str:
+    """The one way the window writes a stage's budget."""
+    b = entry.get("budget") or {}
+    if not b or b.get("unit") == "none":
+        return "no labels"
+    value, unit = budget_value(entry)
+    return f"{value:.1f} {unit}" if b.get("unit") == "points" else f"{value:.2f} {unit}"
 
 
 class HistoryChart(QWidget):

@@ -1,124 +1,97 @@
-"""The window's model-facing actions: the prediction layer (computed off the GUI
-thread), the Fig. 6 view, the history chart, and export."""
+"""The window's model-facing actions: the Fig. 6 view (its panels computed off the
+GUI thread), the history chart, and export.  They get what they need — the
+workflow, the document, the predictions and a way to say something — not the
+window."""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-from PyQt6.QtCore import QThread, pyqtSignal
-from PyQt6.QtWidgets import QFileDialog
+from PyQt6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from ..core.model import ModelConfig
-from ..data.io import read_label
-from ..engine.export import export_project
-from ..engine.predict import predict_probs_image, selection_panels
+from ..engine.workflow import ProjectWorkflow
+from . import TITLE
+from .document import Document
 from .inspect import Fig6Dialog, HistoryDialog
-
-
-class PredictionJob(QThread):
-    done = pyqtSignal(int, object)  # image index, probabilities [K, H, W]
-    failed = pyqtSignal(str)
-
-    def __init__(self, index: int, checkpoint: str, cfg: ModelConfig, image: np.ndarray, input_size) -> None:
-        super().__init__()
-        self.index, self.checkpoint, self.cfg, self.image, self.input_size = index, checkpoint, cfg, image, input_size
-
-    def run(self) -> None:
-        try:
-            probs = predict_probs_image(self.checkpoint, self.cfg, self.image, self.input_size)
-        except Exception as e:  # noqa: BLE001 - shown in the window
-            self.failed.emit(str(e))
-        else:
-            self.done.emit(self.index, probs)
+from .jobs import Job
+from .predictions import Predictions
 
 
 class InspectActions:
-    def __init__(self, window) -> None:
-        self.w = window
-        self.jobs: list[PredictionJob] = []
-        self.probs: dict[int, object] = {}
-        self._ckpt: tuple[int, str] | None = None
+    def __init__(
+        self,
+        parent: QWidget,
+        workflow: ProjectWorkflow,
+        document: Document,
+        predictions: Predictions,
+        say: Callable[[str], None],
+    ) -> None:
+        self.parent, self.workflow, self.document, self.predictions, self.say = (
+            parent,
+            workflow,
+            document,
+            predictions,
+            say,
+        )
+        self.fig6_job: Job | None = None
+        self.dialogs: list = []
 
-    def _checkpoint(self) -> str | None:
-        """The current stage's model; looked up once per stage (it scans the data folders)."""
-        if self._ckpt is not None and self._ckpt[0] == self.w.stage:
-            return self._ckpt[1]
-        try:
-            self._ckpt = (self.w.stage, self.w.workflow_factory(self.w.project).current_model())
-            return self._ckpt[1]
-        except Exception as e:  # noqa: BLE001 - no model: say so, keep labeling
-            self.w.statusBar().showMessage(f"no model to predict with: {e}", 6000)
+    def fig6(self) -> Job | None:
+        """Compute the current image's Fig. 6 panels in the background, then show them."""
+        doc = self.document
+        if doc.index < 0 or (self.fig6_job is not None and self.fig6_job.isRunning()):
             return None
+        i, image, probs = doc.index, doc.image_rgb, self.predictions.probs.get(doc.index)
+        mask, points, truth = doc.editor.mask, doc.editor.points.copy(), doc.truth_labels
+        flow = self.workflow
 
-    def _experiment(self):
-        from ..engine.config import ExperimentConfig
+        def panels(progress, cancel):
+            import torch
 
-        return ExperimentConfig.from_dict(self.w.project.settings.extra["experiment"])
+            p = flow.predict(image) if probs is None else torch.from_numpy(probs)
+            return i, p.numpy(), flow.panels(image, p, mask, points, truth)
 
-    def request_prediction(self) -> None:
-        """Compute the current image's prediction in the background (once per image and stage)."""
-        doc = self.w.document
-        i = doc.index
-        if i < 0 or i in self.probs:
-            if i in self.probs:
-                doc.set_prediction(i, self.probs[i].argmax(0).numpy().astype(np.uint8))
-            return
-        ckpt = self._checkpoint()
-        if ckpt is None:
-            return
-        cfg = self._experiment()
-        job = PredictionJob(i, ckpt, cfg.model, doc.image_rgb, cfg.data.input_size)
-        job.done.connect(self._predicted)
-        job.failed.connect(lambda text: self.w.statusBar().showMessage(f"prediction failed: {text}", 8000))
-        job.finished.connect(lambda: self.jobs.remove(job) if job in self.jobs else None)
-        self.jobs.append(job)
+        job = Job(panels, "fig6")
+        job.finished_ok.connect(self._show_fig6)
+        job.failed.connect(lambda text, details: self.say(f"Fig. 6 view: {text}"))
+        self.fig6_job = job
+        self.say("computing the Fig. 6 view…")
         job.start()
+        return job
 
-    def _predicted(self, i: int, probs) -> None:
-        self.probs[i] = probs
-        self.w.document.set_prediction(i, probs.argmax(0).numpy().astype(np.uint8))
-
-    def forget_predictions(self) -> None:
-        """A new stage brings a new model."""
-        self.probs.clear()
-
-    def fig6(self) -> Fig6Dialog | None:
-        doc = self.w.document
-        if doc.index < 0:
-            return None
-        probs = self.probs.get(doc.index)
-        if probs is None:
-            ckpt = self._checkpoint()
-            if ckpt is None:
-                return None
-            cfg = self._experiment()
-            probs = predict_probs_image(ckpt, cfg.model, doc.image_rgb, cfg.data.input_size)
-            self.probs[doc.index] = probs
-        truth_path = doc.truth.get(str(self.w.project.image_path(doc.index).resolve()))
-        truth = read_label(*truth_path) if truth_path else None
-        panels = selection_panels(doc.image_rgb, probs, doc.editor.mask, doc.editor.points, truth)
-        dialog = Fig6Dialog(self.w, panels, Path(self.w.project.images[doc.index].path).stem)
+    def _show_fig6(self, result) -> None:
+        i, probs, panels = result
+        self.predictions.probs.setdefault(i, probs)
+        name = Path(self.document.project.images[i].path).stem
+        dialog = Fig6Dialog(self.parent, panels, name, self.document.project.settings.classes, self.document.colors)
         dialog.show()
-        return dialog
+        self.dialogs.append(dialog)
+        self.last_fig6 = dialog
 
     def history(self) -> HistoryDialog:
-        dialog = HistoryDialog(self.w, self.w.project.history(), self.w.project.settings.classes)
+        project = self.document.project
+        dialog = HistoryDialog(self.parent, project.history(), project.settings.classes)
         dialog.show()
+        self.dialogs.append(dialog)
         return dialog
 
     def export(self, folder: str | None = None) -> dict | None:
+        """Export into ``folder`` (asked for when None); made when missing, failures shown."""
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self.w, "Export labels to")
+            folder = QFileDialog.getExistingDirectory(self.parent, "Export labels to")
         if not folder:
             return None
-        if not self.w.document.flush():
-            self.w.statusBar().showMessage("export postponed: some labels are not saved yet", 8000)
+        if not self.document.flush():
+            self.say("export postponed: some labels are not saved yet")
             return None
-        summary = export_project(self.w.project.path, folder)
-        ckpt = self._checkpoint()
-        if ckpt:
-            shutil.copy(ckpt, Path(folder) / "model.pt")
-        self.w.statusBar().showMessage(f"exported to {folder}", 8000)
+        try:
+            summary = self.workflow.export(folder)
+        except (OSError, ValueError) as e:
+            self.say(f"export failed: {e}")
+            QMessageBox.warning(
+                self.parent, TITLE, f"The export to {folder} failed:\n\n{e}\n\nChoose a folder you can write to."
+            )
+            return None
+        self.say(f"exported to {folder}")
         return summary

@@ -1,9 +1,12 @@
-"""The one table of key bindings: the window's shortcuts and the Help menu's
-shortcut sheet are both generated from it, so the two never disagree."""
+"""The one table of key bindings, class keys included: the window's shortcuts, its
+menus and the Help menu's shortcut sheet are all generated from it, so they never
+disagree, and a test fails when two bindings share a key (Qt fires neither)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+NUM_CLASS_KEYS = 19  # 1-9, 0 for classes 1-10; Alt+1 ... Alt+9 for 11-19
 
 
 @dataclass(frozen=True)
@@ -14,15 +17,33 @@ class Binding:
     description: str
 
 
+def class_key(k: int) -> str:
+    """The key of class ``k`` (0-based): 1-9 and 0 for the first ten, Alt+1-9 after."""
+    if k < 10:
+        return str((k + 1) % 10)
+    return f"Alt+{k - 9}" if k < NUM_CLASS_KEYS else ""
+
+
+def class_for_key(text: str) -> int | None:
+    """Inverse of ``class_key``."""
+    for k in range(NUM_CLASS_KEYS):
+        if class_key(k) == text:
+            return k
+    return None
+
+
 BINDINGS: tuple[Binding, ...] = (
-    Binding("tool_point", ("P",), "Tools", "Point tool: click a proposed point to label it with the active class"),
+    Binding("tool_point", ("P",), "Tools", "Point tool: click a proposed point, then choose its class"),
     Binding("tool_brush", ("B",), "Tools", "Brush"),
     Binding("tool_eraser", ("E",), "Tools", "Eraser"),
     Binding("tool_fill", ("F",), "Tools", "Fill the mask component under the cursor with the active class"),
-    Binding("tool_accept", ("A",), "Tools", "Accept the model's class for a point or a mask component"),
+    Binding("tool_accept", ("A",), "Tools", "Accept the model's class for a mask component (prediction shown)"),
     Binding("brush_smaller", ("[",), "Tools", "Smaller brush"),
     Binding("brush_larger", ("]",), "Tools", "Larger brush"),
     Binding("toggle_mask_limit", ("M",), "Tools", "Limit the brush to inconsistency-mask pixels (on/off)"),
+    Binding("toggle_fast_points", ("Shift+P",), "Tools", "Fast points: a click labels with the active class (on/off)"),
+    Binding("class_search", ("/",), "Tools", "Find a class by typing its name"),
+    Binding("clear_point", ("Delete",), "Edit", "Clear the selected point's label"),
     Binding("undo", ("Ctrl+Z",), "Edit", "Undo the last stroke"),
     Binding("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "Redo"),
     Binding("layer_image", ("Shift+1",), "Layers", "Show/hide the image"),
@@ -31,46 +52,55 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("layer_points", ("Shift+4",), "Layers", "Show/hide the proposed points"),
     Binding("layer_labels", ("Shift+5",), "Layers", "Show/hide your labels"),
     Binding("layer_truth", ("Shift+6",), "Layers", "Show/hide the ground truth (where present)"),
-    Binding("zoom_fit", ("0",), "View", "Fit the image to the window"),
+    Binding("zoom_fit", ("Ctrl+0", "Home"), "View", "Fit the image to the window"),
     Binding("zoom_in", ("+", "="), "View", "Zoom in (also the mouse wheel)"),
     Binding("zoom_out", ("-",), "View", "Zoom out"),
-    Binding("next_image", ("PgDown", "N"), "Images", "Next image"),
-    Binding("previous_image", ("PgUp",), "Images", "Previous image"),
+    Binding("next_image", ("PgDown", "N"), "Images", "Next image (only those shown in the list)"),
+    Binding("previous_image", ("PgUp",), "Images", "Previous image (only those shown in the list)"),
     Binding("point_queue", ("Q",), "Point queue", "Start the point queue: each unlabeled point in turn"),
-    Binding("queue_accept", ("Return",), "Point queue", "Accept the model's class and go to the next point"),
+    Binding("queue_accept", ("Return",), "Point queue", "Accept the suggestion shown on screen, go to the next point"),
+    Binding("queue_unsure", ("Space",), "Point queue", "Mark the point unsure and go on"),
     Binding("queue_back", ("Backspace",), "Point queue", "Back to the previous point"),
     Binding("queue_exit", ("Esc",), "Point queue", "Leave the point queue"),
     Binding("advance_stage", ("Ctrl+Return",), "Stages", "End the stage: retrain and propose the next pixels"),
     Binding("fig6_view", ("Ctrl+I",), "Inspect", "Fig. 6 view of the current image"),
     Binding("history_chart", ("Ctrl+H",), "Inspect", "Stage history chart"),
     Binding("new_project", ("Ctrl+N",), "File", "New project from dataset folders and a checkpoint"),
+    Binding("open_project", ("Ctrl+O",), "File", "Open a project"),
     Binding("export", ("Ctrl+E",), "File", "Export labels, CSVs and the model"),
+    Binding("quit", ("Ctrl+Q",), "File", "Quit"),
     Binding("shortcuts", ("F1",), "Help", "This sheet"),
+    *(
+        Binding(f"class_{k}", (class_key(k),), "Classes", f"Class {k + 1} of the palette")
+        for k in range(NUM_CLASS_KEYS)
+    ),
 )
 
-CLASS_KEYS = "1234567890"  # classes 0-9 directly; Alt+digit for 10-18
-CLASS_BINDING_TEXT = ("1-9, 0", "Alt+1 ... Alt+9")
+
+def class_of_action(action: str) -> int | None:
+    """``class_3`` -> 3; None for every other action."""
+    head, _, tail = action.partition("_")
+    return int(tail) if head == "class" and tail.isdigit() else None
 
 
 def by_action() -> dict[str, Binding]:
     return {b.action: b for b in BINDINGS}
 
 
-def class_for_key(digit: str, alt: bool) -> int | None:
-    """Class index for a number key (1 -> 0, ..., 0 -> 9; with Alt: 1 -> 10, ... 9 -> 18)."""
-    if digit not in CLASS_KEYS:
-        return None
-    k = CLASS_KEYS.index(digit)
-    return k + 10 if alt else k
+def key_text(action: str) -> str:
+    """The first key of an action, for labels and tooltips."""
+    b = by_action().get(action)
+    return b.keys[0] if b and b.keys else ""
 
 
-def sheet_markdown() -> str:
-    lines = [
-        "| keys | action |",
-        "|---|---|",
-        f"| {CLASS_BINDING_TEXT[0]} | Classes 1-10 of the palette |",
-        f"| {CLASS_BINDING_TEXT[1]} | Classes 11-19 of the palette |",
-    ]
+def sheet_markdown(class_names: list[str] | None = None) -> str:
+    lines = ["| keys | action |", "|---|---|"]
     for b in BINDINGS:
-        lines.append(f"| {' or '.join(b.keys)} | {b.group}: {b.description} |")
+        description = b.description
+        k = class_of_action(b.action)
+        if k is not None and class_names:
+            if k >= len(class_names):
+                continue
+            description = f"Class {k + 1}: {class_names[k]}"
+        lines.append(f"| {' or '.join(b.keys)} | {b.group}: {description} |")
     return "\n".join(lines)

@@ -1,163 +1,227 @@
-"""The main window: composes the canvas, panels, tools, point queue and stage
-worker, and binds every key from the key map."""
+"""The main window: composes the canvas, panels, tools, point flow and stage
+control around one session state, binds every key from the key table, and keeps
+what is enabled in one gating function.  It holds no labelling logic of its own:
+the editor, statuses and queue order live in ``labeling/``, the engine behind
+``engine.workflow``."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
+
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QAction, QKeySequence, QShortcut
-from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
 
 from .. import __version__
-from ..core.strategies import Budget, label_unit
-from ..data.io import DataError
-from ..engine.workflow import ProjectWorkflow
-from ..store import Project
+from ..engine.workflow import DataError, ProjectWorkflow
+from ..labeling import SessionState, Tool
+from ..store import Project, ProjectError
+from . import TITLE
+from .actions import TOOL_ACTIONS, build_actions, build_menus, build_toolbar, gate
 from .canvas import Canvas
 from .document import Document
 from .inspect_actions import InspectActions
-from .keymap import BINDINGS, class_for_key, sheet_markdown
-from .panels import ImageList, LayerControls, Palette
-from .point_queue import PointQueue
+from .keymap import sheet_markdown
+from .panels import ImageList, LayerControls, Palette, PointsPanel
+from .place import add_recent, load_place, recent_projects, save_place
+from .point_flow import PointFlow
+from .predictions import Predictions
+from .sheet import ShortcutSheet
 from .stage_bar import StageBar
-from .tools import Tool, ToolController
-from .worker import StageWorker
-
-TITLE = "LabOR Desktop"
+from .stage_control import StageControl
+from .status_text import cursor_text, stage_text
+from .tools import ToolController
+from .window_place import apply_place, current_place
 
 
 class MainWindow(QMainWindow):
     def __init__(self, project: Project, workflow_factory=ProjectWorkflow) -> None:
         super().__init__()
         self.project = project
+        self.workflow = workflow_factory(project)
         self.workflow_factory = workflow_factory
-        self.stage = self._current_stage()
+        self.names = project.settings.classes
+        self.session = SessionState(stage=self._current_stage())
         self.setWindowTitle(f"{TITLE} {__version__} - {project.path.name}")
         self.resize(1400, 860)
-        self.document = Document(project, self.stage)
+        self.document = Document(project, self.session.stage)
         self.canvas = Canvas()
+        self.canvas.marks.colors = self.document.colors
         self.setCentralWidget(self.canvas)
-        self.tools = ToolController(self.canvas, self.document)
-        self.queue = PointQueue(self.document, self.canvas, self.open_image)
+        self.predictions = Predictions(self.workflow)
+        self.tools = ToolController(self.canvas, self.document, self.session)
+        self.points = PointFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
         self.image_list = ImageList()
-        self.palette = Palette(project.settings.classes, self.document.colors)
+        self.palette = Palette(self.names, self.document.colors)
         self.layers = LayerControls(self.canvas.layers)
+        self.points_panel = PointsPanel(self.names, self.document.colors)
         self.stage_bar = StageBar(self)
-        self.worker: StageWorker | None = None
-        self.inspect = InspectActions(self)
-        self.confirm = self._ask  # replaced in tests
+        self.stages = StageControl(project, workflow_factory, self.stage_bar, self._ask)
+        self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say)
+        self.cursor_label = QLabel()
+        self.cursor_label.setObjectName("cursorReadout")
+        self.recent_menu = QMenu("Open &recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.actions = build_actions(self, self._handlers(), len(self.names))
+        build_menus(self, self.actions, self.recent_menu)
+        self.toolbar = build_toolbar(self, self.actions, self.session)
         self._build_docks()
-        self._bind_keys()
         self._connect()
         self.refresh_list()
+        self.session.update(tool=Tool.POINT if self.workflow.label_unit == "points" else Tool.BRUSH)
+        place = load_place(project.path)
+        self.session.restore(place.get("session", {}), len(self.names))
+        first = place.get("image", 0)
         if project.images:
-            self.image_list.select(0)
-        self.set_class(0)
-        self.tools.set_tool(Tool.POINT if self.unit == "points" else Tool.BRUSH)
+            self.open_image(first if isinstance(first, int) and 0 <= first < len(project.images) else 0)
+        apply_place(self, place)
+        add_recent(project.path)
+        self._session_changed(set(self.session.to_dict()))
         self.update_status()
 
     # ---- construction ----------------------------------------------------------------
-    def _current_stage(self) -> int:
-        stages = self.project.proposal_stages()
-        try:
-            return self.workflow_factory(self.project).current_stage() if stages else 0
-        except Exception:  # noqa: BLE001 - a project without its data still opens for labeling
-            return max(stages, default=0)
+    @property
+    def confirm(self):
+        return self.stages.confirm
+
+    @confirm.setter
+    def confirm(self, fn) -> None:
+        self.stages.confirm = fn
 
     @property
-    def unit(self) -> str:
-        extra = self.project.settings.extra.get("experiment", {})
-        budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
-        return label_unit(self.project.settings.strategy, budget)
+    def stage(self) -> int:
+        return self.session.stage
 
-    def _build_docks(self) -> None:
-        left = QDockWidget("Images", self)
-        left.setObjectName("imagesDock")
-        left.setWidget(self.image_list)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, left)
-        side = QWidget()
-        lay = QVBoxLayout(side)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.palette, 3)
-        lay.addWidget(self.layers, 2)
-        right = QDockWidget("Classes and layers", self)
-        right.setObjectName("classesDock")
-        right.setWidget(side)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
-        self.statusBar().addPermanentWidget(self.stage_bar)
+    @property
+    def worker(self):
+        return self.stages.worker
 
-    def _bind_keys(self) -> None:
-        handlers = {
-            "tool_point": lambda: self.tools.set_tool(Tool.POINT),
-            "tool_brush": lambda: self.tools.set_tool(Tool.BRUSH),
-            "tool_eraser": lambda: self.tools.set_tool(Tool.ERASER),
-            "tool_fill": lambda: self.tools.set_tool(Tool.FILL),
-            "tool_accept": lambda: self.tools.set_tool(Tool.ACCEPT),
-            "brush_smaller": lambda: self.tools.resize_brush(-1),
-            "brush_larger": lambda: self.tools.resize_brush(+1),
-            "toggle_mask_limit": self.tools.toggle_mask_limit,
+    @property
+    def queue(self) -> PointFlow:
+        return self.points
+
+    def _current_stage(self) -> int:
+        try:
+            return self.workflow.current_stage()
+        except Exception:  # noqa: BLE001 - a project whose run ledger is unreadable still opens for labeling
+            return max(self.project.proposal_stages(), default=0)
+
+    def _handlers(self) -> dict:
+        s, tools, canvas, points = self.session, self.tools, self.canvas, self.points
+        handlers = {name: (lambda t=tool: s.update(tool=t)) for name, tool in TOOL_ACTIONS.items()}
+        handlers |= {
+            "brush_smaller": lambda: tools.resize_brush(-1),
+            "brush_larger": lambda: tools.resize_brush(+1),
+            "toggle_mask_limit": tools.toggle_mask_limit,
+            "toggle_fast_points": lambda: s.update(fast_points=not s.fast_points),
+            "class_search": self.palette.start_search,
+            "clear_point": lambda: points.selected is not None and points.clear(points.selected),
             "undo": self.undo,
             "redo": self.redo,
-            "zoom_fit": self.canvas.fit,
-            "zoom_in": lambda: self.canvas.zoom(1.25),
-            "zoom_out": lambda: self.canvas.zoom(0.8),
+            "zoom_fit": canvas.fit,
+            "zoom_in": lambda: canvas.zoom(1.25),
+            "zoom_out": lambda: canvas.zoom(0.8),
             "next_image": lambda: self.step_image(+1),
             "previous_image": lambda: self.step_image(-1),
-            "point_queue": self.queue.start,
-            "queue_accept": lambda: self.queue.label(None),
-            "queue_back": self.queue.back,
-            "queue_exit": lambda: self.queue.stop(),
+            "point_queue": points.start,
+            "queue_accept": points.accept,
+            "queue_unsure": points.unsure,
+            "queue_back": points.back,
+            "queue_exit": points.stop,
             "advance_stage": self.advance_stage,
             "fig6_view": self.inspect.fig6,
             "history_chart": self.inspect.history,
             "export": lambda: self.inspect.export(),
             "new_project": self.new_project,
+            "open_project": self.open_project,
+            "quit": self.close,
             "shortcuts": self.show_shortcuts,
         }
         for name in ("image", "prediction", "mask", "points", "labels", "truth"):
-            handlers[f"layer_{name}"] = lambda _checked=False, n=name: self.layers.toggle(n)
-        self.actions: dict[str, QAction] = {}
-        for b in BINDINGS:
-            if b.action not in handlers:
-                continue
-            act = QAction(b.description, self)
-            act.setObjectName(b.action)
-            act.setShortcuts([QKeySequence(k) for k in b.keys])
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(handlers[b.action])
-            self.addAction(act)
-            self.actions[b.action] = act
-        for digit in "1234567890":
-            for alt in (False, True):
-                seq = QKeySequence(("Alt+" if alt else "") + digit)
-                QShortcut(seq, self, activated=lambda d=digit, a=alt: self.class_key(d, a))
-        for title, names in (
-            ("&File", ["new_project", "export"]),
-            ("&Edit", ["undo", "redo"]),
-            ("&Stage", ["advance_stage"]),
-            ("&Inspect", ["fig6_view", "history_chart"]),
-            ("&Help", ["shortcuts"]),
-        ):
-            menu = self.menuBar().addMenu(title)
-            for name in names:
-                menu.addAction(self.actions[name])
+            handlers[f"layer_{name}"] = lambda n=name: self.layers.toggle(n)
+        for k in range(len(self.names)):
+            handlers[f"class_{k}"] = lambda k=k: self.class_key(k)
+        return handlers
+
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self._dock("Images", "imagesDock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        side = QWidget()
+        lay = QVBoxLayout(side)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.palette, 3)
+        lay.addWidget(self.layers, 2)
+        self._dock("Classes and layers", "classesDock", side, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Points", "pointsDock", self.points_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.statusBar().addWidget(self.cursor_label, 1)
+        self.statusBar().addPermanentWidget(self.stage_bar)
 
     def _connect(self) -> None:
+        doc, canvas = self.document, self.canvas
+        self.session.listeners.append(self._session_changed)
         self.image_list.selected.connect(self.open_image)
-        self.palette.picked.connect(self.set_class)
+        self.palette.picked.connect(lambda k: self.session.update(active_class=k))
         self.layers.changed.connect(self._layer_changed)
-        self.document.image_changed.connect(self._show_document)
-        self.document.prediction_ready.connect(
-            lambda i: self.canvas.set_layer("prediction", *self.document.overlays["prediction"])
-        )
-        self.document.labels_changed.connect(self._labels_changed)
-        self.document.saved.connect(self._saved)
-        self.document.save_failed.connect(self._save_failed)
-        self.tools.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
-        self.tools.tool_changed.connect(lambda tool: tool is Tool.ACCEPT and self.inspect.request_prediction())
-        self.queue.ended.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        doc.image_changed.connect(self._show_document)
+        doc.prediction_ready.connect(lambda i: canvas.set_layer("prediction", *doc.overlays["prediction"]))
+        doc.labels_changed.connect(self._labels_changed)
+        doc.status_changed.connect(self._status_changed)
+        doc.saved.connect(lambda i: self.update_status())
+        doc.save_failed.connect(self._save_failed)
+        self.predictions.ready.connect(self._predicted)
+        self.predictions.failed.connect(self.say)
+        self.tools.message.connect(self.say)
+        self.tools.point_clicked.connect(self.points.choose)
+        self.points.ended.connect(self.say)
+        self.points.changed.connect(self._points_changed)
+        self.points_panel.picked.connect(self._point_picked)
+        canvas.hovered.connect(self._hovered)
+        canvas.view_changed.connect(lambda scale: self.toolbar.zoom.setText(f"zoom {100 * scale:.0f} %"))
         self.stage_bar.advance.clicked.connect(self.advance_stage)
-        self.stage_bar.cancel.clicked.connect(self.cancel_stage)
+        self.stage_bar.cancel.clicked.connect(self.stages.cancel)
+        self.stages.done.connect(self._stage_done)
+        self.stages.running_changed.connect(lambda on: self._update_actions())
+
+    # ---- state -------------------------------------------------------------------------
+    def _session_changed(self, changed: set[str]) -> None:
+        s = self.session
+        if "active_class" in changed:
+            self.palette.set_active(s.active_class)
+            if self.document.editor is not None:
+                self.document.editor.active_class = s.active_class
+        if "tool" in changed:
+            self.actions[f"tool_{s.tool.value}"].setChecked(True)
+            if s.tool is Tool.ACCEPT:
+                self.request_prediction()
+        if "brush_radius" in changed and self.toolbar.brush.value() != s.brush_radius:
+            self.toolbar.brush.setValue(s.brush_radius)
+        self.actions["toggle_mask_limit"].setChecked(s.limit_to_mask)
+        self.actions["toggle_fast_points"].setChecked(s.fast_points)
+        self.toolbar.fast.setText(" FAST: a click labels with the active class " if s.fast_points else "")
+        self.update_status()
+
+    def _update_actions(self) -> None:
+        ed = self.document.editor
+        gate(
+            self.actions,
+            has_image=ed is not None,
+            can_undo=ed is not None and ed.can_undo(),
+            can_redo=ed is not None and ed.can_redo(),
+            queue=self.points.active,
+            selected=self.points.selected is not None,
+            stage=self.stage,
+            running=self.stages.running,
+            has_points=self.stage > 0 and self.workflow.label_unit == "points",
+            has_history=bool(self.project.history()),
+        )
+
+    def say(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:
@@ -171,39 +235,82 @@ class MainWindow(QMainWindow):
         self.image_list.select(i)
 
     def step_image(self, delta: int) -> None:
-        n = len(self.project.images)
-        if n:
-            self.open_image((max(self.document.index, 0) + delta) % n)
+        """The next or previous image the list shows ("needs labels only" hides done ones)."""
+        nxt = self.image_list.step(max(self.document.index, 0), delta)
+        if nxt is not None:
+            self.open_image(nxt)
+
+    def request_prediction(self) -> None:
+        doc = self.document
+        if doc.index >= 0:
+            if doc.index in self.predictions.probs:
+                doc.set_prediction(doc.index, self.predictions.classes(doc.index))
+            else:
+                self.predictions.request(doc.index, doc.image_rgb)
+
+    def _predicted(self, i: int) -> None:
+        if i == self.document.index:
+            self.document.set_prediction(i, self.predictions.classes(i))
+            self.points.refresh_headsup()
 
     def _show_document(self, i: int) -> None:
-        doc = self.document
-        doc.editor.active_class = getattr(self, "_active_class", 0)
-        if doc.editor.prediction is None and (
-            self.canvas.layers["prediction"].visible or self.tools.tool is Tool.ACCEPT
-        ):
-            self.inspect.request_prediction()
-        h, w = doc.image_rgb.shape[:2]
+        doc, canvas = self.document, self.canvas
+        doc.editor.active_class = self.session.active_class
+        if canvas.layers["prediction"].visible or self.session.tool is Tool.ACCEPT or i in self.predictions.probs:
+            self.request_prediction()
         for name in ("image", "prediction", "mask", "truth"):
             entry = doc.overlays.get(name)
-            self.canvas.set_layer(name, entry[0] if entry else None, entry[1] if entry else None)
-        self.canvas.set_layer("labels", doc.labels_overlay.image, doc.labels_overlay)
-        self.canvas.marks.points = doc.editor.points
-        self._refresh_marks()
-        self.canvas.set_image_size(h, w)
+            canvas.set_layer(name, entry[0] if entry else None, entry[1] if entry else None)
+        canvas.set_layer("labels", doc.labels_overlay.image, doc.labels_overlay)
+        canvas.marks.points = doc.editor.points
+        if self.points.selected is not None and not self.points.active:
+            self.points.select(None)
+        self._points_changed()
+        canvas.set_image_size(*doc.image_rgb.shape[:2])
         self.update_status()
 
-    def _refresh_marks(self) -> None:
-        ed = self.document.editor
-        pts = ed.points
-        self.canvas.marks.labeled = ed.labels[pts[:, 0], pts[:, 1]] != 255 if len(pts) else np.zeros(0, bool)
+    def _points_changed(self) -> None:
+        doc, marks = self.document, self.canvas.marks
+        if doc.editor is None:
+            return
+        marks.labels = doc.editor.point_labels()
+        marks.unsure = self.points._unsure_marks()
+        self.points_panel.show_points(doc.editor.points, marks.labels, doc.unsure, self.points.selected)
+        self._update_actions()
 
-    def _labels_changed(self, i: int, rect) -> None:
-        self._refresh_marks()
+    def _point_picked(self, k: int) -> None:
+        y, x, _ = self.document.editor.points[k]
+        self.canvas.center_on(float(y), float(x), max(self.canvas.scale, 2.0))
+        self.points.select(k)
+
+    def _labels_changed(self, i: int, rect, what: str) -> None:
         self.canvas.update_image_rect(rect)
+        if what == "commit":
+            self._points_changed()
+            self.canvas.update()
 
-    def _saved(self, i: int) -> None:
+    def _status_changed(self, i: int) -> None:
         self.image_list.set_status(i, self.project.images[i].path, self.document.status(i))
         self.update_status()
+
+    def _hovered(self, y: float, x: float) -> None:
+        doc = self.document
+        ed = doc.editor
+        if ed is None or not (0 <= y < ed.labels.shape[0] and 0 <= x < ed.labels.shape[1]):
+            self.cursor_label.setText("")
+            return
+        yi, xi = int(y), int(x)
+        pred = None if ed.prediction is None else int(ed.prediction[yi, xi])
+        truth = None if doc.truth_labels is None else int(doc.truth_labels[yi, xi])
+        self.cursor_label.setText(cursor_text(yi, xi, self.names, int(ed.labels[yi, xi]), pred, truth))
+        k = self.canvas.point_at(self.canvas.mapFromGlobal(self.cursor().pos()).toPointF())
+        if k is not None:
+            lab = ed.point_label(k)
+            model = self.names[int(ed.points[k, 2])]
+            name = self.names[lab] if lab < len(self.names) else "unlabeled"
+            self.canvas.setToolTip(f"point {k + 1}: {name} (model: {model})")
+        else:
+            self.canvas.setToolTip("")
 
     def _save_failed(self, text: str) -> None:
         self.stage_bar.show_error(text)
@@ -213,86 +320,93 @@ class MainWindow(QMainWindow):
         self.image_list.populate([e.path for e in self.project.images], self.document.status)
 
     # ---- editing -----------------------------------------------------------------------
-    def set_class(self, k: int) -> None:
-        if 0 <= k < len(self.project.settings.classes):
-            if self.document.editor is not None:
-                self.document.editor.active_class = k
-            self._active_class = k
-            self.palette.set_active(k)
-            self.update_status()
-
-    def class_key(self, digit: str, alt: bool) -> None:
-        k = class_for_key(digit, alt)
-        if k is None or k >= len(self.project.settings.classes):
+    def class_key(self, k: int) -> None:
+        if k >= len(self.names):
             return
-        if self.queue.active:
-            self.queue.label(k)
+        if self.points.active:
+            self.points.queue_label(k)
         else:
-            self.set_class(k)
+            self.session.update(active_class=k)
+
+    def set_class(self, k: int) -> None:
+        self.session.update(active_class=k)
 
     def undo(self) -> None:
         if self.document.editor is not None and self.document.editor.undo() is None:
-            self.statusBar().showMessage("nothing to undo", 3000)
+            self.say("nothing to undo")
 
     def redo(self) -> None:
         if self.document.editor is not None and self.document.editor.redo() is None:
-            self.statusBar().showMessage("nothing to redo", 3000)
+            self.say("nothing to redo")
 
     def _layer_changed(self, name: str, visible: bool, opacity: float) -> None:
         layer = self.canvas.layers[name]
         layer.visible, layer.opacity = visible, opacity
         if name == "prediction" and visible:
-            self.inspect.request_prediction()
+            self.request_prediction()
         self.canvas.update()
 
     def show_shortcuts(self) -> None:
-        from PyQt6.QtWidgets import QTextBrowser
+        self.shortcut_sheet = ShortcutSheet(self, sheet_markdown(self.names))
+        self.shortcut_sheet.show()
 
-        view = QTextBrowser(self)
-        view.setWindowFlag(Qt.WindowType.Window)
-        view.setObjectName("shortcutSheet")
-        view.setWindowTitle("Keyboard shortcuts")
-        view.setMarkdown(sheet_markdown())
-        view.resize(620, 720)
-        view.show()
-        self.shortcut_sheet = view
+    def stage_counts(self) -> tuple[int, int, int]:
+        """(labelled, proposed, unsure) points, or (labelled, mask) pixels, of the stage."""
+        statuses = [self.document.status(i) for i in range(len(self.project.images))]
+        if self.workflow.label_unit == "points":
+            unsure = self.project.unsure_count(self.stage) if self.stage else 0
+            return sum(st.labeled_points for st in statuses), sum(st.points for st in statuses), unsure
+        mask = sum(int(st.mask_share * e.height * e.width) for st, e in zip(statuses, self.project.images))
+        return mask - sum(st.open_mask_pixels for st in statuses), mask, 0
 
     def update_status(self) -> None:
-        cls = getattr(self, "_active_class", 0)
-        name = self.project.settings.classes[cls] if self.project.settings.classes else "-"
+        s = self.session
+        name = self.names[s.active_class] if self.names else "-"
+        history = [h for h in self.project.history() if h.get("stage", 0) < max(self.stage, 1)]
         effort = self.project.stage_effort(self.stage) if self.stage else None
-        self.stage_bar.set_state(self.stage, self.project.settings.strategy, name, self.project.history(), effort)
+        counts = self.stage_counts() if self.stage else (0, 0, 0)
+        unit = self.workflow.label_unit
+        self.stage_bar.set_state(
+            stage_text(
+                self.stage, self.project.settings.strategy, unit, name, counts, history[-1] if history else None, effort
+            )
+        )
+        self._update_actions()
 
     # ---- stages ------------------------------------------------------------------------
-    def remaining(self) -> tuple[int, int]:
-        """(unlabeled proposed points, unlabeled mask pixels) in the current stage."""
-        statuses = [self.document.status(i) for i in range(len(self.project.images))]
-        points = sum(st["open_points"] for st in statuses)
-        pixels = sum(st["open_mask_pixels"] for st in statuses) if self.unit in ("pixels", "all") else 0
-        return points, pixels
-
     def _ask(self, text: str) -> bool:
         return QMessageBox.question(self, TITLE, text) == QMessageBox.StandardButton.Yes
 
     def advance_stage(self) -> None:
-        if self.worker is not None and self.worker.isRunning():
+        if self.stages.running:
             return
-        if self.stage:
-            points, pixels = self.remaining()
-            open_what = f"{points} proposed points" if self.unit == "points" else f"{pixels} mask pixels"
-            if (points or pixels) and not self.confirm(
-                f"{open_what} of stage {self.stage} are still unlabeled. End the stage anyway?"
-            ):
-                return
+        self.points.stop()
+        if not self.stage:
+            self.stages.bootstrap()
+            return
+        done, total, _ = self.stage_counts()
+        what = "proposed points" if self.workflow.label_unit == "points" else "mask pixels"
+        if done < total and not self.confirm(
+            f"{total - done} {what} of stage {self.stage} are still unlabeled. End the stage anyway?"
+        ):
+            return
         if not self.document.flush():
             return
-        self.worker = StageWorker(self.project, "advance" if self.stage else "bootstrap", self.workflow_factory)
-        self.worker.progress.connect(self.stage_bar.progress)
-        self.worker.finished_ok.connect(self._stage_done)
-        self.worker.cancelled.connect(lambda: self.stage_bar.stopped("cancelled; the project is as it was"))
-        self.worker.failed.connect(self._stage_failed)
-        self.stage_bar.running(True)
-        self.worker.start()
+        self.stages.advance(done, total)
+
+    def cancel_stage(self) -> None:
+        self.stages.cancel()
+
+    def _stage_done(self, stage: int) -> None:
+        self.session.update(stage=stage)
+        self.document.stage = stage
+        self.document.forget_statuses()
+        self.predictions.forget()
+        keep = max(self.document.index, 0)
+        self.document.index = -1
+        self.refresh_list()
+        self.open_image(keep)
+        self.update_status()
 
     def new_project(self):
         """Create a project in a dialog that validates the folders and the checkpoint,
@@ -302,37 +416,37 @@ class MainWindow(QMainWindow):
         dialog = NewProjectDialog(self)
         if dialog.exec() != dialog.DialogCode.Accepted or dialog.created is None:
             return None
-        window = MainWindow(Project.open(dialog.created), self.workflow_factory)
-        window.show()
-        window.advance_stage()  # stage 0: bootstrap (train or load the model, first proposals)
-        self.children_windows = getattr(self, "children_windows", []) + [window]
+        window = self.open_window(dialog.created)
+        if window is not None:
+            window.advance_stage()  # stage 0: bootstrap (train or load the model, first proposals)
         return window
 
-    def cancel_stage(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+    def open_project(self, path: str | None = None):
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "LabOR project (*.labor.h5)")
+        return self.open_window(Path(path)) if path else None
 
-    def _stage_done(self, stage: int) -> None:
-        self.stage = self.document.stage = stage
-        self.inspect.forget_predictions()
-        keep = max(self.document.index, 0)
-        self.document.index = -1
-        self.refresh_list()
-        self.document.open_image(keep)
-        self.image_list.select(keep)
-        self.stage_bar.stopped(f"stage {stage}: new proposals are ready")
-        self.update_status()
+    def open_window(self, path: Path):
+        try:
+            project = Project.open(path)
+        except ProjectError as e:
+            QMessageBox.warning(self, TITLE, str(e))
+            return None
+        window = MainWindow(project, self.workflow_factory)
+        window.show()
+        self.children_windows = [*getattr(self, "children_windows", []), window]
+        return window
 
-    def _stage_failed(self, message: str, details: str) -> None:
-        self.stage_bar.stopped("failed")
-        self.stage_bar.show_error(message)
-        self.last_failure = (message, details)
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_projects():
+            self.recent_menu.addAction(path, lambda p=path: self.open_project(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def closeEvent(self, event) -> None:
         self.image_list.stop()
-        if self.worker is not None and self.worker.isRunning():
-            self.worker.cancel()
-            self.worker.wait(5000)
+        self.stages.stop()
         if not self.document.flush():
             answer = QMessageBox.warning(
                 self,
@@ -343,4 +457,6 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        save_place(self.project.path, current_place(self))
+        self.predictions.wait()
         event.accept()

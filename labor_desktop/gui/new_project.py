@@ -5,7 +5,6 @@ the project is written, and each problem is said next to its field."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PyQt6.QtWidgets import (
@@ -21,21 +20,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..core.checkpoint import CheckpointError, load_model
-from ..core.model import ModelConfig
-from ..core.strategies import STRATEGIES
-from ..data.io import DataError
-from ..engine.config import PRESETS, preset
-from ..engine.experiment_data import ExperimentData
-from ..engine.stages import create_project
-
-CHECKPOINT_STYLES = {
-    "this program's": None,
-    "AdaptSegNet": "adaptsegnet",
-    "ADVENT": "advent",
-    "IAST": "iast",
-    "CRST": "crst",
-}
+from ..engine.workflow import CHECKPOINT_STYLES, PRESETS, STRATEGIES, PlanError, ProjectPlan, plan_project
 
 
 def _path_row(edit: QLineEdit, pick) -> QWidget:
@@ -101,48 +86,29 @@ class NewProjectDialog(QDialog):
         if path:
             self.file.setText(path if path.endswith(".labor.h5") else path + ".labor.h5")
 
-    def validate(self) -> tuple | None:
-        """The config and data when every field is usable; otherwise None, with the reason shown."""
+    def validate(self) -> ProjectPlan | None:
+        """The plan when every field is usable; otherwise None, with the reason shown."""
         self.error.setText("")
-        cfg = preset(self.preset.currentText())
-        style = CHECKPOINT_STYLES[self.style.currentText()]
-        if style is not None:
-            cfg = replace(cfg, model=ModelConfig.preset(style))
         try:
-            data = ExperimentData.find(
-                cfg.data,
-                source=self.source.text() or None,
-                target=self.target.text() or None,
-                need_truth=False,
-                need_val=False,
+            return plan_project(
+                source=self.source.text(),
+                target=self.target.text(),
+                checkpoint=self.checkpoint.text(),
+                style=self.style.currentText(),
+                strategy=self.strategy.currentText(),
+                preset_name=self.preset.currentText(),
+                file=self.file.text(),
             )
-        except DataError as e:
+        except PlanError as e:
             return self._fail(str(e))
-        start = self.checkpoint.text().strip() or None
-        if start:
-            try:
-                model = load_model(start, cfg.model if style is not None else None)
-            except (CheckpointError, OSError) as e:
-                return self._fail(str(e))
-            cfg = replace(cfg, model=model.cfg)
-        file = self.file.text().strip()
-        if not file:
-            return self._fail("choose where to save the project file")
-        if Path(file).exists():
-            return self._fail(f"{file}: exists already; open it instead, or choose another name")
-        if not Path(file).parent.is_dir():
-            return self._fail(f"{Path(file).parent}: folder not found")
-        return cfg, data, start, Path(file)
 
     def _fail(self, text: str) -> None:
         self.error.setText(text)
         return None
 
     def create(self) -> None:
-        checked = self.validate()
-        if checked is None:
+        plan = self.validate()
+        if plan is None:
             return
-        cfg, data, start, file = checked
-        create_project(file, cfg, data, self.strategy.currentText(), start).close()
-        self.created = file
+        self.created = plan.create()
         self.accept()

@@ -1,15 +1,16 @@
-"""The side panels: image list with status, class palette, layer controls."""
+"""The side panels: image list with status, class palette, layer controls, and
+the current image's points."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QCheckBox,
     QGridLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QSlider,
@@ -17,8 +18,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..labeling import UNLABELED, ImageStatus
 from .canvas import LAYERS
-from .keymap import by_action
+from .chooser import class_icon
+from .keymap import by_action, class_key
 
 
 class ImageList(QWidget):
@@ -67,45 +70,91 @@ class ImageList(QWidget):
         if end >= len(self._names):
             self._timer.stop()
 
-    def set_status(self, i: int, name: str, st: dict) -> None:
-        if st["points"]:
-            what = f"{st['points'] - st['open_points']}/{st['points']} points"
+    def set_status(self, i: int, name: str, st: ImageStatus) -> None:
+        if st.points:
+            what = f"{st.labeled_points}/{st.points} points"
         else:
-            what = f"mask {100 * st['mask_share']:.1f} %"
-        mark = "✓" if st["done"] else "•"
+            what = f"mask {100 * st.mask_share:.1f} %"
+        mark = "✓" if st.done else "•"
         item = self.list.item(i)
         stem = Path(name).stem.removesuffix("_leftImg8bit")
-        item.setText(f"{mark} {stem}  —  {what}, {100 * st['labeled_share']:.1f} % labeled")
-        self._done[i] = st["done"]
-        item.setHidden(self.filter.isChecked() and st["done"])
+        item.setText(f"{mark} {stem}  —  {what}, {100 * st.labeled_share:.1f} % labeled")
+        self._done[i] = st.done
+        item.setHidden(self.filter.isChecked() and st.done and i != self.list.currentRow())
 
     def _apply_filter(self) -> None:
-        for i, done in enumerate(self._done):
-            self.list.item(i).setHidden(self.filter.isChecked() and done)
+        current = self.list.currentRow()
+        for i, done in enumerate(self._done):  # the image on screen stays listed (and selected)
+            self.list.item(i).setHidden(self.filter.isChecked() and done and i != current)
 
     def select(self, i: int) -> None:
+        self.list.blockSignals(True)
         self.list.setCurrentRow(i)
+        self.list.blockSignals(False)
+        self._apply_filter()
+
+    def step(self, current: int, delta: int) -> int | None:
+        """The next (``delta`` = +1) or previous listed image from ``current``, wrapping;
+        None when no other image is listed."""
+        n = self.list.count()
+        for j in range(1, n):
+            i = (current + delta * j) % n
+            if not self.list.item(i).isHidden():
+                return i
+        return None
 
 
 class Palette(QWidget):
-    """Class colour, name and key; clicking picks the active class."""
+    """Class colour, name and key; clicking picks the active class; ``/`` finds a
+    class by typing part of its name (Enter picks the first match, Esc leaves)."""
 
     picked = pyqtSignal(int)
 
     def __init__(self, names: list[str], colors) -> None:
         super().__init__()
+        self.names = names
         self.list = QListWidget()
         self.list.setObjectName("palette")
         for k, (name, color) in enumerate(zip(names, colors)):
-            pix = QPixmap(14, 14)
-            pix.fill(QColor(*[int(c) for c in color]))
-            key = str((k + 1) % 10) if k < 10 else f"Alt+{k - 9}"
-            self.list.addItem(QListWidgetItem(QIcon(pix), f"{key:>6}  {name}"))
+            self.list.addItem(QListWidgetItem(class_icon(color), f"{class_key(k):>6}  {name}"))
         self.list.currentRowChanged.connect(lambda row: row >= 0 and self.picked.emit(row))
+        self.search = QLineEdit()
+        self.search.setObjectName("classSearch")
+        self.search.setPlaceholderText("/ find a class")
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._pick_first)
+        self.search.installEventFilter(self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(QLabel("Classes"))
+        lay.addWidget(self.search)
         lay.addWidget(self.list)
+
+    def start_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _filter(self, text: str) -> None:
+        text = text.strip().lower()
+        for k, name in enumerate(self.names):
+            self.list.item(k).setHidden(bool(text) and text not in name.lower())
+
+    def _pick_first(self) -> None:
+        for k in range(self.list.count()):
+            if not self.list.item(k).isHidden():
+                self.picked.emit(k)
+                break
+        self._end_search()
+
+    def _end_search(self) -> None:
+        self.search.clear()
+        self.parentWidget() and self.window().centralWidget() and self.window().centralWidget().setFocus()
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.search and event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+            self._end_search()
+            return True
+        return False
 
     def set_active(self, k: int) -> None:
         self.list.blockSignals(True)
@@ -146,3 +195,40 @@ class LayerControls(QWidget):
 
     def toggle(self, name: str) -> None:
         self.boxes[name].toggle()
+
+
+class PointsPanel(QWidget):
+    """The current image's proposed points with their state; a click jumps to one,
+    Delete clears its label."""
+
+    picked = pyqtSignal(int)
+
+    def __init__(self, names: list[str], colors) -> None:
+        super().__init__()
+        self.names, self.colors = names, colors
+        self.list = QListWidget()
+        self.list.setObjectName("pointsList")
+        self.list.itemClicked.connect(lambda item: self.picked.emit(self.list.row(item)))
+        self.summary = QLabel()
+        self.summary.setObjectName("pointsSummary")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.list)
+
+    def show_points(self, points, labels, unsure: set[int], selected: int | None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for k, ((_y, _x, model_k), lab) in enumerate(zip(points.tolist(), labels.tolist())):
+            model = self.names[model_k] if model_k < len(self.names) else "?"
+            if lab != UNLABELED and lab < len(self.names):
+                item = QListWidgetItem(class_icon(self.colors[lab]), f"{k + 1:>3}  {self.names[lab]}  (model: {model})")
+            else:
+                state = "unsure" if k in unsure else "unlabeled"
+                item = QListWidgetItem(f"{k + 1:>3}  — {state} —  (model: {model})")
+            self.list.addItem(item)
+        if selected is not None and 0 <= selected < self.list.count():
+            self.list.setCurrentRow(selected)
+        self.list.blockSignals(False)
+        done = int((labels != UNLABELED).sum())
+        self.summary.setText(f"{done}/{len(points)} labelled, {len(unsure)} unsure")

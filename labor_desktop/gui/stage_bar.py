@@ -43,23 +43,8 @@ class StageBar(QWidget):
         for w in (self.error, self.state, self.job, self.bar, self.cancel, self.advance):
             lay.addWidget(w)
 
-    def set_state(self, stage: int, strategy: str, active: str, history: list[dict], effort) -> None:
-        budget = ""
-        if history:
-            last = history[-1]
-            b = last.get("budget") or {}
-            if b.get("unit") == "points":
-                budget = f" | used {b['points_per_image']:.1f} pts/img"
-            elif b and b.get("unit") != "none":
-                budget = f" | used {100 * b['pixel_share']:.2f} % px"
-            if last.get("miou") is not None:
-                budget += f" | mIoU {100 * last['miou']:.1f}"
-        work = ""
-        if effort is not None:
-            work = (
-                f" | {effort.points_labeled} pts, {effort.brush_strokes} strokes, {effort.active_seconds / 60:.1f} min"
-            )
-        self.state.setText(f"Stage {stage or '-'} ({strategy}) | class: {active}{budget}{work}")
+    def set_state(self, text: str) -> None:
+        self.state.setText(text)
 
     def running(self, on: bool) -> None:
         self.advance.setEnabled(not on)

@@ -1,56 +1,58 @@
-"""The tools: what a click or drag on the canvas does to the labels."""
+"""The tools: what a click or drag on the canvas does to the labels.  The tool,
+its brush size and the mask limit live in the session state; this controller
+turns mouse events into label edits.  A click on a proposed point never labels it
+by itself: it selects the point and asks the point flow for a class (unless fast
+points are on, which the toolbar shows)."""
 
 from __future__ import annotations
 
-from enum import Enum
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
-
+from ..labeling import SessionState, Tool
 from .canvas import Canvas
 from .document import Document
 
-
-class Tool(Enum):
-    POINT = "point"
-    BRUSH = "brush"
-    ERASER = "eraser"
-    FILL = "fill"
-    ACCEPT = "accept"
+STROKE_SAVE_MS = 2000  # a stroke in progress reaches the disk at least this often
 
 
 class ToolController(QObject):
-    tool_changed = pyqtSignal(object)
     message = pyqtSignal(str)
+    point_clicked = pyqtSignal(int)  # a proposed point of the current image was clicked
 
-    SNAP_PX = 6.0  # on screen: a click this close to a point labels it
-
-    def __init__(self, canvas: Canvas, document: Document) -> None:
+    def __init__(self, canvas: Canvas, document: Document, session: SessionState) -> None:
         super().__init__()
-        self.canvas, self.document = canvas, document
-        self.tool = Tool.POINT
-        self.radius = 4
-        self.limit_to_mask = False
+        self.canvas, self.document, self.session = canvas, document, session
         self._stroking = False
+        self._stroke_saver = QTimer(self)
+        self._stroke_saver.setInterval(STROKE_SAVE_MS)
+        self._stroke_saver.timeout.connect(self.document.save_current)
         canvas.pressed.connect(self._press)
         canvas.dragged.connect(self._drag)
         canvas.released.connect(self._release)
+        session.listeners.append(self._session_changed)
+        self._session_changed({"tool"})
+
+    @property
+    def tool(self) -> Tool:
+        return self.session.tool
 
     def set_tool(self, tool: Tool) -> None:
-        self.tool = tool
-        self.canvas.brush_radius = self.radius if tool in (Tool.BRUSH, Tool.ERASER) else 0
-        self.canvas.update()
-        self.tool_changed.emit(tool)
+        self.session.update(tool=tool)
 
     def resize_brush(self, delta: int) -> None:
-        self.radius = max(0, min(200, self.radius + delta))
-        if self.tool in (Tool.BRUSH, Tool.ERASER):
-            self.canvas.brush_radius = self.radius
-            self.canvas.update()
-        self.message.emit(f"brush radius {self.radius} px")
+        self.session.update(brush_radius=self.session.brush_radius + delta)
+        self.message.emit(f"brush radius {self.session.brush_radius} px")
 
     def toggle_mask_limit(self) -> None:
-        self.limit_to_mask = not self.limit_to_mask
-        self.message.emit("brush limited to the mask" if self.limit_to_mask else "brush paints anywhere")
+        self.session.update(limit_to_mask=not self.session.limit_to_mask)
+        self.message.emit("brush limited to the mask" if self.session.limit_to_mask else "brush paints anywhere")
+
+    def _session_changed(self, changed: set[str]) -> None:
+        if changed & {"tool", "brush_radius"}:
+            painting = self.session.tool in (Tool.BRUSH, Tool.ERASER)
+            self.canvas.brush_radius = self.session.brush_radius if painting else 0
+            self.canvas.setCursor(Qt.CursorShape.BlankCursor if painting else Qt.CursorShape.CrossCursor)
+            self.canvas.update()
 
     # ---- mouse -------------------------------------------------------------------------
     def _inside(self, y: float, x: float) -> bool:
@@ -58,42 +60,49 @@ class ToolController(QObject):
         return ed is not None and 0 <= y < ed.labels.shape[0] and 0 <= x < ed.labels.shape[1]
 
     def _press(self, y: float, x: float, button) -> None:
-        ed = self.document.editor
+        ed, doc, tool = self.document.editor, self.document, self.session.tool
         if ed is None or button != Qt.MouseButton.LeftButton:
             return
-        if self.tool in (Tool.BRUSH, Tool.ERASER):
-            ed.begin_stroke(self.tool.value)
+        if tool in (Tool.BRUSH, Tool.ERASER):
+            ed.begin_stroke(tool.value)
             self._stroking = True
-            self._drag(y, x)
+            self._stroke_saver.start()
+            self._paint(y, x)
             return
-        if self.tool in (Tool.POINT, Tool.ACCEPT):
-            i = ed.point_near(y - 0.5, x - 0.5, self.SNAP_PX / self.canvas.scale + 0.5)
-            if i is not None:
-                ed.label_point(i, ed.model_class(i) if self.tool is Tool.ACCEPT else None)
-                self.document.count_effort(clicks=1, points_labeled=1)
-                return
+        if tool is Tool.POINT:
+            k = self.canvas.point_at(self.canvas.last_press)
+            if k is None:
+                self.message.emit("no proposed point here; use the brush to label other pixels")
+            elif self.session.fast_points:
+                doc.act(lambda: ed.label_point(k, self.session.active_class), clicks=1, points_labeled=1)
+            else:
+                self.point_clicked.emit(k)
+            return
         if not self._inside(y, x):
             return
-        if self.tool is Tool.FILL:
-            if ed.fill(int(y), int(x)) is None:
+        if tool is Tool.FILL:
+            if ed.component_at(int(y), int(x)) is None:
                 self.message.emit("no inconsistency-mask component under the cursor")
             else:
-                self.document.count_effort(clicks=1)
-        elif self.tool is Tool.ACCEPT:
-            if ed.prediction is None:
-                self.message.emit("the model's prediction is not ready yet (show the prediction layer)")
-            elif ed.accept_component(int(y), int(x)) is not None:
-                self.document.count_effort(clicks=1)
-        elif self.tool is Tool.POINT:
-            self.message.emit("no proposed point here; use the brush to label other pixels")
+                doc.act(lambda: ed.fill(int(y), int(x)), clicks=1)
+        elif tool is Tool.ACCEPT:
+            if ed.prediction is None or not self.canvas.layers["prediction"].visible:
+                self.message.emit("show the model's prediction (Shift+2) to accept its classes")
+            elif ed.component_at(int(y), int(x)) is None:
+                self.message.emit("no inconsistency-mask component under the cursor")
+            else:
+                doc.act(lambda: ed.accept_component(int(y), int(x)), clicks=1)
+
+    def _paint(self, y: float, x: float) -> None:
+        s = self.session
+        self.document.editor.stroke_to(y, x, s.brush_radius, erase=s.tool is Tool.ERASER, limit_to_mask=s.limit_to_mask)
 
     def _drag(self, y: float, x: float) -> None:
-        if not self._stroking:
-            return
-        self.document.editor.stamp(y, x, self.radius, erase=self.tool is Tool.ERASER, limit_to_mask=self.limit_to_mask)
+        if self._stroking:
+            self._paint(y, x)
 
     def _release(self, y: float, x: float) -> None:
         if self._stroking:
             self._stroking = False
-            if self.document.editor.end_stroke() is not None:
-                self.document.count_effort(brush_strokes=1)
+            self._stroke_saver.stop()
+            self.document.act(self.document.editor.end_stroke, brush_strokes=1)

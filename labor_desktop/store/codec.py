@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 
-UNLABELED = 255
+UNLABELED = 255  # the label of a pixel nobody has labelled (Cityscapes' ignore id); the one definition
 _LEN = struct.Struct("<I")
 
 
@@ -57,12 +57,14 @@ def decode(payload: bytes) -> tuple[dict, list[bytes]]:
     return header, blobs
 
 
-def encode_labels(image: int, labels: np.ndarray, stage: np.ndarray, level: int = 6) -> bytes:
+def encode_labels(
+    image: int, labels: np.ndarray, stage: np.ndarray, level: int = 6, extra: dict | None = None
+) -> bytes:
     """Sparse: within the labeled bounding box, the labeled-pixel bitmap (packed bits)
     and, in raster order, the class and the stage of each labeled pixel; each zlib-ed.
     A 1024x2048 map with 2 % of its pixels labeled takes about 20 KB."""
     box = bbox(labels != UNLABELED)
-    header = {"kind": "labels", "image": image, "shape": list(labels.shape), "bbox": box}
+    header = {"kind": "labels", "image": image, "shape": list(labels.shape), "bbox": box, **(extra or {})}
     if box is None:
         return encode(header, b"", b"", b"")
     y0, y1, x0, x1 = box

@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 from . import codec
+from .codec import UNLABELED
 from .journal import JournalWriter, read_payload, scan
 from .schema import (
     EFFORT_FIELDS,
@@ -60,6 +61,7 @@ class Project:
         self._effort = np.zeros((0, len(EFFORT_FIELDS)))
         self._stage_effort: dict[int, list[float]] = {}  # stage -> effort totals of that stage
         self._history: dict[int, dict] = {}
+        self._unsure: dict[int, dict[int, list[int]]] = {}  # stage -> image -> unsure point indices
 
     # ---- opening and closing -------------------------------------------------
     @classmethod
@@ -175,6 +177,10 @@ class Project:
         self._effort = f["effort"][()].astype(np.float64)
         self._stage_effort = {int(k): v for k, v in json.loads(f.attrs.get("stage_effort", "{}")).items()}
         self._history = {int(k): v for k, v in json.loads(f.attrs["history"]).items()}
+        self._unsure = {
+            int(s): {int(i): [int(k) for k in ks] for i, ks in per_image.items()}
+            for s, per_image in json.loads(f.attrs.get("unsure", "{}")).items()
+        }
 
     def _replay(self) -> None:
         if not self.journal_path.exists():
@@ -192,16 +198,23 @@ class Project:
         if kind == "labels":
             self._labels[header["image"]] = (off, length)
             (self._erased.add if header["bbox"] is None else self._erased.discard)(header["image"])
+            if "effort" in header:  # the edit's effort travels in the same record
+                self._apply_effort(header["image"], header["effort"])
         elif kind == "proposal":
             self._proposals[(header["stage"], header["image"])] = (off, length)
         elif kind == "effort":
-            self._effort[header["image"]] = [header[k] for k in EFFORT_FIELDS]
-            if header.get("stage") is not None:
-                self._stage_effort[int(header["stage"])] = header["stage_row"]
+            self._apply_effort(header["image"], header)
+        elif kind == "unsure":
+            self._unsure.setdefault(int(header["stage"]), {})[int(header["image"])] = list(header["points"])
         elif kind == "history":
             self._history[int(header["stage"])] = header["entry"]
         elif kind == "settings":
             self.settings = ProjectSettings.from_dict(header["settings"])
+
+    def _apply_effort(self, i: int, rec: dict) -> None:
+        self._effort[i] = [rec[k] for k in EFFORT_FIELDS]
+        if rec.get("stage") is not None:
+            self._stage_effort[int(rec["stage"])] = rec["stage_row"]
 
     def close(self, compact: bool = True) -> None:
         with self._lock:
@@ -288,8 +301,16 @@ class Project:
             return [dict(self._history[s], stage=s) for s in sorted(self._history)]
 
     # ---- writing ---------------------------------------------------------------
-    def save_labels(self, i: int, labels: np.ndarray, stage: np.ndarray | int) -> None:
-        """Store the full label state of image ``i``; returns once it is on disk."""
+    def save_labels(
+        self,
+        i: int,
+        labels: np.ndarray,
+        stage: np.ndarray | int,
+        effort: dict | None = None,
+        effort_stage: int | None = None,
+    ) -> None:
+        """Store the full label state of image ``i``; returns once it is on disk.  ``effort``
+        (deltas of ``EFFORT_FIELDS``) is added in the same record: one fsync per edit."""
         i = int(i)
         entry = self.images[i]
         labels = np.asarray(labels)
@@ -300,19 +321,57 @@ class Project:
             )
         labels = labels.astype(np.uint8, copy=False)
         k = len(self.settings.classes)
-        if k and np.any((labels >= k) & (labels != 255)):
+        if k and np.any((labels >= k) & (labels != UNLABELED)):
             raise ValueError(
                 f"labels for image {i} hold class ids >= {k} (the project has {k} classes; 255 = unlabeled)"
             )
         stage = np.broadcast_to(np.asarray(stage, np.uint8), labels.shape)
-        stage = np.where(labels == 255, 0, stage).astype(np.uint8)
-        payload = codec.encode_labels(i, labels, stage)
+        stage = np.where(labels == UNLABELED, 0, stage).astype(np.uint8)
+        with self._lock:
+            rec = self._effort_record(i, effort_stage, effort) if effort else None
+            payload = codec.encode_labels(i, labels, stage, extra={"effort": rec} if rec else None)
 
-        def commit(off, n):
-            self._labels[i] = (off, n)
-            (self._erased.discard if (labels != 255).any() else self._erased.add)(i)
+            def commit(off, n):
+                self._labels[i] = (off, n)
+                (self._erased.discard if (labels != UNLABELED).any() else self._erased.add)(i)
+                if rec:
+                    self._apply_effort(i, rec)
 
-        self._append(payload, commit)
+            self._append(payload, commit)
+
+    def _effort_record(self, i: int, stage: int | None, deltas: dict) -> dict:
+        """Image ``i``'s effort counters (and ``stage``'s totals) after adding ``deltas``."""
+        unknown = set(deltas) - set(EFFORT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown effort fields {sorted(unknown)}; use {EFFORT_FIELDS}")
+        delta = np.array([deltas.get(name, 0) for name in EFFORT_FIELDS], np.float64)
+        row = self._effort[i] + delta
+        rec: dict = {**{n: float(v) for n, v in zip(EFFORT_FIELDS, row)}, "stage": None}
+        if stage is not None:
+            before = np.array(self._stage_effort.get(int(stage), [0.0] * len(EFFORT_FIELDS)))
+            rec.update(stage=int(stage), stage_row=(before + delta).tolist())
+        return rec
+
+    def unsure(self, stage: int, i: int) -> list[int]:
+        """Indices of the stage's proposed points on image ``i`` the annotator marked unsure."""
+        with self._lock:
+            return list(self._unsure.get(int(stage), {}).get(int(i), []))
+
+    def unsure_count(self, stage: int) -> int:
+        with self._lock:
+            return sum(len(v) for v in self._unsure.get(int(stage), {}).values())
+
+    def set_unsure(self, stage: int, i: int, points: list[int]) -> None:
+        """Replace image ``i``'s unsure points of ``stage``."""
+        stage, i = int(stage), int(i)
+        n = len(self.proposal(stage, i)[1])
+        pts = sorted({int(k) for k in points})
+        if any(not 0 <= k < n for k in pts):
+            raise ValueError(f"unsure points {pts} of image {i}: stage {stage} proposed {n} points there")
+        self._append(
+            codec.encode({"kind": "unsure", "stage": stage, "image": i, "points": pts}),
+            lambda off, n: self._unsure.setdefault(stage, {}).__setitem__(i, pts),
+        )
 
     def save_proposal(self, stage: int, i: int, mask: np.ndarray | None, points: np.ndarray) -> None:
         stage, i = int(stage), int(i)
@@ -337,25 +396,10 @@ class Project:
 
     def add_effort(self, i: int, stage: int | None = None, **deltas) -> Effort:
         """Add to image ``i``'s effort counters (and to ``stage``'s totals when given)."""
-        unknown = set(deltas) - set(EFFORT_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown effort fields {sorted(unknown)}; use {EFFORT_FIELDS}")
         i = int(i)
         with self._lock:
-            delta = np.array([deltas.get(name, 0) for name in EFFORT_FIELDS], np.float64)
-            row = self._effort[i] + delta
-            header = {"kind": "effort", "image": i, **{n: float(v) for n, v in zip(EFFORT_FIELDS, row)}, "stage": None}
-            stage_row = None
-            if stage is not None:
-                stage_row = (np.array(self._stage_effort.get(int(stage), [0.0] * len(EFFORT_FIELDS))) + delta).tolist()
-                header.update(stage=int(stage), stage_row=stage_row)
-
-            def commit(off, n):
-                self._effort[i] = row
-                if stage_row is not None:
-                    self._stage_effort[int(stage)] = stage_row
-
-            self._append(codec.encode(header), commit)
+            rec = self._effort_record(i, stage, deltas)
+            self._append(codec.encode({"kind": "effort", "image": i, **rec}), lambda off, n: self._apply_effort(i, rec))
             return self.effort(i)
 
     def record_stage(self, stage: int, entry: dict) -> None:
@@ -410,6 +454,7 @@ class Project:
                     proposals,
                     base=self._base,
                     stage_effort=self._stage_effort,
+                    unsure=self._unsure,
                 )
             except OSError as e:
                 raise SaveError(

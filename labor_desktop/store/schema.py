@@ -11,6 +11,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .codec import UNLABELED
+
 FORMAT = "labor-desktop-project"
 VERSION = 1
 EFFORT_FIELDS = ("active_seconds", "clicks", "brush_strokes", "points_labeled")
@@ -77,6 +79,6 @@ def migrate_v0(path: Path, write_v1) -> Path:
         labels = {}
         for key in f.get("labels", {}):
             lab = f["labels"][key][()].astype(np.uint8)
-            labels[int(key)] = (lab, np.where(lab != 255, 1, 0).astype(np.uint8))
+            labels[int(key)] = (lab, np.where(lab != UNLABELED, 1, 0).astype(np.uint8))
     write_v1(labels, settings, images)
     return backup

@@ -27,6 +27,7 @@ def write_project(
     proposals: dict,
     base: h5py.File | None = None,
     stage_effort: dict | None = None,
+    unsure: dict | None = None,
 ) -> None:
     """``labels``: image -> labels payload and ``proposals``: (stage, image) -> proposal
     payload (journal encodings), the newer states; anything else is copied from ``base``."""
@@ -38,6 +39,9 @@ def write_project(
             f.attrs["settings"] = json.dumps(settings.to_dict())
             f.attrs["history"] = json.dumps({str(k): v for k, v in history.items()})
             f.attrs["stage_effort"] = json.dumps({str(k): v for k, v in (stage_effort or {}).items()})
+            f.attrs["unsure"] = json.dumps(
+                {str(s): {str(i): ks for i, ks in per.items() if ks} for s, per in (unsure or {}).items()}
+            )
             g = f.create_group("images")
             g.create_dataset("path", data=np.array([e.path for e in images], dtype=h5py.string_dtype()))
             g.create_dataset("height", data=np.array([e.height for e in images], np.int32))

@@ -2,8 +2,9 @@
 step per stroke, redo, and change notifications."""
 
 import numpy as np
+import pytest
 
-from labor_desktop.gui.editing import UNLABELED, LabelEditor
+from labor_desktop.labeling import UNLABELED, LabelEditor
 
 
 def editor(h=20, w=30, **kw):
@@ -85,7 +86,9 @@ def test_points_snap_label_accept_and_queue():
     ed = editor(points=pts)
     assert ed.point_near(3, 5) == 0 and ed.point_near(9, 17) == 1 and ed.point_near(15, 5) is None
     ed.active_class = 9
-    ed.label_point(0)
+    with pytest.raises(TypeError):
+        ed.label_point(0)  # a point needs the class the annotator chose: the active class is no default
+    ed.label_point(0, 9)
     assert ed.labels[2, 3] == 9 and (ed.labels != UNLABELED).sum() == 1 and ed.stage[2, 3] == 2
     assert ed.unlabeled_points() == [1]
     ed.label_point(1, ed.model_class(1))
@@ -106,3 +109,56 @@ def test_listeners_hear_every_change_with_its_rectangle():
     ed.begin_stroke()
     ed.stamp(5, 5, 1, erase=True)  # erasing nothing changes nothing: no undo step
     assert ed.end_stroke() is None and ed.can_redo()  # a no-op stroke keeps the redo step
+
+
+def test_a_one_shot_edit_notifies_once():
+    ed = editor(points=np.array([[2, 3, 1]]))
+    heard = []
+    ed.listeners.append(lambda rect, what: heard.append(what))
+    ed.label_point(0, 4)
+    assert heard == ["commit"]  # not "paint" and then "commit"
+
+
+def test_a_fast_stroke_is_continuous():
+    """Two mouse events 30 px apart paint the whole band between them, as a slow drag would."""
+    ed = editor()
+    ed.begin_stroke()
+    ed.stroke_to(10, 5, 2)
+    ed.stroke_to(10, 35, 2)
+    ed.end_stroke()
+    row = ed.labels[10, 5:36]
+    assert (row != UNLABELED).all()
+    band = np.argwhere(ed.labels != UNLABELED)
+    assert band[:, 0].min() == 8 and band[:, 0].max() == 12  # radius 2 around the segment, no more
+    slow = editor()
+    slow.begin_stroke()
+    for x in range(5, 36):
+        slow.stamp(10, x, 2)
+    slow.end_stroke()
+    assert np.array_equal(slow.labels, ed.labels)
+
+
+def test_a_diagonal_stroke_matches_the_brute_force_distance_to_the_segment():
+    ed = editor()
+    ed.begin_stroke()
+    ed.stroke_to(3, 4, 3)
+    ed.stroke_to(17, 40, 3)
+    ed.end_stroke()
+    h, w = ed.labels.shape
+    expect = np.zeros((h, w), bool)
+    (ay, ax), (by, bx) = (3, 4), (17, 40)
+    for y in range(h):
+        for x in range(w):
+            t = ((y - ay) * (by - ay) + (x - ax) * (bx - ax)) / ((by - ay) ** 2 + (bx - ax) ** 2)
+            t = min(1.0, max(0.0, t))
+            expect[y, x] = (y - ay - t * (by - ay)) ** 2 + (x - ax - t * (bx - ax)) ** 2 <= 9
+    assert np.array_equal(ed.labels != UNLABELED, expect)
+
+
+def test_clear_a_point_is_an_undoable_edit():
+    ed = editor(points=np.array([[2, 3, 1], [5, 6, 2]]))
+    ed.label_point(1, 7)
+    ed.clear_point(1)
+    assert ed.point_label(1) == UNLABELED and list(ed.point_labels()) == [UNLABELED, UNLABELED]
+    ed.undo()
+    assert ed.point_label(1) == 7

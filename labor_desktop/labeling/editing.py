@@ -1,9 +1,11 @@
 """The label-editing model of one image, without Qt (napari's Labels layer is the
-model): brush and eraser stamps, fill of a mask component, point labels with
+model): brush and eraser strokes, fill of a mask component, point labels with
 snapping, accepting the model's class; undo and redo, one stroke a step.
 
-Every change reports the rectangle it touched, so the canvas repaints only that
-and the controller saves the image's labels.  An undo is a change like any other.
+Every change reports the rectangle it touched, once, so the canvas repaints only
+that and the controller saves the image's labels.  An undo is a change like any
+other.  A point is only ever labelled with a class the caller names: there is no
+"active class" default for points, so the window must have shown the class first.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-UNLABELED = 255
+from ..store import UNLABELED
+
 Rect = tuple[int, int, int, int]  # y0, y1, x0, x1
 
 
@@ -57,26 +60,43 @@ class LabelEditor:
         self._old_stage = np.empty((h, w), np.uint8)
         self._stroke: Rect | None = None
         self._stroke_kind = ""
+        self._last: tuple[int, int] | None = None  # the stroke's last position
 
     # ---- strokes -----------------------------------------------------------------
     def begin_stroke(self, kind: str = "brush") -> None:
-        self._stroke, self._stroke_kind = None, kind
+        self._stroke, self._stroke_kind, self._last = None, kind, None
 
     def stamp(self, y: float, x: float, radius: int, erase: bool = False, limit_to_mask: bool = False) -> Rect | None:
         """A disc of ``radius`` at (y, x) with the active class (or unlabeled)."""
+        return self.stroke_to(y, x, radius, erase, limit_to_mask, join=False)
+
+    def stroke_to(
+        self, y: float, x: float, radius: int, erase: bool = False, limit_to_mask: bool = False, join: bool = True
+    ) -> Rect | None:
+        """Paint from the stroke's last position to (y, x): every pixel within ``radius`` of
+        the segment, so a fast drag (mouse events far apart) still paints a continuous band."""
         h, w = self.labels.shape
-        y0, y1 = max(0, int(y) - radius), min(h, int(y) + radius + 1)
-        x0, x1 = max(0, int(x) - radius), min(w, int(x) + radius + 1)
+        cy, cx = int(y), int(x)
+        py, px = self._last if (join and self._last is not None) else (cy, cx)
+        self._last = (cy, cx)
+        y0, y1 = max(0, min(py, cy) - radius), min(h, max(py, cy) + radius + 1)
+        x0, x1 = max(0, min(px, cx) - radius), min(w, max(px, cx) + radius + 1)
         if y0 >= y1 or x0 >= x1:
             return None
         yy, xx = np.ogrid[y0:y1, x0:x1]
-        disc = (yy - int(y)) ** 2 + (xx - int(x)) ** 2 <= radius * radius
+        dy, dx = cy - py, cx - px
+        length2 = dy * dy + dx * dx
+        if length2 == 0:
+            band = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius * radius
+        else:  # distance to the segment: project onto it, clamp to its ends
+            t = np.clip(((yy - py) * dy + (xx - px) * dx) / length2, 0.0, 1.0)
+            band = (yy - py - t * dy) ** 2 + (xx - px - t * dx) ** 2 <= radius * radius + 1e-9
         if limit_to_mask and self.mask is not None:
-            disc &= self.mask[y0:y1, x0:x1]
+            band &= self.mask[y0:y1, x0:x1]
         value = UNLABELED if erase else self.active_class
-        return self._paint((y0, y1, x0, x1), disc, value)
+        return self._paint((y0, y1, x0, x1), band, value)
 
-    def _paint(self, rect: Rect, where: np.ndarray, value, stage: int | None = None) -> Rect | None:
+    def _paint(self, rect: Rect, where: np.ndarray, value, notify: bool = True) -> Rect | None:
         """Write ``value`` (a class or a per-pixel array) at ``where`` inside ``rect``,
         remembering the old values of pixels first touched by this stroke."""
         y0, y1, x0, x1 = rect
@@ -86,7 +106,7 @@ class LabelEditor:
         self._old_labels[sl][first] = lab[first]
         self._old_stage[sl][first] = stg[first]
         touched |= where
-        stage = stage or self.current_stage
+        stage = self.current_stage
         if isinstance(value, np.ndarray):
             values = value[where]
             lab[where] = values
@@ -96,12 +116,13 @@ class LabelEditor:
             stg[where] = 0 if value == UNLABELED else stage
         s = self._stroke
         self._stroke = rect if s is None else (min(s[0], y0), max(s[1], y1), min(s[2], x0), max(s[3], x1))
-        self._notify(rect, "paint")
+        if notify:
+            self._notify(rect, "paint")
         return rect
 
     def end_stroke(self) -> Edit | None:
         """Close the stroke into one undo step (None when it changed nothing)."""
-        rect, self._stroke = self._stroke, None
+        rect, self._stroke, self._last = self._stroke, None, None
         if rect is None:
             return None
         y0, y1, x0, x1 = rect
@@ -120,7 +141,7 @@ class LabelEditor:
 
     def _one_shot(self, kind: str, rect: Rect, where: np.ndarray, value) -> Edit | None:
         self.begin_stroke(kind)
-        self._paint(rect, where, value)
+        self._paint(rect, where, value, notify=False)  # one change, one notification: the commit
         return self.end_stroke()
 
     # ---- tools ---------------------------------------------------------------------
@@ -157,11 +178,24 @@ class LabelEditor:
         i = int(d.argmin())
         return i if d[i] <= snap else None
 
-    def label_point(self, index: int, cls: int | None = None) -> Edit | None:
-        """Label proposed point ``index`` with ``cls`` (default: the active class)."""
+    def label_point(self, index: int, cls: int) -> Edit | None:
+        """Label proposed point ``index`` with ``cls``: the class the annotator was shown."""
         py, px = int(self.points[index, 0]), int(self.points[index, 1])
-        value = self.active_class if cls is None else int(cls)
-        return self._one_shot("point", (py, py + 1, px, px + 1), np.ones((1, 1), bool), value)
+        return self._one_shot("point", (py, py + 1, px, px + 1), np.ones((1, 1), bool), int(cls))
+
+    def clear_point(self, index: int) -> Edit | None:
+        """Take the label off proposed point ``index`` (an undoable edit)."""
+        return self.label_point(index, UNLABELED)
+
+    def point_label(self, index: int) -> int:
+        """The label at proposed point ``index`` (``UNLABELED`` when none)."""
+        return int(self.labels[int(self.points[index, 0]), int(self.points[index, 1])])
+
+    def point_labels(self) -> np.ndarray:
+        """The label at every proposed point."""
+        if not len(self.points):
+            return np.zeros(0, np.uint8)
+        return self.labels[self.points[:, 0], self.points[:, 1]]
 
     def model_class(self, index: int) -> int:
         return int(self.points[index, 2])
@@ -180,16 +214,16 @@ class LabelEditor:
         if not self._undo:
             return None
         edit = self._undo.pop()
+        self._redo.append(edit)  # before the notification: listeners see the history as it is after
         self._apply(edit, edit.old_labels, edit.old_stage)
-        self._redo.append(edit)
         return edit.rect
 
     def redo(self) -> Rect | None:
         if not self._redo:
             return None
         edit = self._redo.pop()
-        self._apply(edit, edit.new_labels, edit.new_stage)
         self._undo.append(edit)
+        self._apply(edit, edit.new_labels, edit.new_stage)
         return edit.rect
 
     def _apply(self, edit: Edit, labels: np.ndarray, stage: np.ndarray) -> None:

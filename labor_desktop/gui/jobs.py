@@ -1,21 +1,20 @@
-"""The stage worker: the engine's jobs on a QThread, so the window never freezes.
-
-Progress events cross to the GUI thread as signals; Cancel sets the engine's
-cancel event, which every job checks each step (well under a second at the
-demo's sizes).  The worker opens nothing itself: it shares the window's open
-project, whose store is thread-safe.
-"""
+"""Every long piece of work the window starts — a stage advance, the demo's
+preparation, a prediction, the Fig. 6 panels — runs as a ``Job`` on a QThread,
+so the window never freezes.  One wrapper holds the shape they share: progress
+events cross to the GUI thread as signals; Cancel sets the event every engine job
+checks each step; ``Cancelled`` and failures become signals with a message a
+person can act on.  Jobs share the window's open project, whose store is
+thread-safe."""
 
 from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
-from ..engine.training import Cancelled
-from ..engine.workflow import ProjectWorkflow
-from ..store import Project
+from ..engine.workflow import Cancelled, Progress
 
 
 def describe_failure(e: BaseException) -> str:
@@ -28,31 +27,31 @@ def describe_failure(e: BaseException) -> str:
     return text
 
 
-class StageWorker(QThread):
+class Job(QThread):
     progress = pyqtSignal(str, int, int, dict)
-    finished_ok = pyqtSignal(int)  # the new current stage
+    finished_ok = pyqtSignal(object)  # the function's result
     cancelled = pyqtSignal()
     failed = pyqtSignal(str, str)  # message, traceback
 
-    def __init__(self, project: Project, action: str = "advance", workflow_factory=ProjectWorkflow) -> None:
+    def __init__(self, fn: Callable[[Progress, threading.Event], object], name: str = "job") -> None:
         super().__init__()
-        self.project, self.action = project, action
+        self.fn, self.name = fn, name
         self.cancel_event = threading.Event()
-        self.workflow_factory = workflow_factory
 
     def cancel(self) -> None:
         self.cancel_event.set()
 
     def run(self) -> None:
         try:
-            flow = self.workflow_factory(self.project, self._progress, self.cancel_event)
-            stage = flow.bootstrap() if self.action == "bootstrap" else flow.advance()
+            result = self.fn(self._progress, self.cancel_event)
         except Cancelled:
             self.cancelled.emit()
         except Exception as e:  # noqa: BLE001 - every failure is shown, with its cause
             self.failed.emit(describe_failure(e), traceback.format_exc())
         else:
-            self.finished_ok.emit(stage)
+            self.finished_ok.emit(result)
 
     def _progress(self, job: str, step: int, total: int, info: dict) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled(job)
         self.progress.emit(job, step, total, dict(info))

@@ -1,0 +1,136 @@
+"""Ending a stage from the window: retrain and evaluate on a background job, tell
+the annotator when the model got worse (or when far fewer labels were given than
+proposed) and offer to keep the previous model, then propose the next pixels.
+The window stays usable throughout; Cancel stops within a step and leaves the
+project as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from ..engine.workflow import ProjectWorkflow
+from ..store import Project
+from .jobs import Job
+from .stage_bar import StageBar
+
+FEW_LABELS = 0.25  # below this share of the proposed points labelled, say so
+
+
+class StageControl(QObject):
+    done = pyqtSignal(int)  # the new current stage
+    running_changed = pyqtSignal(bool)
+
+    def __init__(
+        self,
+        project: Project,
+        workflow_factory: Callable[..., ProjectWorkflow],
+        bar: StageBar,
+        confirm: Callable[[str], bool],
+    ) -> None:
+        super().__init__()
+        self.project, self.workflow_factory, self.bar = project, workflow_factory, bar
+        self.confirm = confirm  # replaced in tests
+        self.worker: Job | None = None
+        self.flow: ProjectWorkflow | None = None
+        self.last_failure: tuple[str, str] | None = None
+        self.warning = ""  # what the last stage's end said about the model
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    def _start(self, fn, on_done) -> None:
+        job = Job(fn, "stage")
+        job.progress.connect(self.bar.progress)
+        job.finished_ok.connect(on_done)
+        job.cancelled.connect(self._cancelled)
+        job.failed.connect(self._failed)
+        self.worker = job
+        self.bar.running(True)
+        self.running_changed.emit(True)
+        job.start()
+
+    def bootstrap(self) -> None:
+        def run(progress, cancel):
+            self.flow = self.workflow_factory(self.project, progress, cancel)
+            return self.flow.bootstrap()
+
+        self._start(run, self._proposed)
+
+    def advance(self, labelled: int, proposed: int) -> None:
+        """End the current stage; ``labelled``/``proposed``: its points (for the warning)."""
+        self.few_labels = proposed > 0 and labelled < FEW_LABELS * proposed
+        self.counts = (labelled, proposed)
+
+        def run(progress, cancel):
+            self.flow = self.workflow_factory(self.project, progress, cancel)
+            finish = getattr(self.flow, "finish", None)
+            if finish is None:  # a workflow that only advances (tests' stand-ins)
+                return {"stage": None, "new_stage": self.flow.advance()}
+            return finish()
+
+        self._start(run, self._finished)
+
+    def _finished(self, result: dict) -> None:
+        if result.get("new_stage") is not None:
+            self._proposed(result["new_stage"])
+            return
+        s, before, after = result["stage"], result["before"], result["after"]
+        self.warning = ""
+        b, a = before.get("miou"), after.get("miou")
+        if b is not None and a is not None and a < b:
+            self.warning = (
+                f"Stage {s}'s retraining lowered the mIoU from {100 * b:.1f} to {100 * a:.1f}. "
+                "With few labels the model can get worse."
+            )
+        elif (b is None or a is None) and self.few_labels:
+            done, total = self.counts
+            self.warning = (
+                f"Only {done} of the {total} proposed points of stage {s} were labelled; "
+                "the retrained model may be worse than before."
+            )
+        if self.warning and self.confirm(self.warning + "\n\nKeep the previous model for the next stage?"):
+            flow = self.flow
+
+            def keep(progress, cancel):
+                flow.listen(progress, cancel)
+                flow.keep_previous_model(s)
+                return flow.propose_next()
+
+            self.warning += " The previous model was kept."
+            self._start(keep, self._proposed)
+            return
+        flow = self.flow
+
+        def propose(progress, cancel):
+            flow.listen(progress, cancel)
+            return flow.propose_next()
+
+        self._start(propose, self._proposed)
+
+    def _proposed(self, stage: int) -> None:
+        text = f"stage {stage}: new proposals are ready"
+        self.bar.stopped(text + (f" — {self.warning}" if self.warning else ""))
+        self.running_changed.emit(False)
+        self.done.emit(stage)
+
+    def _cancelled(self) -> None:
+        self.bar.stopped("cancelled; the project is as it was")
+        self.running_changed.emit(False)
+
+    def _failed(self, message: str, details: str) -> None:
+        self.bar.stopped("failed")
+        self.bar.show_error(message)
+        self.last_failure = (message, details)
+        self.running_changed.emit(False)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def stop(self, wait_ms: int = 5000) -> None:
+        if self.running:
+            self.worker.cancel()
+            self.worker.wait(wait_ms)

@@ -1,0 +1,36 @@
+"""The window's part of "where the annotator was": the session state, the view
+(zoom and pan, if the user had zoomed), the layers' visibility and opacity, and the
+image shown.  ``current_place`` reads it, ``apply_place`` puts it back, ignoring
+whatever no longer fits."""
+
+from __future__ import annotations
+
+
+def current_place(window) -> dict:
+    canvas = window.canvas
+    view = None
+    if canvas.user_zoomed:
+        view = [canvas.scale, canvas.offset.x(), canvas.offset.y()]
+    return {
+        "image": max(window.document.index, 0),
+        "session": window.session.to_dict(),
+        "view": view,
+        "layers": {n: [layer.visible, layer.opacity] for n, layer in canvas.layers.items()},
+        "needs_labels_only": window.image_list.filter.isChecked(),
+    }
+
+
+def apply_place(window, place: dict) -> None:
+    layers = place.get("layers")
+    if isinstance(layers, dict):
+        for name, value in layers.items():
+            if name in window.layers.boxes and isinstance(value, list) and len(value) == 2:
+                visible, opacity = value
+                window.layers.boxes[name].setChecked(bool(visible))
+                if isinstance(opacity, int | float):
+                    window.layers.sliders[name].setValue(int(100 * min(1.0, max(0.0, opacity))))
+    if place.get("needs_labels_only") is True:
+        window.image_list.filter.setChecked(True)
+    view = place.get("view")
+    if isinstance(view, list) and len(view) == 3 and all(isinstance(v, int | float) for v in view):
+        window.canvas.set_view(*view)

@@ -1,0 +1,71 @@
+"""Shared by the window tests: a PPL project at stage 1 made once per module, a
+window on a fresh copy of it, and helpers that click and press keys like a person."""
+
+import shutil
+
+import pytest
+from PyQt6.QtCore import QPoint, Qt
+
+from labor_desktop.engine.config import preset
+from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.workflow import ProjectWorkflow, create_project
+from labor_desktop.gui.main_window import MainWindow
+from labor_desktop.store import Project
+
+
+@pytest.fixture(scope="module")
+def template(tiny_data, tmp_path_factory):
+    """A PPL project at stage 1 (made once; each test works on a copy)."""
+    root = tmp_path_factory.mktemp("gui-template")
+    cfg = preset("smoke")
+    path = root / "demo.labor.h5"
+    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), "ppl").close()
+    with Project.open(path) as project:
+        ProjectWorkflow(project).bootstrap()
+    return root
+
+
+def copy_of(template, tmp_path_factory):
+    """A copy beside the template, so the project's relative image paths still hold."""
+    dest = tmp_path_factory.mktemp("gui-copy")
+    shutil.rmtree(dest)
+    shutil.copytree(template, dest)
+    return dest / "demo.labor.h5"
+
+
+def open_window(path, qtbot):
+    project = Project.open(path)
+    win = MainWindow(project)
+    win.confirm = lambda text: True
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.canvas.fit()
+    return win, project
+
+
+@pytest.fixture
+def window(template, tmp_path_factory, qtbot):
+    win, project = open_window(copy_of(template, tmp_path_factory), qtbot)
+    yield win
+    win.close()  # cancels a running stage, stops background work, saves
+    project.close()
+
+
+def widget_pos(win, y, x) -> QPoint:
+    c = win.canvas
+    return QPoint(int(c.offset.x() + (x + 0.5) * c.scale), int(c.offset.y() + (y + 0.5) * c.scale))
+
+
+def key(qtbot, win, k, mod=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(win.canvas, k, mod)
+
+
+def stored(win, i):
+    return win.project.labels(i)[0]
+
+
+def click_point(qtbot, win, k, dx=0):
+    y, x, _ = win.document.editor.points[k]
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x + dx))
+    return int(y), int(x)
