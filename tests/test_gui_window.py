@@ -3,7 +3,7 @@ bootstrapped with the smoke config: tools, the point queue, stages, saving."""
 
 import numpy as np
 import pytest
-from gui_support import click_point, copy_of, key, stored, template, widget_pos, window  # noqa: F401
+from gui_support import click_point, copy_of, key, stored, template, widget_pos, window
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.workflow import run_folder

@@ -4,11 +4,10 @@ compaction."""
 
 import numpy as np
 import pytest
+from test_store import make, some_labels
 
 from labor_desktop.store import UNLABELED, Project
 from labor_desktop.store.journal import scan
-
-from test_store import make, some_labels
 
 
 @pytest.mark.parametrize("compact", [False, True])

@@ -3,7 +3,6 @@ advance, cancel leaving the project as it was, relabeling redoing the retraining
 
 import threading
 
-import numpy as np
 import pytest
 
 from labor_desktop.engine.config import preset
@@ -61,7 +60,7 @@ def test_a_project_whose_target_folder_changed_is_refused(tiny_data, tmp_path):
     from dataclasses import replace
 
     cfg = preset("smoke")
-    data = ExperimentData.find(cfg.data, tiny_data)
+    ExperimentData.find(cfg.data, tiny_data)
     path = tmp_path / "p.labor.h5"
     small = replace(cfg, data=replace(cfg.data, max_target_images=3))
     create_project(path, small, ExperimentData.find(small.data, tiny_data), "spl").close()
