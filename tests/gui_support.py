@@ -39,7 +39,8 @@ def open_window(path, qtbot):
     win.confirm = lambda text: True
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)  # window shortcuts fire only in the active window
     win.canvas.fit()
     return win, project
 

@@ -60,7 +60,6 @@ def test_a_project_whose_target_folder_changed_is_refused(tiny_data, tmp_path):
     from dataclasses import replace
 
     cfg = preset("smoke")
-    ExperimentData.find(cfg.data, tiny_data)
     path = tmp_path / "p.labor.h5"
     small = replace(cfg, data=replace(cfg.data, max_target_images=3))
     create_project(path, small, ExperimentData.find(small.data, tiny_data), "spl").close()

@@ -36,10 +36,16 @@ class StageControl(QObject):
         self.flow: ProjectWorkflow | None = None
         self.last_failure: tuple[str, str] | None = None
         self.warning = ""  # what the last stage's end said about the model
+        self._busy = False
 
     @property
     def running(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        """A stage's work is under way (from the click until its outcome is shown)."""
+        return self._busy
+
+    def _set_busy(self, on: bool) -> None:
+        self._busy = on
+        self.running_changed.emit(on)
 
     def _start(self, fn, on_done) -> None:
         job = Job(fn, "stage")
@@ -47,9 +53,10 @@ class StageControl(QObject):
         job.finished_ok.connect(on_done)
         job.cancelled.connect(self._cancelled)
         job.failed.connect(self._failed)
+        self._jobs = [j for j in getattr(self, "_jobs", []) if j.isRunning()] + [job]  # none freed while running
         self.worker = job
         self.bar.running(True)
-        self.running_changed.emit(True)
+        self._set_busy(True)
         job.start()
 
     def bootstrap(self) -> None:
@@ -113,24 +120,24 @@ class StageControl(QObject):
     def _proposed(self, stage: int) -> None:
         text = f"stage {stage}: new proposals are ready"
         self.bar.stopped(text + (f" — {self.warning}" if self.warning else ""))
-        self.running_changed.emit(False)
+        self._set_busy(False)
         self.done.emit(stage)
 
     def _cancelled(self) -> None:
         self.bar.stopped("cancelled; the project is as it was")
-        self.running_changed.emit(False)
+        self._set_busy(False)
 
     def _failed(self, message: str, details: str) -> None:
         self.bar.stopped("failed")
         self.bar.show_error(message)
         self.last_failure = (message, details)
-        self.running_changed.emit(False)
+        self._set_busy(False)
 
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
 
     def stop(self, wait_ms: int = 5000) -> None:
-        if self.running:
+        if self.worker is not None and self.worker.isRunning():
             self.worker.cancel()
             self.worker.wait(wait_ms)

@@ -1,0 +1,275 @@
+"""The annotator's window, one test per defect of the issue "every label seen before
+it is written, every label visible after" — each drives the real window with
+clicks and keys, as a person would."""
+
+import numpy as np
+import pytest
+from gui_support import click_point, copy_of, key, open_window, stored, template, widget_pos, window
+from PyQt6.QtCore import QPoint, QSize, Qt
+from PyQt6.QtGui import QKeySequence
+from PyQt6.QtWidgets import QApplication
+
+from labor_desktop.gui.keymap import BINDINGS, class_for_key, class_key
+from labor_desktop.labeling import UNLABELED, Tool
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def pixel(win, y, x):
+    """The colour the canvas shows at image pixel (y, x)."""
+    img = win.canvas.grab().toImage()
+    p = widget_pos(win, y, x)
+    c = img.pixelColor(p.x(), p.y())
+    return c.red(), c.green(), c.blue()
+
+
+# 1. A label can be written with a class the annotator never chose for it.
+def test_1_a_click_and_a_later_class_key_never_label_a_point(window, qtbot):
+    win = window
+    key(qtbot, win, Qt.Key.Key_P)
+    y, x = click_point(qtbot, win, 0)
+    assert stored(win, 0)[y, x] == UNLABELED and win.project.effort(0).points_labeled == 0
+    win.points.chooser.hide()  # Esc: the chooser closes, nothing is written
+    key(qtbot, win, Qt.Key.Key_2)  # only changes the active class
+    assert stored(win, 0)[y, x] == UNLABELED and win.session.active_class == 1
+
+
+def test_1_enter_in_the_queue_accepts_only_the_suggestion_on_screen(window, qtbot):
+    win = window
+    key(qtbot, win, Qt.Key.Key_Q)
+    i, k = win.points.queue.current
+    y, x, model_k = win.project.proposal(1, i)[1][k]
+    line = win.canvas.headsup
+    assert f"suggestion: {win.names[model_k]}" in line
+    key(qtbot, win, Qt.Key.Key_Return)
+    assert stored(win, i)[y, x] == model_k
+    win.canvas.headsup = ""  # nothing on screen: Enter must write nothing
+    j, k2 = win.points.queue.current
+    y2, x2, _ = win.project.proposal(1, j)[1][k2]
+    key(qtbot, win, Qt.Key.Key_Return)
+    assert stored(win, j)[y2, x2] == UNLABELED
+
+
+# 2. A labelled point looks unlabelled.
+def test_2_a_labelled_point_is_drawn_in_its_class_colour(window, qtbot):
+    win = window
+    win.canvas.layers["image"].visible = False  # a plain background: the marker alone shows
+    win.canvas.layers["mask"].visible = False
+    win.canvas.layers["labels"].visible = False  # the point layer alone must show the class
+    y, x, _ = win.document.editor.points[0]
+    before = pixel(win, y, x)
+    click_point(qtbot, win, 0)
+    qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_3)  # class 2: building
+    qtbot.wait(50)
+    colour = tuple(int(c) for c in win.document.colors[2])
+    assert pixel(win, y, x) == colour and before != colour
+    assert "building" in win.points_panel.list.item(0).text()
+    assert "1/" in win.points_panel.summary.text()
+
+
+# 3. The 0 key is bound twice.
+def test_3_no_two_bindings_share_a_key():
+    seen = {}
+    for b in BINDINGS:
+        for k in b.keys:
+            norm = QKeySequence(k).toString()
+            assert norm not in seen, f"{k} is bound to {seen.get(norm)} and {b.action}"
+            seen[norm] = b.action
+    assert class_for_key("0") == 9 and class_key(9) == "0" and class_for_key("Alt+9") == 18
+
+
+def test_3_zero_picks_terrain_and_ctrl_0_fits(window, qtbot):
+    win = window
+    key(qtbot, win, Qt.Key.Key_0)
+    assert win.names[win.session.active_class] == "terrain"
+    win.canvas.zoom(3.0)
+    key(qtbot, win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert not win.canvas.user_zoomed
+    h, w = win.canvas.image_size
+    assert win.canvas.scale == pytest.approx(min(win.canvas.width() / w, win.canvas.height() / h))
+
+
+# 4. Enlarging the window does not refit; no zoom readout.
+def test_4_a_resize_refits_until_the_user_zooms_and_the_zoom_is_shown(window, qtbot):
+    win = window
+    before = win.canvas.scale
+    win.resize(QSize(win.width() + 400, win.height() + 300))
+    qtbot.waitUntil(lambda: win.canvas.scale > before)
+    assert win.toolbar.zoom.text() == f"zoom {100 * win.canvas.scale:.0f} %"
+    key(qtbot, win, Qt.Key.Key_Plus)
+    zoomed = win.canvas.scale
+    win.resize(QSize(win.width() - 300, win.height() - 200))
+    qtbot.wait(50)
+    assert win.canvas.scale == zoomed  # the user's zoom is kept
+
+
+# 5. The brush cursor hides pixels; fast strokes are dots; a stroke in progress is lost on a crash.
+def test_5_the_brush_cursor_is_an_outline(window, qtbot):
+    win = window
+    win.canvas.layers["mask"].visible = False
+    key(qtbot, win, Qt.Key.Key_B)
+    for _ in range(6):
+        key(qtbot, win, Qt.Key.Key_BracketRight)
+    y, x = 30, 60
+    before = pixel(win, y, x)
+    qtbot.mouseMove(win.canvas, widget_pos(win, y, x))
+    qtbot.wait(50)
+    assert pixel(win, y, x) == before  # the centre of the disc shows the image, not a fill
+
+
+def test_5_a_fast_stroke_is_continuous_and_saved_while_it_lasts(window, qtbot):
+    win = window
+    key(qtbot, win, Qt.Key.Key_B)
+    key(qtbot, win, Qt.Key.Key_4)
+    y = 30
+    qtbot.mousePress(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, 10))
+    qtbot.mouseMove(win.canvas, widget_pos(win, y, 100))  # one event for 90 pixels
+    assert (win.document.editor.labels[y, 10:101] == 3).all()
+    qtbot.waitUntil(lambda: (stored(win, 0)[y, 10:101] == 3).all(), timeout=5000)  # on disk mid-stroke
+    qtbot.mouseRelease(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, 100))
+    assert win.document.editor.can_undo()
+
+
+# 6. The point queue shows no state.
+def test_6_the_queue_says_which_point_of_how_many_on_which_image(window, qtbot):
+    win = window
+    key(qtbot, win, Qt.Key.Key_Q)
+    n = len(win.points.queue)
+    line = win.canvas.headsup
+    assert line.startswith(f"point 1/{n} · image ") and f"(1/{len(win.project.images)})" in line
+    for part in ("suggestion:", "[class key] label", "Space unsure", "Backspace back", "Esc stop"):
+        assert part in line
+    key(qtbot, win, Qt.Key.Key_Space)  # unsure: stored, counted apart
+    assert win.canvas.headsup.startswith(f"point 2/{n}")
+    i, k = win.points.queue.items[0]
+    assert win.project.unsure(1, i) == [k] and "1 unsure" in win.stage_bar.state.text()
+    assert stored(win, i)[tuple(win.project.proposal(1, i)[1][k][:2])] == UNLABELED
+
+
+# 7. Counters lag and count proposed points.
+def test_7_counters_follow_every_action_and_count_labelled_points(window, qtbot):
+    win = window
+    total = sum(len(win.project.proposal(1, i)[1]) for i in range(len(win.project.images)))
+    click_point(qtbot, win, 0)
+    qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_1)
+    text = win.stage_bar.state.text()
+    assert f"labelled 1/{total} points" in text and "1 clicks" in text
+    assert text.startswith("Stage 1 (ppl), labelling")
+    click_point(qtbot, win, 1)
+    qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_2)
+    assert f"labelled 2/{total} points" in win.stage_bar.state.text() and "2 clicks" in win.stage_bar.state.text()
+
+
+# 8. Navigation lands on hidden images; a restart forgets where the annotator was.
+def test_8_needs_labels_only_navigation_skips_done_images(window, qtbot):
+    win = window
+    for k in range(len(win.document.editor.points)):  # image 0 done
+        win.points.label(k, 0)
+    win.open_image(1)
+    for k in range(len(win.document.editor.points)):  # image 1 done
+        win.points.label(k, 0)
+    win.open_image(2)
+    win.image_list.filter.setChecked(True)
+    key(qtbot, win, Qt.Key.Key_PageUp)
+    assert win.document.index not in (0, 1)
+    assert win.image_list.list.currentRow() == win.document.index
+    assert not win.image_list.list.item(win.document.index).isHidden()
+
+
+def test_8_reopening_restores_image_class_tool_zoom_and_layers(template, tmp_path_factory, qtbot):
+    path = copy_of(template, tmp_path_factory)
+    win, project = open_window(path, qtbot)
+    win.open_image(3)
+    key(qtbot, win, Qt.Key.Key_6)
+    key(qtbot, win, Qt.Key.Key_E)
+    assert win.session.active_class == 5 and win.session.tool is Tool.ERASER
+    key(qtbot, win, Qt.Key.Key_Plus)
+    win.layers.sliders["mask"].setValue(20)
+    key(qtbot, win, Qt.Key.Key_2, Qt.KeyboardModifier.ShiftModifier)  # prediction layer on
+    scale = win.canvas.scale
+    win.close()
+    project.close()
+    from labor_desktop.gui.main_window import MainWindow
+    from labor_desktop.store import Project
+
+    project = Project.open(path)
+    again = MainWindow(project)
+    qtbot.addWidget(again)
+    again.show()
+    again.activateWindow()
+    qtbot.waitUntil(again.isActiveWindow)
+    try:
+        assert again.document.index == 3 and again.session.active_class == 5 and again.session.tool is Tool.ERASER
+        assert again.canvas.scale == pytest.approx(scale) and again.canvas.layers["mask"].opacity == pytest.approx(0.2)
+        assert again.canvas.layers["prediction"].visible
+    finally:
+        again.close()
+        project.close()
+
+
+# 9. Thin menus, no toolbar, errors on stderr only, Esc, export into a new folder, no excepthook.
+def test_9_menus_and_toolbar_offer_every_action(window):
+    win = window
+    titles = [a.text().replace("&", "") for a in win.menuBar().actions()]
+    assert {"File", "Edit", "View", "Tools", "Stage", "Inspect", "Help"} <= set(titles)
+    file_menu = win.menuBar().actions()[0].menu()
+    texts = [a.text() for a in file_menu.actions()]
+    assert any("Open a project" in t for t in texts) and any("recent" in t for t in texts)
+    assert any("Quit" in t for t in texts)
+    assert win.toolbar.bar.isVisible() and win.actions["tool_point"].isChecked()
+    win.session.update(brush_radius=11)
+    assert win.toolbar.brush.value() == 11
+    win.session.update(fast_points=True)
+    assert "FAST" in win.toolbar.fast.text()
+
+
+def test_9_gating_enables_undo_only_when_there_is_something_to_undo(window, qtbot):
+    win = window
+    assert not win.actions["undo"].isEnabled() and not win.actions["queue_accept"].isEnabled()
+    click_point(qtbot, win, 0)
+    qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_1)
+    assert win.actions["undo"].isEnabled() and not win.actions["redo"].isEnabled()
+    key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.actions["redo"].isEnabled()
+
+
+def test_9_an_exception_in_a_slot_shows_a_dialog_and_the_window_lives(window, qtbot, monkeypatch):
+    import sys
+
+    from labor_desktop.gui.errors import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook()
+    try:
+        raise OSError("export folder is read-only")
+    except OSError:
+        sys.excepthook(*sys.exc_info())
+    box = sys.excepthook.last
+    assert box.isVisible() and "read-only" in box.text() and "Traceback" in box.detailedText()
+    box.close()
+    assert window.isVisible()
+
+
+def test_9_export_into_an_unwritable_folder_is_a_dialog_not_a_crash(window, qtbot, tmp_path, monkeypatch):
+    from labor_desktop.gui import inspect_actions
+
+    shown = []
+    monkeypatch.setattr(inspect_actions.QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    locked = tmp_path / "locked"
+    locked.write_text("a file where the export wants a folder")
+    assert window.inspect.export(str(locked / "out")) is None
+    assert shown and "locked" in shown[0] and window.isVisible()
+
+
+# 13. The model got worse and nothing said so.
+def test_13_a_worse_stage_is_said_and_the_previous_model_can_be_kept(window, qtbot):
+    win = window
+    asked = []
+    win.confirm = lambda text: asked.append(text) or True
+    win.stages.few_labels = False
+    win.stages.flow = type("Flow", (), {"listen": lambda *a: None, "keep_previous_model": lambda s, st: None,
+                                         "propose_next": lambda s: 2})()  # fmt: skip
+    win.stages._finished({"stage": 1, "before": {"miou": 0.108}, "after": {"miou": 0.094}})
+    assert asked and "lowered the mIoU from 10.8 to 9.4" in asked[0] and "Keep the previous model" in asked[0]
+    qtbot.waitUntil(lambda: win.stage == 2, timeout=10_000)
+    assert "previous model was kept" in win.stage_bar.job.text()
