@@ -4,7 +4,11 @@
    + synchronous repaint), against recolouring the whole overlay and repainting all,
    measured side by side;
 2. switching images (decode, proposals, labels, layers, repaint);
-3. the process's resident memory with a 3,000-image project open.
+3. the process's resident memory with a 3,000-image project open;
+4. a click on a proposed point to the class chooser shown (goal <= 50 ms);
+5. the point queue's step to the next point, zoom and repaint included (goal <= 100 ms);
+6. input-to-repaint latency of a brush drag, idle and while a model trains on a
+   background thread as a stage does (goal: at most 2x the idle figure).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui.py [--images 3000]
 """
@@ -128,6 +132,8 @@ def main() -> None:
             win.open_image(i % args.images)
             canvas.repaint()
             switch.append(time.perf_counter() - t)
+        chooser_ms, queue_ms = point_flow_times(app, win, args.repeats)
+        idle, busy = drag_latency(app, win, args.repeats)
         p_med, f_med = statistics.median(partial), statistics.median(full)
         print("| measure | median | aim |\n|---|---|---|")
         print(f"| brush stamp -> repainted overlay (rectangle) | {p_med * 1000:.2f} ms | <= 8 ms |")
@@ -137,8 +143,98 @@ def main() -> None:
         print(f"| switch image (1024x2048) | {statistics.median(switch) * 1000:.0f} ms | <= 150 ms |")
         print(f"| open the {args.images}-image project (window shown) | {opened:.1f} s | |")
         print(f"| resident memory, project open | {mem:.0f} MB (before opening: {base:.0f} MB) | <= 1500 MB |")
+        print(f"| click on a point -> class chooser shown | {chooser_ms:.1f} ms | <= 50 ms |")
+        print(f"| point queue: next point, zoom and repaint | {queue_ms:.1f} ms | <= 100 ms |")
+        print(f"| brush drag input -> repaint, idle | {idle:.2f} ms | |")
+        print(f"| same, a model training in the background | {busy:.2f} ms ({busy / idle:.1f}x idle) | <= 2x |")
         win.close()
         project.close()
+
+
+def point_flow_times(app, win, repeats: int) -> tuple[float, float]:
+    """Medians (ms): a real click on a point until the chooser is on screen; one queue step."""
+    from PyQt6.QtCore import QPoint, Qt
+    from PyQt6.QtTest import QTest
+
+    canvas, flow = win.canvas, win.points
+    win.session.update(tool=win.session.tool.POINT)
+    canvas.fit()
+    app.processEvents()
+    clicks = []
+    for r in range(repeats):
+        k = r % len(win.document.editor.points)
+        y, x, _ = win.document.editor.points[k]
+        pos = QPoint(
+            int(canvas.offset.x() + (x + 0.5) * canvas.scale), int(canvas.offset.y() + (y + 0.5) * canvas.scale)
+        )
+        t = time.perf_counter()
+        QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=pos)
+        flow.chooser.repaint()
+        app.processEvents()
+        clicks.append(time.perf_counter() - t)
+        assert flow.chooser.isVisible()
+        flow.chooser.hide()
+    flow.start()
+    app.processEvents()
+    steps = []
+    for _ in range(min(repeats, len(flow.queue) - 1)):
+        t = time.perf_counter()
+        flow.queue_label(2)  # label, step on, zoom to the next point
+        canvas.repaint()
+        steps.append(time.perf_counter() - t)
+    flow.stop()
+    return 1000 * statistics.median(clicks), 1000 * statistics.median(steps)
+
+
+def drag_latency(app, win, repeats: int) -> tuple[float, float]:
+    """Medians (ms) of a brush drag event to the repainted canvas, idle and with a
+    DeepLab-v2 training loop on a QThread (the stage job's kind of load)."""
+    import threading
+
+    import torch
+    from PyQt6.QtCore import QPoint, Qt, QThread
+    from PyQt6.QtTest import QTest
+
+    from labor_desktop.core.model import DeepLabV2, ModelConfig
+
+    canvas = win.canvas
+    win.session.update(tool=win.session.tool.BRUSH, brush_radius=10)
+    canvas.center_on(H / 2, W / 2, 1.0)
+    app.processEvents()
+
+    def drags() -> float:
+        out = []
+        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(200, 300))
+        for r in range(repeats):
+            t = time.perf_counter()
+            QTest.mouseMove(canvas, QPoint(200 + 5 * (r % 100), 300 + (r % 7)))
+            canvas.repaint()
+            out.append(time.perf_counter() - t)
+        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(200, 300))
+        return 1000 * statistics.median(out)
+
+    stop = threading.Event()
+
+    class Trainer(QThread):
+        def run(self) -> None:
+            model = DeepLabV2(ModelConfig(backbone="resnet18", freeze_bn=False))
+            opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+            x = torch.randn(2, 3, 128, 256)
+            y = torch.randint(0, 19, (2, 128, 256))
+            while not stop.is_set():
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+    idle = drags()
+    trainer = Trainer()
+    trainer.start()
+    time.sleep(2.0)  # the loop is running
+    busy = drags()
+    stop.set()
+    trainer.wait()
+    return idle, busy
 
 
 if __name__ == "__main__":

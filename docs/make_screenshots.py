@@ -4,9 +4,11 @@
     DISPLAY=:99 ./dev.sh demo --quit-after 1000      # prepares runs/desktop-demo once
     DISPLAY=:99 .venv/bin/python docs/make_screenshots.py runs/desktop-demo/demo.labor.h5
 
-Works on a copy of the project (the demo stays as it was): labels every point of
-stage 1 through the point queue with its true class, advances one stage (so the history chart has a point), and saves
-docs/screenshots/{main-window,point-queue,fig6-view,history-chart}.png.
+Works on a copy of the project (the demo stays as it was): opens the class chooser on a
+point, labels every point of stage 1 through the point queue with its true class,
+advances one stage (so the history chart has a point), and saves
+docs/screenshots/{main-window,class-chooser,point-queue,labelled-points,fig6-view,
+main-window-stage2,history-chart}.png.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from PyQt6.QtGui import QPainter
 from PyQt6.QtWidgets import QApplication
 
-from labor_desktop.data.io import read_label
 from labor_desktop.engine.workflow import run_folder
 from labor_desktop.gui.main_window import MainWindow
 from labor_desktop.store import Project
@@ -46,34 +48,59 @@ def main() -> None:
         project = Project.open(copy)
         win = MainWindow(project)
         win.confirm = lambda text: True
-        win.resize(1500, 900)
+        win.resize(1600, 1000)
         win.show()
         settle(app, 1.0)
         win.open_image(2)
         win.canvas.fit()
         settle(app)
-        win.grab().save(str(OUT / "main-window.png"))
-        win.queue.start()  # what Q does (no window manager under Xvfb to give the window key focus)
+        win.grab().save(str(OUT / "main-window.png"))  # the toolbar, the points hollow and red
+
+        flow = win.points
+        k = 0
+        y, x, _ = (int(v) for v in win.document.editor.points[k])
+        win.request_prediction()
+        win.predictions.wait()
+        settle(app, 0.5)
+        flow.choose(k)  # what a click on the point does
+        settle(app, 0.5)
+        shot = win.grab()
+        painter = QPainter(shot)  # the chooser is a popup window of its own: paint it in place
+        painter.drawPixmap(win.mapFromGlobal(flow.chooser.pos()), flow.chooser.grab())
+        painter.end()
+        shot.save(str(OUT / "class-chooser.png"))
+        flow.chooser.hide()
 
         def answer():  # a careful annotator: the true class of the point (the demo has ground truth)
-            i, k = win.queue.items[win.queue.pos]
+            i, k = flow.queue.current
             y, x, _ = win.document.editor.points[k]
-            truth = read_label(*win.document.truth[str(project.image_path(i).resolve())])[y, x]
-            win.queue.label(None if truth == 255 else int(truth))
+            truth = win.document.truth_labels[y, x] if win.document.truth_labels is not None else 255
+            if truth == 255:
+                flow.unsure()
+            else:
+                flow.queue_label(int(truth))
 
+        flow.start()  # what Q does
         for _ in range(4):
             answer()
         settle(app)
         win.grab().save(str(OUT / "point-queue.png"))
-        while win.queue.active:
+        while flow.active:
             answer()
         win.open_image(2)
-        dialog = win.inspect.fig6()
+        win.canvas.fit()
+        settle(app)
+        win.grab().save(str(OUT / "labelled-points.png"))  # every point in its class colour
+        win.inspect.fig6()
+        while getattr(win.inspect, "last_fig6", None) is None:
+            settle(app, 0.2)
+        dialog = win.inspect.last_fig6
+        dialog.resize(1600, 700)
         settle(app, 0.5)
         dialog.grab().save(str(OUT / "fig6-view.png"))
         dialog.close()
         win.advance_stage()
-        while win.worker.isRunning():
+        while win.stages.running:
             settle(app, 0.5)
         settle(app, 0.5)
         win.grab().save(str(OUT / "main-window-stage2.png"))

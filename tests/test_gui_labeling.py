@@ -273,3 +273,15 @@ def test_13_a_worse_stage_is_said_and_the_previous_model_can_be_kept(window, qtb
     assert asked and "lowered the mIoU from 10.8 to 9.4" in asked[0] and "Keep the previous model" in asked[0]
     qtbot.waitUntil(lambda: win.stage == 2, timeout=10_000)
     assert "previous model was kept" in win.stage_bar.job.text()
+
+
+def test_9_a_second_launch_on_an_open_project_says_so_in_a_dialog(template, tmp_path_factory, qtbot, monkeypatch):
+    from labor_desktop.gui import app
+    from labor_desktop.store import Project
+
+    path = copy_of(template, tmp_path_factory)
+    shown = []
+    monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    with Project.open(path):  # the first window holds the project
+        assert app.main([str(path)]) == 1
+    assert shown and "open" in shown[0].lower()

@@ -109,7 +109,7 @@ def test_advance_a_stage(window, qtbot):
     assert "stage 1:" in win.stage_bar.state.text()  # the last evaluated stage, named as such
     new_points = win.project.proposal(2, 0)[1]
     assert np.array_equal(win.document.editor.points, new_points) and not np.array_equal(new_points, old_points)
-    qtbot.waitUntil(lambda: f"0/{len(new_points)} points" in win.image_list.list.item(0).text())  # stage 2
+    qtbot.waitUntil(lambda: f"0/{len(new_points)} pts" in win.image_list.list.item(0).text())  # stage 2
     assert [h["stage"] for h in win.project.history()] == [0, 1]  # the starting model, then stage 1
 
 

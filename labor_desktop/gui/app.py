@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from . import TITLE
 
@@ -40,8 +40,6 @@ def main(argv: list[str] | None = None) -> int:
         from PyQt6.QtGui import QIcon
 
         app.setWindowIcon(QIcon(str(icon)))
-    from PyQt6.QtWidgets import QMessageBox
-
     from ..store import Project, ProjectError
     from .errors import install_excepthook
     from .main_window import MainWindow
@@ -62,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         project = Project.open(path)
     except ProjectError as e:  # e.g. open in another window: said in a dialog, not only on stderr
         print(f"error: {e}", file=sys.stderr)
-        if args.quit_after is None:
-            QMessageBox.warning(None, TITLE, f"{e}")
+        QMessageBox.warning(None, TITLE, str(e))
         return 1
     window = MainWindow(project)
     window.show()

@@ -38,7 +38,7 @@ class PointMarks:
         return i < len(self.labels) and int(self.labels[i]) < len(self.colors)
 
     def radius(self, scale: float) -> float:
-        return max(4.0, min(9.0, 2 * scale))
+        return max(5.0, min(9.0, 2 * scale))
 
 
 class Canvas(QWidget):
@@ -174,14 +174,23 @@ class Canvas(QWidget):
         p.end()
 
     def _paint_headsup(self, p: QPainter) -> None:
+        """Where the queue is on one line, the keys on a second when both do not fit."""
         metrics = p.fontMetrics()
-        box = QRectF(8, 8, self.width() - 16, metrics.height() + 10)
+        width = self.width() - 32
+        text = self.headsup
+        lines = [text]
+        if metrics.horizontalAdvance(text) > width and " · [" in text:
+            head, keys = text.split(" · [", 1)
+            lines = [head, "[" + keys]
+        box = QRectF(8, 8, self.width() - 16, len(lines) * metrics.height() + 10)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(0, 0, 0, 190))
         p.drawRoundedRect(box, 6, 6)
         p.setPen(QColor(255, 255, 255))
-        text = metrics.elidedText(self.headsup, Qt.TextElideMode.ElideRight, int(box.width()) - 16)
-        p.drawText(box.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        for n, line in enumerate(lines):
+            row = QRectF(16, 13 + n * metrics.height(), width, metrics.height())
+            elided = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+            p.drawText(row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
 
     def _exposed(self, area: QRectF) -> tuple[QRectF | None, QRectF | None]:
         """(source rectangle in image pixels, its place on the widget) of ``area``."""

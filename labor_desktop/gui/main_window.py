@@ -6,15 +6,13 @@ the editor, statuses and queue order live in ``labeling/``, the engine behind
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from .. import __version__
 from ..engine.workflow import DataError, ProjectWorkflow
 from ..labeling import SessionState, Tool
-from ..store import Project, ProjectError
+from ..store import Project
 from . import TITLE
 from .actions import TOOL_ACTIONS, build_actions, build_menus, build_toolbar, gate
 from .canvas import Canvas
@@ -22,13 +20,15 @@ from .document import Document
 from .inspect_actions import InspectActions
 from .keymap import sheet_markdown
 from .panels import ImageList, LayerControls, Palette, PointsPanel
-from .place import add_recent, load_place, recent_projects, save_place
+from .place import add_recent, load_place, save_place
 from .point_flow import PointFlow
 from .predictions import Predictions
+from .project_opener import ProjectOpener
+from .readout import CursorReadout
 from .sheet import ShortcutSheet
 from .stage_bar import StageBar
 from .stage_control import StageControl
-from .status_text import cursor_text, stage_text
+from .status_text import stage_text
 from .tools import ToolController
 from .window_place import apply_place, current_place
 
@@ -59,10 +59,10 @@ class MainWindow(QMainWindow):
         self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say)
         self.cursor_label = QLabel()
         self.cursor_label.setObjectName("cursorReadout")
-        self.recent_menu = QMenu("Open &recent", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.opener = ProjectOpener(self, workflow_factory)
+        self.readout = CursorReadout(self.canvas, self.document, self.names, self.cursor_label)
         self.actions = build_actions(self, self._handlers(), len(self.names))
-        build_menus(self, self.actions, self.recent_menu)
+        build_menus(self, self.actions, self.opener.recent_menu)
         self.toolbar = build_toolbar(self, self.actions, self.session)
         self._build_docks()
         self._connect()
@@ -90,14 +90,6 @@ class MainWindow(QMainWindow):
     @property
     def stage(self) -> int:
         return self.session.stage
-
-    @property
-    def worker(self):
-        return self.stages.worker
-
-    @property
-    def queue(self) -> PointFlow:
-        return self.points
 
     def _current_stage(self) -> int:
         try:
@@ -131,8 +123,8 @@ class MainWindow(QMainWindow):
             "fig6_view": self.inspect.fig6,
             "history_chart": self.inspect.history,
             "export": lambda: self.inspect.export(),
-            "new_project": self.new_project,
-            "open_project": self.open_project,
+            "new_project": self.opener.new_project,
+            "open_project": self.opener.open_project,
             "quit": self.close,
             "shortcuts": self.show_shortcuts,
         }
@@ -180,7 +172,7 @@ class MainWindow(QMainWindow):
         self.points.ended.connect(self.say)
         self.points.changed.connect(self._points_changed)
         self.points_panel.picked.connect(self._point_picked)
-        canvas.hovered.connect(self._hovered)
+        canvas.hovered.connect(self.readout.show_at)
         canvas.view_changed.connect(lambda scale: self.toolbar.zoom.setText(f"zoom {100 * scale:.0f} %"))
         self.stage_bar.advance.clicked.connect(self.advance_stage)
         self.stage_bar.cancel.clicked.connect(self.stages.cancel)
@@ -293,25 +285,6 @@ class MainWindow(QMainWindow):
         self.image_list.set_status(i, self.project.images[i].path, self.document.status(i))
         self.update_status()
 
-    def _hovered(self, y: float, x: float) -> None:
-        doc = self.document
-        ed = doc.editor
-        if ed is None or not (0 <= y < ed.labels.shape[0] and 0 <= x < ed.labels.shape[1]):
-            self.cursor_label.setText("")
-            return
-        yi, xi = int(y), int(x)
-        pred = None if ed.prediction is None else int(ed.prediction[yi, xi])
-        truth = None if doc.truth_labels is None else int(doc.truth_labels[yi, xi])
-        self.cursor_label.setText(cursor_text(yi, xi, self.names, int(ed.labels[yi, xi]), pred, truth))
-        k = self.canvas.point_at(self.canvas.mapFromGlobal(self.cursor().pos()).toPointF())
-        if k is not None:
-            lab = ed.point_label(k)
-            model = self.names[int(ed.points[k, 2])]
-            name = self.names[lab] if lab < len(self.names) else "unlabeled"
-            self.canvas.setToolTip(f"point {k + 1}: {name} (model: {model})")
-        else:
-            self.canvas.setToolTip("")
-
     def _save_failed(self, text: str) -> None:
         self.stage_bar.show_error(text)
         self.statusBar().showMessage("NOT SAVED: " + text)
@@ -327,9 +300,6 @@ class MainWindow(QMainWindow):
             self.points.queue_label(k)
         else:
             self.session.update(active_class=k)
-
-    def set_class(self, k: int) -> None:
-        self.session.update(active_class=k)
 
     def undo(self) -> None:
         if self.document.editor is not None and self.document.editor.undo() is None:
@@ -394,9 +364,6 @@ class MainWindow(QMainWindow):
             return
         self.stages.advance(done, total)
 
-    def cancel_stage(self) -> None:
-        self.stages.cancel()
-
     def _stage_done(self, stage: int) -> None:
         self.session.update(stage=stage)
         self.document.stage = stage
@@ -407,42 +374,6 @@ class MainWindow(QMainWindow):
         self.refresh_list()
         self.open_image(keep)
         self.update_status()
-
-    def new_project(self):
-        """Create a project in a dialog that validates the folders and the checkpoint,
-        then open it in a new window and prepare its first stage."""
-        from .new_project import NewProjectDialog
-
-        dialog = NewProjectDialog(self)
-        if dialog.exec() != dialog.DialogCode.Accepted or dialog.created is None:
-            return None
-        window = self.open_window(dialog.created)
-        if window is not None:
-            window.advance_stage()  # stage 0: bootstrap (train or load the model, first proposals)
-        return window
-
-    def open_project(self, path: str | None = None):
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "LabOR project (*.labor.h5)")
-        return self.open_window(Path(path)) if path else None
-
-    def open_window(self, path: Path):
-        try:
-            project = Project.open(path)
-        except ProjectError as e:
-            QMessageBox.warning(self, TITLE, str(e))
-            return None
-        window = MainWindow(project, self.workflow_factory)
-        window.show()
-        self.children_windows = [*getattr(self, "children_windows", []), window]
-        return window
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in recent_projects():
-            self.recent_menu.addAction(path, lambda p=path: self.open_project(p))
-        if not self.recent_menu.actions():
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def closeEvent(self, event) -> None:
         self.image_list.stop()

@@ -19,7 +19,7 @@ from .chooser import ClassChooser
 from .document import Document
 from .predictions import Predictions
 
-QUEUE_CONTEXT = 6.0  # the queue's zoom: this many times the fit scale (at least 2x)
+QUEUE_CONTEXT = 4.0  # the queue's zoom: this many times the fit scale (at least 2x, at most 8x)
 
 
 class PointFlow(QObject):
@@ -42,6 +42,7 @@ class PointFlow(QObject):
         self.chooser = ClassChooser(canvas, names, document.colors)
         self.chooser.chosen.connect(self._chosen)
         self.chooser.dismissed.connect(self.changed.emit)
+        predictions.ready.connect(self._prediction_ready)
         self.selected: int | None = None
         self.queue: QueueModel | None = None
 
@@ -84,6 +85,11 @@ class PointFlow(QObject):
         title = f"point {k + 1}/{len(ed.points)} at ({x}, {y}){now}"
         c = self.canvas._point_center(y, x)
         self.chooser.open_at(self.canvas.mapToGlobal(QPoint(int(c.x()), int(c.y()))), title, top, model_k)
+
+    def _prediction_ready(self, i: int) -> None:
+        """The model's top classes arrived while the chooser waits: show them."""
+        if self.chooser.isVisible() and self.selected is not None and i == self.document.index:
+            self.choose(self.selected)
 
     def _chosen(self, cls: int) -> None:
         if self.selected is not None:
@@ -131,7 +137,7 @@ class PointFlow(QObject):
         y, x, _ = doc.editor.points[k]
         h, w = doc.editor.labels.shape
         fit = min(self.canvas.width() / w, self.canvas.height() / h)
-        self.canvas.center_on(float(y), float(x), max(2.0, fit * QUEUE_CONTEXT))
+        self.canvas.center_on(float(y), float(x), min(8.0, max(2.0, fit * QUEUE_CONTEXT)))
         self.select(k)
         self.refresh_headsup()
 

@@ -1,0 +1,59 @@
+"""File > New project, Open project and Open recent: each opens the project in a
+window of its own; a project that cannot be opened (locked by another window,
+damaged, newer) is said in a dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
+
+from ..store import Project, ProjectError
+from . import TITLE
+from .place import recent_projects
+
+
+class ProjectOpener:
+    def __init__(self, window: QMainWindow, workflow_factory) -> None:
+        self.window, self.workflow_factory = window, workflow_factory
+        self.windows: list[QMainWindow] = []
+        self.recent_menu = QMenu("Open &recent", window)
+        self.recent_menu.aboutToShow.connect(self.fill_recent)
+
+    def new_project(self):
+        """Create a project in a dialog that validates the folders and the checkpoint,
+        then open it in a new window and prepare its first stage."""
+        from .new_project import NewProjectDialog
+
+        dialog = NewProjectDialog(self.window)
+        if dialog.exec() != dialog.DialogCode.Accepted or dialog.created is None:
+            return None
+        window = self.open_window(dialog.created)
+        if window is not None:
+            window.advance_stage()  # stage 0: bootstrap (train or load the model, first proposals)
+        return window
+
+    def open_project(self, path: str | None = None):
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open project", "", "LabOR project (*.labor.h5)")
+        return self.open_window(Path(path)) if path else None
+
+    def open_window(self, path: Path):
+        from .main_window import MainWindow  # the window opens windows of its own kind
+
+        try:
+            project = Project.open(path)
+        except ProjectError as e:
+            QMessageBox.warning(self.window, TITLE, str(e))
+            return None
+        window = MainWindow(project, self.workflow_factory)
+        window.show()
+        self.windows.append(window)
+        return window
+
+    def fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_projects():
+            self.recent_menu.addAction(path, lambda p=path: self.open_project(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
