@@ -285,3 +285,21 @@ def test_9_a_second_launch_on_an_open_project_says_so_in_a_dialog(template, tmp_
     with Project.open(path):  # the first window holds the project
         assert app.main([str(path)]) == 1
     assert shown and "open" in shown[0].lower()
+
+
+def test_an_edit_is_one_journal_record_and_no_read_back(window, qtbot, monkeypatch):
+    """The house's round trips: labelling a point writes one record (labels and effort
+    together) and the window reads nothing back from the store to show the result."""
+    from labor_desktop.store.journal import scan
+
+    win = window
+    click_point(qtbot, win, 0)
+    reads = []
+    for name in ("labels", "proposal", "labels_snapshot"):
+        real = getattr(win.project, name)
+        monkeypatch.setattr(win.project, name, lambda *a, real=real, name=name, **k: reads.append(name) or real(*a, **k))
+    before = len(scan(win.project.journal_path).offsets)
+    qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_2)
+    assert len(scan(win.project.journal_path).offsets) == before + 1
+    assert reads == []
+    assert win.project.effort(0).points_labeled == 1 and "labelled 1/" in win.stage_bar.state.text()
