@@ -297,7 +297,9 @@ def test_an_edit_is_one_journal_record_and_no_read_back(window, qtbot, monkeypat
     reads = []
     for name in ("labels", "proposal", "labels_snapshot"):
         real = getattr(win.project, name)
-        monkeypatch.setattr(win.project, name, lambda *a, real=real, name=name, **k: reads.append(name) or real(*a, **k))
+        monkeypatch.setattr(
+            win.project, name, lambda *a, real=real, name=name, **k: reads.append(name) or real(*a, **k)
+        )
     before = len(scan(win.project.journal_path).offsets)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_2)
     assert len(scan(win.project.journal_path).offsets) == before + 1
