@@ -9,7 +9,7 @@ from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data
 from labor_desktop.engine import workflow
 from labor_desktop.engine.config import preset
 from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.workflow import DESKTOP_DEMO_DATA
+from labor_desktop.engine.workflow import DEMO_STEPS, DESKTOP_DEMO_DATA, demo_step
 
 
 def test_desktop_demo_images_are_desktop_sized_and_the_model_runs_smaller():
@@ -65,3 +65,16 @@ def test_model_input_is_small_while_labels_stay_full_size(tmp_path):
     sparse[301, 777] = 7  # one labeled point on the full-size image survives the resize to 128x256
     _, label, _ = data.labeled_target_set({0: sparse}, 0)[0]
     assert label.shape == (128, 256) and (label == 7).sum() == 1
+
+
+def test_every_first_run_job_belongs_to_its_step():
+    jobs = {
+        "demo data: source": "demo data",
+        "demo data: target val": "demo data",
+        "pre-train on source": "pre-train",
+        "warm-up (adversarial)": "warm-up",
+        "evaluate": "evaluate",
+        "pixel selector": "propose",  # was counted as pre-train: the overall bar went back
+        "proposals (ppl)": "propose",
+    }
+    assert {job: DEMO_STEPS[demo_step(job)] for job in jobs} == jobs
