@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for the two set-up commands of the README:
-#   ./dev.sh demo     create .venv if missing, then open the application on the demo project
+#   ./dev.sh demo     create .venv if missing, check that Qt can open a window (else print the
+#                     apt-get line it needs), then open the application on the demo project
 #                     (prepared on the first run: data, warm-up model, stage 1's proposals)
 #   ./dev.sh test     create .venv if missing, then run the whole test suite
 #   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, ~37 min)
@@ -29,6 +30,11 @@ cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
     demo)
+        # Qt's X11 plugin needs system libraries the wheel lacks: name the missing ones and
+        # print the apt-get line instead of Qt's abort (LABOR_SKIP_QT_CHECK=1 skips this).
+        if [ -z "${LABOR_SKIP_QT_CHECK:-}" ]; then
+            "$venv/bin/python" -m labor_desktop.cli.qt_check || exit 1
+        fi
         exec "$venv/bin/labor-desktop" "$@" ;;
     compare)
         exec "$venv/bin/labor" demo "$@" ;;

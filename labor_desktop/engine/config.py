@@ -224,12 +224,18 @@ def _paper() -> ExperimentConfig:
 
 def _desktop() -> ExperimentConfig:
     """The application's demo project: ready in a few minutes on a 2-core CPU, so the
-    warm-up model is weak and its selector disagrees a lot (plenty to label)."""
+    warm-up model is weak and its selector disagrees a lot (plenty to label).  Its
+    images are 512x1024 (``engine.workflow.DESKTOP_DEMO_DATA``) for viewing and
+    labeling; the model sees them at 128x256, as the ``demo`` preset's model does,
+    while labels, proposals and evaluation stay at full size."""
     demo = _demo()
+    model_size = (128, 256)
     return replace(
         demo,
         name="desktop",
-        data=replace(demo.data, max_target_images=60),
+        data=replace(
+            demo.data, source_base=model_size, target_base=model_size, input_size=model_size, max_target_images=60
+        ),
         pretrain=replace(demo.pretrain, steps=200),
         warmup=replace(demo.warmup, steps=30),
         selector=replace(demo.selector, self_train_steps=10, discrepancy_steps=10),

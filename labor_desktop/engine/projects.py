@@ -155,7 +155,8 @@ def plan_project(
 DEMO_STEPS = ("demo data", "pre-train", "warm-up", "evaluate", "propose")
 
 
-DEMO_JOB_PREFIXES = ("demo data", "pre-train", "warm-up", "evaluate", "proposals")
+# The progress jobs of each step; the pixel selector is trained as part of proposing.
+DEMO_JOB_PREFIXES = (("demo data",), ("pre-train",), ("warm-up",), ("evaluate",), ("pixel selector", "proposals"))
 
 
 def demo_step(job: str) -> int:

@@ -16,8 +16,9 @@ from .jobs import Job
 from .stage_bar import eta_text
 
 DEMO_DIR = Path("runs") / "desktop-demo"
-# Share of the first run each step takes (measured on two CPU cores; see README), for the overall bar.
-STEP_WEIGHTS = (0.12, 0.42, 0.30, 0.06, 0.10)
+# Share of the first run each step takes, for the overall bar: 512x1024 demo data, measured with
+# bench/demo_first_run.py (README); propose includes the pixel selector's training.
+STEP_WEIGHTS = (0.08, 0.49, 0.20, 0.05, 0.18)
 
 __all__ = ["DEMO_DIR", "SetupDialog", "demo_project_path", "demo_ready"]
 

@@ -1,0 +1,63 @@
+"""``./dev.sh demo``'s check that Qt can open a window: ldd's "not found" lines to the
+one apt-get line (no display needed)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from labor_desktop.cli.qt_check import apt_line, check_libraries, missing_libraries, uses_xcb, xcb_plugin
+
+# ldd of PyQt6's libqxcb.so on a fresh Debian 12 (abridged): the two libraries it lacked.
+LDD_FRESH_DEBIAN = """\
+\tlinux-vdso.so.1 (0x00007ffd0a1e4000)
+\tlibQt6XcbQpa.so.6 => /venv/PyQt6/Qt6/plugins/platforms/../../lib/libQt6XcbQpa.so.6 (0x00007f0c1c200000)
+\tlibxkbcommon-x11.so.0 => /lib/x86_64-linux-gnu/libxkbcommon-x11.so.0 (0x00007f0c1c9d0000)
+\tlibxcb-cursor.so.0 => /lib/x86_64-linux-gnu/libxcb-cursor.so.0 (0x00007f0c1c9c8000)
+\tlibxcb-icccm.so.4 => not found
+\tlibxcb-keysyms.so.1 => not found
+\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f0c1c1d0000)
+\tlibxcb-icccm.so.4 => not found
+\tlibxcb-keysyms.so.1 => not found
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f0c1ca1a000)
+"""
+
+
+def test_missing_libraries_from_ldd_each_once_in_order():
+    assert missing_libraries(LDD_FRESH_DEBIAN) == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    assert missing_libraries(LDD_FRESH_DEBIAN.replace("=> not found", "=> /lib/x.so (0x1)")) == []
+
+
+def test_apt_line_names_the_debian_packages():
+    assert apt_line(missing_libraries(LDD_FRESH_DEBIAN)) == "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1"
+    assert apt_line([]) is None
+    both_glib = ["libglib-2.0.so.0", "libgthread-2.0.so.0", "libxcb-cursor.so.0", "libxkbcommon-x11.so.0"]
+    assert apt_line(both_glib) == "sudo apt-get install -y libglib2.0-0 libxcb-cursor0 libxkbcommon-x11-0"
+
+
+def test_apt_line_names_an_unknown_library_instead_of_guessing():
+    line = apt_line(["libxcb-icccm.so.4", "libfoo.so.9"])
+    assert line == "sudo apt-get install -y libxcb-icccm4  # and the packages that provide: libfoo.so.9"
+    assert apt_line(["libfoo.so.9"]) == "# and the packages that provide: libfoo.so.9"
+
+
+def test_only_the_xcb_platform_is_checked():
+    assert uses_xcb({}) and uses_xcb({"QT_QPA_PLATFORM": "xcb"}) and uses_xcb({"QT_QPA_PLATFORM": "wayland;xcb"})
+    assert not uses_xcb({"QT_QPA_PLATFORM": "offscreen"})
+    assert check_libraries({"QT_QPA_PLATFORM": "offscreen"}) is None
+
+
+def test_the_plugin_is_found_and_the_check_runs_here():
+    plugin = xcb_plugin()
+    assert plugin is not None and plugin.name == "libqxcb.so"
+    message = check_libraries({})  # whatever this machine lacks, the message holds the apt line
+    assert message is None or "sudo apt-get install -y" in message
+    ok = subprocess.run(
+        [sys.executable, "-m", "labor_desktop.cli.qt_check"],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
