@@ -282,6 +282,7 @@ def test_9_a_second_launch_on_an_open_project_says_so_in_a_dialog(template, tmp_
     path = copy_of(template, tmp_path_factory)
     shown = []
     monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    monkeypatch.setattr(app, "interactive", lambda qapp: True)  # as on a desktop
     with Project.open(path):  # the first window holds the project
         assert app.main([str(path)]) == 1
     assert shown and "open" in shown[0].lower()

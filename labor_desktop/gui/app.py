@@ -23,6 +23,11 @@ def icon_path() -> Path | None:
     return None
 
 
+def interactive(app: QApplication) -> bool:
+    """A person can answer a dialog (offscreen, nobody could close it)."""
+    return app.platformName() != "offscreen"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labor-desktop", description="LabOR Desktop application")
     parser.add_argument(
@@ -60,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         project = Project.open(path)
     except ProjectError as e:  # e.g. open in another window: said in a dialog, not only on stderr
         print(f"error: {e}", file=sys.stderr)
-        QMessageBox.warning(None, TITLE, str(e))
+        if interactive(app):
+            QMessageBox.warning(None, TITLE, str(e))
         return 1
     window = MainWindow(project)
     window.show()

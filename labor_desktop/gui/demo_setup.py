@@ -34,7 +34,7 @@ class SetupDialog(QDialog):
         self.setWindowTitle("LabOR Desktop - preparing the demo project")
         self.text = QLabel(
             "First run: making the demo data, training the warm-up model on the source domain "
-            "and proposing the first pixels to label (about 5 minutes on two CPU cores)."
+            "and proposing the first pixels to label (about 3 minutes on two idle CPU cores)."
         )
         self.text.setWordWrap(True)
         self.overall = QLabel("starting…")
