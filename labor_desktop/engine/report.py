@@ -165,7 +165,8 @@ def plot_stages(path: Path, results: dict[str, list[dict]]) -> Path:
         unit = spent(last)[0]
         if name == "supervised" or unit == "none":
             for ax in axes:
-                ax.axhline(100 * last["miou"], ls="--" if name == "supervised" else ":", lw=1, color=None)
+                color = {"supervised": "black", "uda": "gray", "iast": "purple"}.get(name, "brown")
+                ax.axhline(100 * last["miou"], ls="--" if name == "supervised" else ":", lw=1, color=color)
                 ax.annotate(name, (0, 100 * last["miou"]), xytext=(2, 2), textcoords="offset points", fontsize=7)
             continue
         rows = [h for h in hist if h["stage"] > 0]
