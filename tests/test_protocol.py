@@ -217,3 +217,16 @@ def test_night_target_domain_keeps_the_scenes_and_changes_the_look(tmp_path):
         tmp_path, DemoDataConfig(size=(64, 128), n_source=1, n_target=1, n_val=1, target_style="night")
     )
     assert meta["config"]["target_style"] == "night"
+
+
+def test_a_run_folder_from_before_the_new_settings_still_resumes(tmp_path):
+    from labor_desktop.engine.run_state import RunError, RunState
+
+    cfg = preset("smoke")
+    old = cfg.to_dict()
+    del old["selector"]["target_share"], old["retrain"]["pseudo_weight"]  # written by an older version
+    RunState(tmp_path, {"config": old, "strategy": "ppl"})
+    RunState(tmp_path, {"config": cfg.to_dict(), "strategy": "ppl"})  # defaults fill the gap: same settings
+    changed = replace(cfg, selector=replace(cfg.selector, target_share=0.01))
+    with pytest.raises(RunError, match="other settings"):
+        RunState(tmp_path, {"config": changed.to_dict(), "strategy": "ppl"})

@@ -216,7 +216,8 @@ class StageEngine:
 
         def selector(seed):
             model = load_model(self.model_after(s - 1), cfg.model)
-            probe = probe_images(ctx.data.target, cfg.data.input_size, cfg.selector.probe_images)
+            n_probe = cfg.selector.probe_images if cfg.selector.target_share > 0 else 0
+            probe = probe_images(ctx.data.target, cfg.data.input_size, n_probe)
             sel, stats = train_selector(
                 model,
                 ctx.data.target_images_set(seed),
@@ -226,7 +227,7 @@ class StageEngine:
                 ctx.progress,
                 ctx.cancel,
                 stage=s,
-                probe=probe if cfg.selector.target_share > 0 else None,
+                probe=probe,
             )
             path = state.checkpoint(f"selector-{s}")
             if ctx.rt.is_main:
