@@ -21,7 +21,7 @@ FINDINGS = DOCS / "results-findings.md"
 def job_times(run: Path) -> dict[str, float]:
     """Seconds per job kind over all ledgers of the comparison."""
     kinds: dict[str, float] = {}
-    for state in sorted(run.glob("*/state.json")):
+    for state in sorted([*run.glob("*/state.json"), *run.glob("seed-*/*/state.json")]):
         for job, rec in json.loads(state.read_text())["jobs"].items():
             kind = job.rsplit("-", 1)[0] if job[-1].isdigit() else job
             kinds[kind] = kinds.get(kind, 0.0) + rec["seconds"]
@@ -64,10 +64,12 @@ def main() -> None:
         f"(`labor demo-data`): {data['meta']['pool images']} target pool images, "
         f"{data['meta']['val images']} validation images, 128x256.",
         "",
-        "Point baselines (RAND, SCONF, ENT) label points, as many per image and stage as PPL",
-        "proposed on average (measured, then given to them): "
-        + ", ".join(f"{k.upper()} {v['points']}" for k, v in data["budgets"].items() if k in ("rand", "sconf", "ent"))
-        + " points per image and stage.",
+        "Budgeted baselines are matched per image and stage: a point baseline asks, on every image at",
+        "every stage, for as many points as PPL proposed there; a pixel baseline (and RIPU) for as many",
+        "pixels as SPL's mask held there. Baselines re-select (the paper's behaviour), so what they",
+        "*spent* (the union labeled) can be less; Fig. 5 plots mIoU against what was spent.",
+        f"Seeds: {data['meta'].get('seeds', data['meta'].get('seed'))}. Where each protocol choice comes from",
+        "(paper, IAST or ours): [protocol.md](protocol.md).",
         "",
         goals.replace("## Goals", "## Goals"),
         "",

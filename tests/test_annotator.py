@@ -75,6 +75,10 @@ def test_ppl_reveals_only_points_even_with_a_mask(tmp_path):
         p.save_proposal(2, 0, None, np.array([[5, 5, 1]]))
         p.save_proposal(2, 1, None, np.zeros((0, 3)))
         assert annotate(p, 2, truth)["points_per_image"] == 2.5
+        p.save_proposal(3, 0, None, np.array([[1, 1, 3]]))  # a baseline re-selecting a labeled point
+        p.save_proposal(3, 1, None, np.zeros((0, 3)))
+        r = annotate(p, 3, truth)
+        assert r["points_per_image"] == 2.5 and r["points_proposed"] == 6  # spent once, proposed twice
 
 
 def test_supervised_and_uda_budgets(tmp_path):

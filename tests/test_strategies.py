@@ -49,9 +49,11 @@ def test_baselines_respect_budget_and_labeled_pixels(name):
     probs, heads, g = inputs(2)
     labeled = torch.zeros(32, 48, dtype=torch.bool)
     labeled[:, :8] = True
-    region = propose(name, probs, labeled=labeled, budget=Budget(pixel_share=0.05), generator=g).region
+    excl = Budget(pixel_share=0.05, exclude_labeled=True)
+    region = propose(name, probs, labeled=labeled, budget=excl, generator=g).region
     assert int(region.sum()) == round(0.05 * 32 * 48) and not (region & labeled).any()
-    pts = propose(name, probs, labeled=labeled, budget=Budget(points=15, baseline_unit="points"), generator=g).points
+    excl = Budget(points=15, baseline_unit="points", exclude_labeled=True)
+    pts = propose(name, probs, labeled=labeled, budget=excl, generator=g).points
     assert len(pts) == 15 and not labeled[pts[:, 0], pts[:, 1]].any()
 
 

@@ -76,7 +76,12 @@ def cmd_demo_data(args) -> int:
     from ..data.demo_generator import DemoDataConfig, generate_demo_data
 
     cfg = DemoDataConfig(
-        size=args.size, n_source=args.n_source, n_target=args.n_target, n_val=args.n_val, seed=args.seed
+        size=args.size,
+        n_source=args.n_source,
+        n_target=args.n_target,
+        n_val=args.n_val,
+        seed=args.seed,
+        target_style=args.target_style,
     )
     total = cfg.n_source + cfg.n_target + cfg.n_val
     with tqdm(total=total, desc="demo data", unit="img") as bar:
@@ -131,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-source", type=int, default=d.n_source, metavar="N")
     p.add_argument("--n-target", type=int, default=d.n_target, metavar="M")
     p.add_argument("--n-val", type=int, default=d.n_val, metavar="V")
+    p.add_argument(
+        "--target-style",
+        default=d.target_style,
+        choices=["photo", "night"],
+        help="target domain look: overcast 'photo' (default) or 'night' (rain, headlights, reflections)",
+    )
     p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser("export", help="labels as Cityscapes labelTrainIds and colour PNGs, budget and effort CSVs")

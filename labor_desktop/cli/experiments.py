@@ -10,8 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
-STRATEGY_HELP = "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, rand, sconf, ent, ripu, ripu-pixel, supervised, uda"
-DEMO_STRATEGIES = ["uda", "supervised", "spl", "ppl", "rand", "sconf", "ent"]
+STRATEGY_HELP = "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, rand, sconf, ent, ripu, ripu-pixel, supervised, uda, iast"
+DEMO_STRATEGIES = ["uda", "iast", "supervised", "spl", "ppl", "rand", "sconf", "ent", "ripu"]
 
 
 class TqdmProgress:
@@ -45,7 +45,7 @@ class TqdmProgress:
 def _context(args, progress, cancel):
     from dataclasses import replace
 
-    from ..engine.config import load_config
+    from ..engine.config import check_init_weights, load_config
     from ..engine.experiment_data import ExperimentData
     from ..engine.runtime import Runtime
     from ..engine.stages import Context
@@ -55,6 +55,7 @@ def _context(args, progress, cancel):
         cfg = replace(cfg, stages=args.stages)
     if args.device:
         cfg = replace(cfg, device=args.device)
+    check_init_weights(cfg, getattr(args, "from_checkpoint", None))  # before looking at any data
     data = ExperimentData.find(cfg.data, args.data, args.source, args.target)
     rt = Runtime.create(cfg.device, amp=cfg.amp, channels_last=cfg.channels_last)
     progress.enabled = rt.is_main
@@ -108,12 +109,14 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from ..engine.compare import run_compare
+    from ..engine.compare import run_compare, run_seeds
 
     def body(ctx):
-        result = run_compare(
-            ctx, args.out, args.strategies, args.from_checkpoint, match_points=not args.no_match_points
-        )
+        match = not args.no_match_points
+        if getattr(args, "seeds", None):
+            result = run_seeds(ctx, args.out, args.strategies, args.seeds, args.from_checkpoint, match_points=match)
+        else:
+            result = run_compare(ctx, args.out, args.strategies, args.from_checkpoint, match_points=match)
         if ctx.rt.is_main:
             for name, history in result["results"].items():
                 _print_history(name, history)
@@ -127,10 +130,16 @@ def cmd_demo(args) -> int:
     """The demo comparison: make the data on the first run, then ``compare``."""
     from ..data.demo_generator import DemoDataConfig, generate_demo_data
 
-    data = Path(args.data or Path(args.out) / "data")
+    style = getattr(args, "target_style", None) or "photo"
+    default_data = Path(args.out) / ("data" if style == "photo" else f"data-{style}")
+    data = Path(args.data or default_data)
     if not (data / "demo-data.json").exists():
         bars = TqdmProgress()
-        generate_demo_data(data, DemoDataConfig(), lambda job, step, total: bars(f"demo data: {job}", step, total, {}))
+        generate_demo_data(
+            data,
+            DemoDataConfig(target_style=style),
+            lambda job, step, total: bars(f"demo data: {job}", step, total, {}),
+        )
         bars.close()
     ns = argparse.Namespace(
         config=args.config,
@@ -141,10 +150,11 @@ def cmd_demo(args) -> int:
         data=str(data),
         source=None,
         target=None,
-        out=str(Path(args.out) / "compare"),
+        out=str(Path(args.out) / ("compare" if style == "photo" else f"compare-{style}")),
         strategies=args.strategies,
         no_match_points=False,
         from_checkpoint=None,
+        seeds=getattr(args, "seeds", None),
     )
     return cmd_compare(ns)
 
@@ -185,7 +195,14 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--no-match-points",
         action="store_true",
-        help="point baselines use the config's point count, not PPL's measured one",
+        help="budgeted baselines use the config's point count / pixel share, not PPL's / SPL's measured ones",
+    )
+    p.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        metavar="N",
+        help="repeat the whole comparison per seed (warm-up included) and report mean ± std",
     )
     p.set_defaults(func=cmd_compare)
 
@@ -199,4 +216,11 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--device")
     p.add_argument("--strategies", nargs="+", default=DEMO_STRATEGIES, metavar="S", help=STRATEGY_HELP)
+    p.add_argument("--seeds", nargs="+", type=int, metavar="N", help="one full comparison per seed, mean ± std")
+    p.add_argument(
+        "--target-style",
+        default="photo",
+        choices=["photo", "night"],
+        help="the demo's target domain: overcast 'photo' (default) or 'night' (rain, headlights, reflections)",
+    )
     p.set_defaults(func=cmd_demo)

@@ -40,6 +40,24 @@ def entropy_loss(logits: torch.Tensor, where: torch.Tensor | None = None) -> tor
     return ent[where].mean()
 
 
+def iast_entropy_loss(logits: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """IAST's regulariser on pixels without a (pseudo) label: mean per-pixel entropy
+    (natural log) divided by the class count K (not ln K), over ``where``."""
+    if not bool(where.any()):
+        return logits.sum() * 0.0 + 0.0
+    return pixel_entropy(logits)[where].mean() / logits.shape[1]
+
+
+def uniform_kl_loss(logits: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """KL(uniform || p) per pixel, ``-ln K - mean_c ln p_c``, averaged over ``where``
+    (IAST's 0.1-weighted term on pseudo-labeled pixels: keeps them from saturating)."""
+    if not bool(where.any()):
+        return logits.sum() * 0.0 + 0.0
+    logp = F.log_softmax(logits.float(), dim=1)
+    kl = -math.log(logits.shape[1]) - logp.mean(dim=1)
+    return kl[where].mean()
+
+
 class ClassThresholds:
     """IAST's instance-adaptive, class-wise confidence thresholds for pseudo labels.
 

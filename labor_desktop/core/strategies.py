@@ -39,6 +39,9 @@ class Budget:
     baseline_unit: Literal["pixels", "points"] = "pixels"  # which of the two RAND/SCONF/ENT use
     ripu_k_region: int = 1
     ripu_k_pixel: int = 32
+    # RAND/SCONF/ENT: never re-propose pixels labeled at earlier stages.  The paper's
+    # baselines re-select (their picks overlap across stages): False, its default.
+    exclude_labeled: bool = False
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Strategy:
     needs_selector: bool
     unit: Unit
     run: Callable[..., Proposal]
+    self_training: bool = False  # retrains on its own pseudo labels (IAST)
 
 
 def _available(mask: torch.Tensor, labeled: torch.Tensor | None) -> torch.Tensor:
@@ -77,6 +81,8 @@ def _ppl(pick):
 def _baseline(score_fn):
     def run(probs, heads, labeled, budget, gen):
         score = score_fn(probs, gen)
+        if not budget.exclude_labeled:
+            labeled = None
         if budget.baseline_unit == "points":
             chosen = top_n(score, budget.points, labeled)
             return Proposal(points=mask_to_points(chosen, probs))
@@ -138,6 +144,14 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("ripu-pixel", "RIPU pixels: entropy x impurity of a 65x65 window", False, "points", _ripu_pixel),
         Strategy("supervised", "Supervised: every target pixel labeled", False, "all", _all),
         Strategy("uda", "UDA: no target labels", False, "none", _none),
+        Strategy(
+            "iast",
+            "IAST: rounds of self-training on class-adaptive pseudo labels, no target labels",
+            False,
+            "none",
+            _none,
+            self_training=True,
+        ),
     ]
 }
 

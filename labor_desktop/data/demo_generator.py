@@ -18,7 +18,7 @@ import numpy as np
 
 from .classes import CLASS_NAMES, ID, ID_TO_TRAIN, IGNORE, NUM_CLASSES
 from .demo_scene import paint_scene
-from .demo_styles import DOMAINS, Domain
+from .demo_styles import DOMAINS, TARGET_STYLES, Domain
 from .io import write_png
 
 GENERATOR_VERSION = 1
@@ -38,6 +38,7 @@ class DemoDataConfig:
     n_target: int = 200
     n_val: int = 60
     seed: int = 0
+    target_style: str = "photo"  # "photo" (overcast day) or "night" (rain, headlights, reflections)
 
 
 def _texture_lut(domain: Domain) -> np.ndarray:
@@ -79,6 +80,8 @@ def render_look(img: np.ndarray, lab: np.ndarray, domain: Domain, rng: np.random
     if app.vignette:
         gain *= 1.0 - app.vignette * 0.5 * r2
     out = img.astype(np.float32) * gain[..., None]
+    if app.night:
+        out += _night_lights(lab, rng)
     out *= np.array(app.cast, np.float32) * rng.uniform(0.85, 1.1)
     if app.blur:
         out = cv2.GaussianBlur(out, (0, 0), app.blur)
@@ -87,12 +90,45 @@ def render_look(img: np.ndarray, lab: np.ndarray, domain: Domain, rng: np.random
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def make_image(domain: str, split: str, index: int, size: tuple[int, int], seed: int):
-    """One (RGB image, label-id map) pair, a pure function of its arguments."""
+def _night_lights(lab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Additive light of a rainy night: a pair of headlights on each vehicle, a glow
+    at the top of poles, and each light's streak reflected on the wet road below it."""
+    h, w = lab.shape
+    light = np.zeros((h, w), np.float32)
+    road = (lab == ID["road"]).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    sources: list[tuple[float, float, float, float]] = []  # (y, x, sigma, strength)
+    vehicles = np.isin(lab, [ID["car"], ID["truck"], ID["bus"]]).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(vehicles, connectivity=8)
+    for x0, y0, bw, bh, area in stats[1:n]:
+        if area < 12:
+            continue
+        y = y0 + 0.72 * bh
+        sigma = max(1.0, 0.07 * bw)
+        for fx in (0.18, 0.82):
+            sources.append((y, x0 + fx * bw, sigma, float(rng.uniform(180, 260))))
+    poles = (lab == ID["pole"]).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(poles, connectivity=8)
+    for x0, y0, bw, bh, _area in stats[1:n]:
+        if bh > 0.08 * h:
+            sources.append((float(y0), x0 + bw / 2, max(1.5, 0.012 * w), float(rng.uniform(120, 200))))
+    for y, x, sigma, strength in sources[:60]:
+        light += strength * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / (2 * sigma**2))
+        below = np.clip(yy - y, 0, None)
+        streak = np.exp(-((xx - x) ** 2) / (2 * (1.5 * sigma) ** 2)) * np.exp(-below / (0.25 * h)) * (yy > y)
+        light += 0.45 * strength * streak * road
+    return np.repeat(light[..., None], 3, axis=2) * np.array([1.0, 0.94, 0.8], np.float32)
+
+
+def make_image(domain: str, split: str, index: int, size: tuple[int, int], seed: int, target_style: str = "photo"):
+    """One (RGB image, label-id map) pair, a pure function of its arguments.  The
+    target's ``target_style`` changes its look, not its scenes (same random stream)."""
     rng = np.random.default_rng([seed, DOMAIN_INDEX[domain], SPLIT_INDEX[split], index])
     slot = index % FORCE_PERIOD
     force = frozenset([FORCED[slot]]) if slot < len(FORCED) else frozenset()
-    dom = DOMAINS[domain]
+    if target_style not in TARGET_STYLES:
+        raise ValueError(f"unknown target style {target_style!r}; choose one of {', '.join(TARGET_STYLES)}")
+    dom = TARGET_STYLES[target_style] if domain == "target" else DOMAINS[domain]
     img, lab = paint_scene(dom, size[0], size[1], rng, force)
     return render_look(img, lab, dom, rng), lab
 
@@ -119,7 +155,7 @@ def generate_demo_data(
         progress("source", i + 1, cfg.n_source)
     for split, n in (("train", cfg.n_target), ("val", cfg.n_val)):
         for i in range(n):
-            img, lab = make_image("target", split, i, cfg.size, cfg.seed)
+            img, lab = make_image("target", split, i, cfg.size, cfg.seed, cfg.target_style)
             city, stem = _target_name(split, i)
             write_png(out / "target" / "leftImg8bit" / split / city / f"{stem}_leftImg8bit.png", img, rgb=True)
             write_png(out / "target" / "gtFine" / split / city / f"{stem}_gtFine_labelIds.png", lab)

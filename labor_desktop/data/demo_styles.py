@@ -37,6 +37,7 @@ class Appearance:
     vignette: float = 0.0
     saturation: float = 1.0
     window_dark: float = 0.45  # window brightness relative to the facade
+    night: bool = False  # headlights, lamp glow and wet-road reflections (render_look)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,34 @@ TARGET = Domain(
     ),
 )
 
+
+def _dim(palette: dict[str, list[tuple[int, int, int]]], factor: float) -> dict[str, list[tuple[int, int, int]]]:
+    return {k: [tuple(int(v * factor) for v in c) for c in cs] for k, cs in palette.items()}
+
+
+# A second target domain for checking that the ranking of strategies is robust: the
+# same city seen at night in the rain (dim, blue-cast, noisy, soft), with headlights,
+# street-lamp glow and their reflections on the wet road.  Labels are unchanged.
+NIGHT = Domain(
+    "night",
+    TARGET.geometry,
+    Appearance(
+        palette={**_dim(TARGET.appearance.palette, 0.45), "sky": [(18, 22, 38)], "window": [(170, 150, 80)]},
+        jitter=0.12,
+        texture={**TARGET.appearance.texture, "road": 0.18},
+        noise=9.0,
+        blur=1.2,
+        cast=(0.86, 0.92, 1.15),
+        light_gradient=0.35,
+        vignette=0.45,
+        saturation=0.6,
+        window_dark=0.2,  # mostly the (lit) window colour
+        night=True,
+    ),
+)
+
 DOMAINS = {"source": SOURCE, "target": TARGET}
+TARGET_STYLES = {"photo": TARGET, "night": NIGHT}
 
 
 def pick_color(app: Appearance, name: str, rng: np.random.Generator) -> tuple[int, int, int]:

@@ -64,9 +64,9 @@ def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) ->
     asked = revealed_masks(project, upto_stage, unit)
     total = sum(e.height * e.width for e in project.images)
     n = len(project.images)
-    points = 0
+    proposed = 0
     if unit == "points":
-        points = sum(
+        proposed = sum(
             len(project.proposal(s, i)[1]) for s in project.proposal_stages() if 1 <= s <= upto_stage for i in range(n)
         )
     labeled = sum(int((project.labels(i)[0] != UNLABELED).sum()) for i in project.labeled_images())
@@ -82,6 +82,9 @@ def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) ->
             }
             labeled_points += sum(1 for y, x in at if lab[y, x] != UNLABELED)
     asked_px = sum(int(m.sum()) for m in asked.values())
+    # Points spent: the union of the pixels asked for (a baseline that re-selects a point
+    # labeled at an earlier stage spends nothing on it); ``points_proposed`` counts repeats.
+    points = asked_px if unit == "points" else 0
     return {
         "unit": unit,
         "pixel_share": asked_px / total,
@@ -90,6 +93,7 @@ def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) ->
         "labeled_share": labeled / total,
         "points": points,
         "points_per_image": points / n if n else 0.0,
+        "points_proposed": proposed,
         "labeled_points": labeled_points,
         "labeled_points_per_image": labeled_points / n if n else 0.0,
     }

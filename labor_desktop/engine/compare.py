@@ -1,9 +1,16 @@
 """``labor compare``: several strategies from one shared warm-up checkpoint, then
 the report (tables, Fig. 5-like plot, Fig. 6-like selection figure).
 
-Point baselines (RAND/SCONF/ENT in point mode) get PPL's measured number of
-points per image and stage when PPL runs first, so "at the same number of points"
-holds by construction rather than by a guessed constant.
+Budgeted baselines are matched to LabOR's measured budget, per image and stage:
+point strategies (RAND/SCONF/ENT in point mode, RIPU pixels) ask, on every image
+at every stage, for as many points as PPL proposed there; pixel strategies
+(RAND/SCONF/ENT in pixel mode, RIPU regions) for as many pixels as SPL's mask
+held there.  PPL and SPL run first, so "at the same cost" holds by construction
+rather than by a guessed constant.  What each one then *spent* (the union of the
+pixels asked for, overlap across stages counted once) is what the report plots.
+
+``run_seeds`` repeats the whole comparison per seed (warm-up included; only the
+data are shared) and reports mean ± std.
 """
 
 from __future__ import annotations
@@ -13,11 +20,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ..core.strategies import BASELINES, get_strategy
+from ..core.strategies import BASELINES, get_strategy, label_unit
 from ..data.io import read_image, read_label
 from ..store import Project
 from .predict import predict_probs_image, selection_panels
-from .report import write_report
+from .report import aggregate, write_report
 from .stages import Context, StageEngine, warm_start
 
 
@@ -29,16 +36,19 @@ def run_compare(
         get_strategy(name)
     began = time.perf_counter()
     warm = warm_start(out / "shared", ctx, start)
-    order = sorted(strategies, key=lambda s: s != "ppl") if match_points else list(strategies)
+    order = sorted(strategies, key=lambda s: s not in REFERENCE.values()) if match_points else list(strategies)
     results: dict[str, list[dict]] = {}
     budgets: dict[str, dict] = {}
     for name in order:
         cfg = ctx.cfg
-        if match_points and name in BASELINES and cfg.budget.baseline_unit == "points" and "ppl" in results:
-            per_stage = results["ppl"][-1]["budget"]["points_per_image"] / cfg.stages
-            cfg = replace(cfg, budget=replace(cfg.budget, points=max(1, round(per_stage))))
-        budgets[name] = cfg.budget.__dict__
-        engine = StageEngine(out / name, Context(cfg, ctx.data, ctx.rt, ctx.progress, ctx.cancel), name, warm)
+        counts = None
+        ref = REFERENCE.get(label_unit(name, cfg.budget)) if name in MATCHED else None
+        if match_points and ref in results:
+            counts = proposal_counts(out / ref / "project.labor.h5", cfg.stages, label_unit(name, cfg.budget))
+        budgets[name] = dict(cfg.budget.__dict__, matched_to=ref if counts else None)
+        engine = StageEngine(
+            out / name, Context(cfg, ctx.data, ctx.rt, ctx.progress, ctx.cancel), name, warm, counts=counts
+        )
         results[name] = engine.run()
     if not ctx.rt.is_main:
         return {"results": results}
@@ -60,6 +70,61 @@ def run_compare(
         json.dumps({"results": results, "budgets": budgets, "meta": meta, "config": ctx.cfg.to_dict()}, indent=2)
     )
     return {"results": results, "report": str(report)}
+
+
+REFERENCE = {"points": "ppl", "pixels": "spl"}  # whose measured budget a budgeted baseline gets
+MATCHED = (*BASELINES, "ripu", "ripu-pixel")
+
+
+def proposal_counts(project_path: Path, stages: int, unit: str) -> dict[int, list[int]]:
+    """Per stage, per pool image: the points (``unit`` "points") or mask pixels
+    ("pixels") a finished run's proposals asked for."""
+    out: dict[int, list[int]] = {}
+    with Project.open(project_path, read_only=True) as p:
+        for s in range(1, stages + 1):
+            row = []
+            for i in range(len(p.images)):
+                mask, points = p.proposal(s, i)
+                row.append(len(points) if unit == "points" else (0 if mask is None else int(mask.sum())))
+            out[s] = row
+    return out
+
+
+def run_seeds(
+    ctx: Context,
+    out: str | Path,
+    strategies: list[str],
+    seeds: list[int],
+    start: str | Path | None = None,
+    match_points: bool = True,
+) -> dict:
+    """The whole comparison once per seed (``out/seed-N``, each a full run with its
+    own pre-training and warm-up; only the data are shared), then one report of
+    mean ± std over the seeds (``out/report.md``)."""
+    out = Path(out)
+    began = time.perf_counter()
+    per_seed: dict[int, dict[str, list[dict]]] = {}
+    for seed in seeds:
+        sctx = Context(replace(ctx.cfg, seed=seed), ctx.data, ctx.rt, ctx.progress, ctx.cancel)
+        per_seed[seed] = run_compare(sctx, out / f"seed-{seed}", strategies, start, match_points)["results"]
+    if not ctx.rt.is_main:
+        return {"results": per_seed}
+    results = aggregate(per_seed)
+    meta = {
+        "strategies": ", ".join(strategies),
+        "config": ctx.cfg.name,
+        "seeds": " ".join(str(s) for s in seeds) + " (mean ± sample std over seeds; per-seed reports in seed-N/)",
+        "device": str(ctx.rt.device),
+        "pool images": len(ctx.data.target),
+        "val images": len(ctx.data.val),
+        "target": str(ctx.data.target_root),
+        "wall time": f"{(time.perf_counter() - began) / 60:.1f} min (this invocation)",
+    }
+    report = write_report(out, results, meta)
+    (out / "results.json").write_text(
+        json.dumps({"results": results, "per_seed": per_seed, "meta": meta, "config": ctx.cfg.to_dict()}, indent=2)
+    )
+    return {"results": results, "per_seed": per_seed, "report": str(report)}
 
 
 def selection_figure(path: Path, out: Path, warm_checkpoint: str, ctx: Context, n_images: int = 3) -> Path:

@@ -46,6 +46,9 @@ class PretrainConfig:
     lr: float = 1e-4
     optimizer: str = "adam"
     init_weights: str | None = None  # ImageNet or DeepLab-init backbone checkpoint (none: random init)
+    # A frozen-BN model from random init is an unnormalised network (see ``check_init_weights``):
+    # refused unless a config opts out explicitly (tests, toy runs).
+    allow_random_init: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ class WarmupConfig:
     adv_weight: float = 0.05
     gan_mode: str = "lsgan"
     d_first_kernel: int = 3
+    # IAST's segmentation optimiser: Adam, backbone at 0.1x the head's rate, weight decay
+    # 5e-4, cosine annealing with restarts down to 0.001x the rate.
+    backbone_lr_mult: float = 0.1
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"  # "cosine" (with restarts) or "constant"
+    cycles: int = 1  # cosine cycles over the steps (paper: one per epoch, 4)
+    eta_min_ratio: float = 0.001
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,12 @@ class SelectorConfig:
     pseudo: str = "iast"  # "iast" (class-adaptive thresholds) or "fixed"
     pseudo_threshold: float = 0.9  # for "fixed"
     iast_alpha: float = 0.2
+    stage_alpha: tuple[float, ...] = ()  # IAST's alpha per stage (round); empty: iast_alpha every stage
+    # Calibrated SPL budget: the discrepancy phase stops once the inconsistency mask covers
+    # this share of the pixels of a fixed probe subset of the pool (0: run every step).
+    target_share: float = 0.0
+    probe_images: int = 16
+    check_every: int = 2
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,15 @@ class RetrainConfig:
     source_weight: float = 0.0
     entropy_weight: float = 0.0
     start_from: str = "previous"  # "previous" stage's model, or the "warmup" model every stage
+    stage_lr: tuple[float, ...] = ()  # learning rate per stage (IAST's rounds); empty: lr every stage
+    # Algorithm 1 line 22 / Fig. 2's L_st: self-training on the unlabeled target pixels beside
+    # Eq. 6's CE on labeled ones, with IAST's pseudo labels (class-adaptive thresholds from the
+    # stage's starting model), entropy on the pixels left unlabeled and a KL(uniform || p) term.
+    # 0: Eq. 6 alone.  The ``iast`` strategy always self-trains (weight 1 when this is 0).
+    pseudo_weight: float = 0.0
+    pseudo_alpha: tuple[float, ...] = (0.2, 0.25, 0.3)  # IAST's alpha per round (stage)
+    pseudo_entropy_weight: float = 3.0  # IAST: 3.0 x mean entropy / K on pixels without a label
+    pseudo_kl_weight: float = 0.1  # IAST: 0.1 x KL(uniform || p) on pseudo-labeled pixels
 
 
 @dataclass(frozen=True)
@@ -200,7 +225,14 @@ def _demo() -> ExperimentConfig:
         pretrain=PretrainConfig(steps=600, batch_size=4, lr=1e-3),
         warmup=WarmupConfig(steps=150, batch_size=4, lr=1e-4, d_lr=1e-4, adv_weight=0.01),
         selector=SelectorConfig(
-            self_train_steps=20, discrepancy_steps=20, batch_size=4, lr=1e-2, num_k=2, pseudo="iast"
+            self_train_steps=20,
+            discrepancy_steps=20,
+            batch_size=4,
+            lr=1e-2,
+            num_k=2,
+            pseudo="iast",
+            stage_alpha=(0.2, 0.25, 0.3),
+            target_share=0.01,
         ),
         retrain=RetrainConfig(steps=70, batch_size=4, lr=2e-4),
         budget=Budget(points=15, baseline_unit="points"),
@@ -210,15 +242,20 @@ def _demo() -> ExperimentConfig:
 def _paper() -> ExperimentConfig:
     """GTA5 -> Cityscapes as IAST ran it (REFERENCE.md): ResNet-101, 1024x512 crops,
     source-only Adam 1e-4 / batch 8 / 8 epochs, warm-up 4 epochs at 2e-5 with batch
-    4, retraining rounds of 2 epochs at 2.5e-5 with batch 8.  An epoch is one pass
-    over GTA5's 24,941 images."""
+    4 (backbone 0.1x, weight decay 5e-4, cosine restarts once per epoch), retraining
+    rounds of 2 epochs with batch 8 at IAST's per-round rates 3e-5 / 2.5e-5 / 2e-5,
+    IAST's alpha per round in the selector's pseudo labels, SPL calibrated to the
+    paper's ~1 % of pixels per stage.  An epoch is one pass over GTA5's 24,941 images.
+    Needs ``[pretrain] init_weights`` (ImageNet / DeepLab-init, see models/README.md)
+    or ``--from`` an adapted checkpoint: ``check_init_weights`` refuses otherwise."""
     gta_epoch = 24941
     return ExperimentConfig(
         name="paper",
         model=ModelConfig.preset("iast"),
         pretrain=PretrainConfig(steps=8 * gta_epoch // 8, batch_size=8, lr=1e-4),
-        warmup=WarmupConfig(steps=4 * gta_epoch // 4, batch_size=4),
-        retrain=RetrainConfig(steps=2 * gta_epoch // 8, batch_size=8, lr=2.5e-5),
+        warmup=WarmupConfig(steps=4 * gta_epoch // 4, batch_size=4, cycles=4),
+        selector=SelectorConfig(stage_alpha=(0.2, 0.25, 0.3), target_share=0.01),
+        retrain=RetrainConfig(steps=2 * gta_epoch // 8, batch_size=8, lr=2.5e-5, stage_lr=(3e-5, 2.5e-5, 2e-5)),
     )
 
 
@@ -238,7 +275,7 @@ def _desktop() -> ExperimentConfig:
         ),
         pretrain=replace(demo.pretrain, steps=200),
         warmup=replace(demo.warmup, steps=30),
-        selector=replace(demo.selector, self_train_steps=10, discrepancy_steps=10),
+        selector=replace(demo.selector, self_train_steps=10, discrepancy_steps=10, target_share=0.0),
     )
 
 
@@ -270,3 +307,36 @@ def load_config(path: str | Path | None = None, base: str = "demo", seed: int | 
     except (ValueError, TypeError) as e:
         raise ValueError(f"{path}: {e}") from None
     return replace(cfg, seed=seed) if seed is not None else cfg
+
+
+def stage_value(values: tuple, stage: int, default):
+    """The per-stage setting of stage ``stage`` (1-based); the last one beyond the
+    tuple's end; ``default`` when the tuple is empty."""
+    return values[min(max(stage, 1), len(values)) - 1] if values else default
+
+
+def check_init_weights(cfg: ExperimentConfig, start: str | Path | None = None) -> None:
+    """Refuse, before any work, to pre-train a frozen-BatchNorm model from random init.
+
+    ``FrozenBatchNorm2d`` with its initial statistics is the identity: a ResNet trained
+    from scratch behind it is an unnormalised network (the paper and IAST start from
+    ImageNet / DeepLab-init weights).  A run that starts from an adapted checkpoint
+    (``start``) needs no init weights.  ``[pretrain] allow_random_init = true`` opts out."""
+    if start is not None:
+        return
+    p = cfg.pretrain
+    if p.init_weights:
+        if not Path(p.init_weights).is_file():
+            raise ValueError(
+                f"[pretrain] init_weights: {p.init_weights} is not a file; models/README.md says which "
+                "backbone checkpoints load and where to put them"
+            )
+        return
+    if cfg.model.freeze_bn and not p.allow_random_init:
+        raise ValueError(
+            f"config {cfg.name!r}: [model] freeze_bn = true without [pretrain] init_weights would train a "
+            f"randomly initialised {cfg.model.backbone} with frozen (identity) BatchNorm from scratch. "
+            "Put ImageNet or DeepLab-init weights in models/ (see models/README.md) and set "
+            '[pretrain] init_weights = "models/...", or start from an adapted checkpoint (--from); '
+            "a test config may set [pretrain] allow_random_init = true"
+        )

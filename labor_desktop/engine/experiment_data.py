@@ -88,6 +88,14 @@ class ExperimentData:
             labels={k: labels[i] for k, i in enumerate(ids)},
         )
 
+    def pool_target_set(self, labels: dict[int, np.ndarray], seed: int) -> TrainSet:
+        """Every pool image, with the annotator's sparse labels where there are some
+        (255 elsewhere): retraining with self-training on the unlabeled pixels."""
+        c = self.cfg
+        return TrainSet(
+            self.target, TrainAugment(c.target_crop, c.target_base, c.target_scale), seed, labels=dict(labels)
+        )
+
     def val_set(self) -> EvalSet:
         return EvalSet(self.val, self.cfg.input_size)
 

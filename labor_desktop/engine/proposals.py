@@ -11,6 +11,7 @@ annotator.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -78,7 +79,10 @@ def write_proposals(
     batch: int = 4,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    counts: list[int] | None = None,
 ) -> dict:
+    """``counts``: per image, how many points (point unit) or pixels (pixel unit) a
+    budgeted strategy asks for, instead of the budget's fixed number or share."""
     unit = label_unit(strategy, budget)
     needs_selector = get_strategy(strategy).needs_selector
     if needs_selector and selector is None:
@@ -103,12 +107,17 @@ def write_proposals(
         for b, i in enumerate(ids):
             labeled = revealed.get(i)
             gen = torch.Generator(device=rt.device).manual_seed(seed * 7919 + i)
+            b_i = budget
+            if counts is not None and unit == "points":
+                b_i = replace(budget, points=int(counts[i]))
+            elif counts is not None and unit == "pixels":
+                b_i = replace(budget, pixel_share=int(counts[i]) / (size[0] * size[1]))
             prop = propose(
                 strategy,
                 probs[b],
                 heads=(heads[0][b], heads[1][b]) if heads else None,
                 labeled=None if labeled is None else torch.from_numpy(labeled).to(rt.device),
-                budget=budget,
+                budget=b_i,
                 generator=gen,
             )
             shown = prop.region if unit in ("pixels", "all") else prop.inconsistency

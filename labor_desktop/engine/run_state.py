@@ -29,6 +29,21 @@ def write_json_atomic(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
+def _same_settings(stored, config: dict) -> bool:
+    """Equal, or equal once an experiment config written before a setting existed has
+    that setting filled in with its default (new settings are added with defaults that
+    keep the old behaviour, so such a run folder can still be resumed)."""
+    if stored == config:
+        return True
+    try:
+        from .config import ExperimentConfig
+
+        filled = dict(stored, config=ExperimentConfig.from_dict(stored["config"]).to_dict())
+    except (KeyError, TypeError, ValueError):
+        return False
+    return json.loads(json.dumps(filled)) == config
+
+
 class RunState:
     def __init__(self, root: str | Path, config: dict, writer: bool = True) -> None:
         self.root = Path(root)
@@ -42,7 +57,7 @@ class RunState:
                 raise RunError(
                     f"{self.path}: damaged run ledger; delete the run folder or choose another --out"
                 ) from None
-            if data.get("config") != config:
+            if not _same_settings(data.get("config"), config):
                 raise RunError(
                     f"{self.root}: this folder holds a run with other settings; "
                     "resume it with the same config and strategy, or choose another --out"

@@ -25,15 +25,15 @@ from ..core.model import DeepLabV2
 from ..core.strategies import get_strategy
 from ..data.io import read_label
 from ..store import Project
-from .adaptation import retrain, warmup
+from .adaptation import retrain, retrain_config, warmup
 from .annotator import annotate, budget_used
-from .config import ExperimentConfig
+from .config import ExperimentConfig, check_init_weights
 from .experiment_data import ExperimentData
 from .projects import create_project
 from .proposals import write_proposals
 from .run_state import RunState
 from .runtime import Runtime, seed_job
-from .selector_job import load_selector, save_selector, train_selector
+from .selector_job import load_selector, probe_images, save_selector, train_selector
 from .training import Progress, TrainConfig, evaluate, train_supervised
 
 
@@ -76,6 +76,7 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
     """Source pre-training (Eq. 1) and adversarial warm-up (Eq. 2), or a given
     checkpoint; then its evaluation.  Returns {"checkpoint", "sha256", "evaluation"}."""
     cfg = ctx.cfg
+    check_init_weights(cfg, start)
     out = Path(out).resolve()  # checkpoint paths in the ledger must not depend on the working directory
     state = RunState(out, {"config": cfg.to_dict(), "start": None if start is None else str(start)}, ctx.rt.is_main)
 
@@ -142,12 +143,17 @@ class StageEngine:
         start: dict,
         truth: Callable[[int], np.ndarray] | None = None,
         project_path: str | Path | None = None,
+        counts: dict[int, list[int]] | None = None,
     ) -> None:
+        """``counts``: per stage, the number of points (or pixels) to ask for on each
+        pool image, for baselines matched to a LabOR strategy's measured budget."""
         get_strategy(strategy)
         self.out, self.ctx, self.strategy, self.start = Path(out).resolve(), ctx, strategy, start
-        self.state = RunState(
-            self.out, {"config": ctx.cfg.to_dict(), "strategy": strategy, "start": start["sha256"]}, ctx.rt.is_main
-        )
+        self.counts = {int(k): list(v) for k, v in counts.items()} if counts else None
+        key = {"config": ctx.cfg.to_dict(), "strategy": strategy, "start": start["sha256"]}
+        if self.counts:
+            key["counts"] = self.counts
+        self.state = RunState(self.out, key, ctx.rt.is_main)
         self.truth = truth or (lambda i: read_label(ctx.data.target[i].label, ctx.data.target[i].label_kind))
         self.project_path = Path(project_path).resolve() if project_path else self.out / "project.labor.h5"
 
@@ -212,8 +218,18 @@ class StageEngine:
 
         def selector(seed):
             model = load_model(self.model_after(s - 1), cfg.model)
+            n_probe = cfg.selector.probe_images if cfg.selector.target_share > 0 else 0
+            probe = probe_images(ctx.data.target, cfg.data.input_size, n_probe)
             sel, stats = train_selector(
-                model, ctx.data.target_images_set(seed), cfg.selector, seed, ctx.rt, ctx.progress, ctx.cancel
+                model,
+                ctx.data.target_images_set(seed),
+                cfg.selector,
+                seed,
+                ctx.rt,
+                ctx.progress,
+                ctx.cancel,
+                stage=s,
+                probe=probe,
             )
             path = state.checkpoint(f"selector-{s}")
             if ctx.rt.is_main:
@@ -244,6 +260,7 @@ class StageEngine:
                 cfg.proposal_batch,
                 ctx.progress,
                 ctx.cancel,
+                counts=self.counts.get(s) if self.counts else None,
             )
 
         if needs_selector:
@@ -261,19 +278,26 @@ class StageEngine:
                 if project is None
                 else {i: lab for i, (lab, _) in project.labels_snapshot().items()}
             )
-            if not snapshot and cfg.retrain.entropy_weight == 0:
+            rcfg = retrain_config(cfg.retrain, self.strategy)
+            if not snapshot and rcfg.entropy_weight == 0 and rcfg.pseudo_weight == 0:
                 return {"checkpoint": previous, "skipped": "no target labels", "labels": labels_tag}
             model = load_model(previous, cfg.model)
+            labeled = (
+                ctx.data.pool_target_set(snapshot, seed)
+                if rcfg.pseudo_weight > 0
+                else ctx.data.labeled_target_set(snapshot, seed)
+            )
             stats = retrain(
                 model,
-                ctx.data.labeled_target_set(snapshot, seed),
+                labeled,
                 ctx.data.source_set(seed),
                 ctx.data.target_images_set(seed),
-                cfg.retrain,
+                rcfg,
                 seed,
                 ctx.rt,
                 ctx.progress,
                 ctx.cancel,
+                stage=s,
             )
             path = state.checkpoint(f"stage-{s}")
             sha = (

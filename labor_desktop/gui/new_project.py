@@ -49,7 +49,8 @@ class NewProjectDialog(QDialog):
         self.style = QComboBox()
         self.style.addItems(list(CHECKPOINT_STYLES))
         self.strategy = QComboBox()
-        self.strategy.addItems([s for s in STRATEGIES if s not in ("supervised", "uda")])
+        # What a person can label: not the baselines that ask for no labels (uda, iast) or all of them.
+        self.strategy.addItems([n for n, st in STRATEGIES.items() if st.unit not in ("none", "all")])
         self.preset = QComboBox()
         self.preset.addItems([p for p in PRESETS if p != "smoke"])
         self.error = QLabel()
