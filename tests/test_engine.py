@@ -1,5 +1,5 @@
 """Algorithm 1 end to end on tiny data with the smoke config: SPL and PPL loops,
-cancel within a second, kill and resume without redoing finished jobs."""
+cancel at the next step, kill and resume without redoing finished jobs."""
 
 import json
 import signal
@@ -85,37 +85,25 @@ def _context(tiny_data, progress=None, cancel=None, **over):
     return Context(cfg, ExperimentData.find(cfg.data, tiny_data), Runtime.create("cpu"), progress, cancel)
 
 
-def test_cancel_stops_a_job_within_a_second(tiny_data, tmp_path):
+def test_cancel_stops_a_job_at_the_next_step(tiny_data, tmp_path):
     from dataclasses import replace
 
     cfg = preset("smoke")
     cancel = threading.Event()
-    started = threading.Event()
+    steps = []
 
     def progress(job, step, total, info):
-        if job.startswith("pre-train") and step >= 2:
-            started.set()
+        if job.startswith("pre-train"):
+            steps.append(step)
+            if step == 2:
+                cancel.set()  # as the window's Cancel button does, between two steps
 
     ctx = _context(tiny_data, progress, cancel, pretrain=replace(cfg.pretrain, steps=10_000))
-    errors = []
-    worker = threading.Thread(target=lambda: errors.append(_catch(lambda: warm_start(tmp_path / "run", ctx))))
-    worker.start()
-    assert started.wait(60)
-    t = time.perf_counter()
-    cancel.set()
-    worker.join(10)
-    assert not worker.is_alive() and time.perf_counter() - t < 1.0
-    assert isinstance(errors[0], Cancelled)
+    with pytest.raises(Cancelled):
+        warm_start(tmp_path / "run", ctx)
+    assert steps == [1, 2]  # the step after the cancel never ran
     state = json.loads((tmp_path / "run" / "state.json").read_text())
     assert state["jobs"] == {}  # the cancelled job is not marked done
-
-
-def _catch(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - handed to the test thread
-        return e
-    return None
 
 
 def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path):
