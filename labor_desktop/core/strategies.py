@@ -63,7 +63,7 @@ def _available(mask: torch.Tensor, labeled: torch.Tensor | None) -> torch.Tensor
 
 def _spl(probs, heads, labeled, budget, gen):
     m = inconsistency_mask(*heads)
-    return Proposal(region=m, inconsistency=m)
+    return Proposal(region=_available(m, labeled), inconsistency=m)
 
 
 def _ppl(pick):
