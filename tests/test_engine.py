@@ -44,6 +44,7 @@ def smoke_runs(tiny_data, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["spl", "ppl"])
 def test_smoke_loop_end_to_end(smoke_runs, tiny_data, strategy):
     run = smoke_runs / strategy
@@ -106,6 +107,7 @@ def test_cancel_stops_a_job_at_the_next_step(tiny_data, tmp_path):
     assert state["jobs"] == {}  # the cancelled job is not marked done
 
 
+@pytest.mark.slow
 def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path):
     out = tmp_path / "run"
     cmd = [
@@ -149,6 +151,44 @@ def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path)
     assert [h["budget"] for h in again] == [h["budget"] for h in straight]
 
 
+def _wait_for_job(out, job, child, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline and child.poll() is None:
+        try:
+            if job in json.loads((out / "state.json").read_text())["jobs"]:
+                return
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{job} never finished (exit code {child.poll()})")
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_keeps_finished_jobs_and_the_same_command_resumes(tiny_data, tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "labor_desktop.cli", "simulate", "--data", str(tiny_data), "--preset", "smoke"]
+    cmd += ["--stages", "1", "--strategy", "ppl", "--out", str(out)]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_job(out / "warm-start", "warmup", child)
+    child.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
+    stdout, stderr = child.communicate(timeout=120)
+    assert child.returncode == 130, stderr
+    assert "cancelled: finished jobs are kept; run the same command again to resume" in stderr
+    assert "Traceback" not in stderr and "stage 1" not in stdout
+    kept = json.loads((out / "warm-start" / "state.json").read_text())["jobs"]
+    assert {"pretrain", "warmup"} <= set(kept)
+    assert not (out / "state.json").exists() or "evaluate-1" not in json.loads((out / "state.json").read_text())["jobs"]
+
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "pre-train on source" not in resumed.stderr  # not redone
+    again = json.loads((out / "warm-start" / "state.json").read_text())["jobs"]
+    assert all(again[job]["finished"] == kept[job]["finished"] for job in kept)
+    assert [h["stage"] for h in json.loads((out / "history.json").read_text())] == [0, 1]
+    assert any(line.startswith("ppl ") and "stage 1: mIoU" in line for line in resumed.stdout.splitlines())
+
+
+@pytest.mark.slow
 def test_uda_keeps_the_warm_up_model_and_supervised_labels_everything(tiny_data, tmp_path):
     ctx = _context(tiny_data, stages=1)
     start = warm_start(tmp_path / "shared", ctx)
@@ -159,6 +199,7 @@ def test_uda_keeps_the_warm_up_model_and_supervised_labels_everything(tiny_data,
     assert StageEngine(tmp_path / "uda", ctx, "uda", start).run() == uda  # resuming a finished run is a no-op
 
 
+@pytest.mark.slow
 def test_a_run_folder_refuses_other_settings(tiny_data, tmp_path):
     ctx = _context(tiny_data, stages=1)
     start = warm_start(tmp_path / "shared", ctx)
