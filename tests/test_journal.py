@@ -125,3 +125,22 @@ def test_read_payload_refuses_a_short_read(tmp_path):
     assert read_payload(path, HEADER.size, 3) == b"abc"
     with pytest.raises(OSError, match="journal shorter than expected"):
         read_payload(path, HEADER.size, 4)
+
+
+def test_an_empty_last_record_is_found(tmp_path):
+    path = tmp_path / "j"
+    offsets = write(path, [b"abc", b""])
+    result = scan(path)
+    assert result.offsets == [(offsets[0], 3), (offsets[1], 0)] and not result.torn
+
+
+def test_the_journal_is_created_rw_for_its_owner_and_closed_once(tmp_path):
+    path = tmp_path / "j"
+    umask = os.umask(0o022)
+    try:
+        w = JournalWriter(path)
+    finally:
+        os.umask(umask)
+    assert w.path == path and os.stat(path).st_mode & 0o777 == 0o644
+    w.close()
+    assert w.fd < 0  # a second close() must not close whatever file took the number

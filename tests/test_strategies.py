@@ -143,3 +143,40 @@ def test_no_strategy_proposes_a_labeled_pixel(name):
     if len(prop.points):
         assert not labeled[prop.points[:, 0], prop.points[:, 1]].any()
     assert prop.region is not None or len(prop.points)
+
+
+def test_label_unit_follows_the_budget_only_for_the_baselines():
+    from labor_desktop.core.strategies import label_unit
+
+    points = Budget(baseline_unit="points")
+    assert [label_unit(n) for n in ("rand", "sconf", "ent")] == ["pixels"] * 3
+    assert [label_unit(n, points) for n in ("rand", "sconf", "ent")] == ["points"] * 3
+    assert [label_unit(n, points) for n in ("spl", "ripu", "ppl", "ripu-pixel", "supervised", "uda")] == [
+        "pixels",
+        "pixels",
+        "points",
+        "points",
+        "all",
+        "none",
+    ]
+    with pytest.raises(ValueError, match="unknown strategy 'x'"):
+        label_unit("x")
+
+
+@pytest.mark.parametrize("name", ["rand", "ppl", "ripu-pixel"])
+def test_a_budget_unit_other_than_pixels_or_points_is_refused(name):
+    probs, heads, g = inputs()
+    with pytest.raises(ValueError, match="budget unit must be 'pixels' or 'points', not 'regions'"):
+        propose(name, probs, heads, budget=Budget(baseline_unit="regions"), generator=g)
+    assert propose("uda", probs, budget=Budget(baseline_unit="regions")).region is None  # no unit: nothing to check
+
+
+def test_ripu_regions_follow_the_pixel_share_and_window_size():
+    from labor_desktop.core import ripu
+
+    probs, _, _ = inputs(8)
+    labeled = _half_labeled()
+    budget = Budget(pixel_share=0.05, ripu_k_region=2)
+    got = propose("ripu", probs, labeled=labeled, budget=budget).region
+    n = ripu.regions_for_share(32, 48, 0.05, 2)
+    assert n == 4 and torch.equal(got, ripu.ripu_regions(probs, n, 2, labeled))
