@@ -119,7 +119,7 @@ def test_a_tensor_with_an_array_and_shape_errors_name_both_shapes():
         cm.update(torch.zeros(2, 3), torch.zeros(3, 2))
     with pytest.raises(ValueError, match=r"prediction \(2, 3\) and ground truth \(3, 2\) differ in shape"):
         cm.update(np.zeros((2, 3)), np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="confusion matrices of different class counts"):
+    with pytest.raises(ValueError, match="^confusion matrices of different class counts$"):
         cm.merge(ConfusionMatrix(num_classes=4))
 
 
@@ -134,3 +134,10 @@ def test_reset_and_the_empty_matrix_warn_about_nothing():
         warnings.simplefilter("error")  # no "mean of empty slice" or 0/0 warning
         assert math.isnan(cm.miou()) and math.isnan(cm.pixel_accuracy())
         assert all(math.isnan(v) for v in cm.iou())
+
+
+def test_an_ignore_index_inside_the_class_range_is_skipped_too():
+    for conv in (np.array, torch.tensor):
+        cm = ConfusionMatrix(num_classes=3, ignore_index=1)
+        cm.update(conv([0, 2, 2]), conv([0, 1, 2]))
+        assert cm.matrix.tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]

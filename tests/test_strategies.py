@@ -180,3 +180,10 @@ def test_ripu_regions_follow_the_pixel_share_and_window_size():
     got = propose("ripu", probs, labeled=labeled, budget=budget).region
     n = ripu.regions_for_share(32, 48, 0.05, 2)
     assert n == 4 and torch.equal(got, ripu.ripu_regions(probs, n, 2, labeled))
+
+
+@pytest.mark.parametrize("name", ["spl", "ppl", "ppl-worst", "ppl-sconf", "ppl-ent"])
+def test_the_labor_strategies_hand_the_whole_mask_on_for_display(name):
+    probs, heads, _ = inputs(9)
+    prop = propose(name, probs, heads, labeled=_half_labeled())
+    assert torch.equal(prop.inconsistency, inconsistency_mask(*heads))
