@@ -168,7 +168,10 @@ def test_ctrl_c_exits_130_keeps_finished_jobs_and_the_same_command_resumes(tiny_
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "labor_desktop.cli", "simulate", "--data", str(tiny_data), "--preset", "smoke"]
     cmd += ["--stages", "1", "--strategy", "ppl", "--out", str(out)]
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell starts a background job with SIGINT ignored, and its children inherit that: give the
+    # CLI the default disposition a terminal's foreground command has, however pytest was started.
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=restore)
     _wait_for_job(out / "warm-start", "warmup", child)
     child.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
     stdout, stderr = child.communicate(timeout=120)
