@@ -36,7 +36,6 @@ def heads_equal(sel):
     return all(torch.equal(a, b) for a, b in zip(sel.head1.parameters(), sel.head2.parameters()))
 
 
-@pytest.mark.slow
 def test_exact_copies_without_symmetry_breaking_never_diverge():
     model, images = trained_model(steps=5)
     sel = PixelSelector(model, dropout=0.0, perturb=0.0).train()
