@@ -5,6 +5,9 @@
 #                     (prepared on the first run: data, warm-up model, stage 1's proposals)
 #   ./dev.sh test     create .venv if missing, then run the whole test suite
 #   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, ~37 min)
+#   ./dev.sh mutate   mutation testing (mutmut) of core/selection, strategies, metrics and
+#                     store/journal, project: see docs/testing.md.  Not in CI.  Arguments: mutant
+#                     name globs (default: core, then store), e.g. 'labor_desktop.core.metrics.*'
 # Extra arguments are passed on (to `labor-desktop` or to pytest).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,7 +45,16 @@ case "$cmd" in
         export QT_QPA_PLATFORM=offscreen
         cd "$here"
         exec "$venv/bin/python" -m pytest "$@" ;;
+    mutate)
+        export QT_QPA_PLATFORM=offscreen
+        cd "$here"
+        unset PYTHONPATH  # mutmut puts its mutated copy (mutants/) first on the path
+        [ $# -gt 0 ] || set -- 'labor_desktop.core.*' 'labor_desktop.store.*'
+        for names in "$@"; do
+            nice -n "${MUTATE_NICE:-15}" "$venv/bin/mutmut" run --max-children "${MUTATE_JOBS:-2}" "$names"
+        done
+        "$venv/bin/mutmut" results ;;  # the survivors; `mutmut show NAME` prints one's diff
     *)
-        echo "usage: ./dev.sh demo|test|compare [args...]" >&2
+        echo "usage: ./dev.sh demo|test|compare|mutate [args...]" >&2
         exit 2 ;;
 esac

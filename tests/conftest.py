@@ -11,11 +11,6 @@ import torch  # noqa: E402
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
-@pytest.fixture
-def gen():
-    return torch.Generator().manual_seed(0)
-
-
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory):
     """A small two-domain data set in the GTA5 / Cityscapes layouts, made once."""

@@ -1,10 +1,12 @@
 import os
+import platform
 import subprocess
 import sys
 
 import pytest
 import torch
 
+from labor_desktop import __version__
 from labor_desktop.cli import build_parser, main
 from labor_desktop.core.model import DeepLabV2, ModelConfig
 
@@ -27,10 +29,62 @@ def test_help_lists_the_existing_commands(capsys):
     }
 
 
+def test_no_command_prints_the_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert capsys.readouterr().out.startswith("usage: labor ")
+
+
+def test_version_and_unknown_commands(capsys):
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0 and capsys.readouterr().out.strip() == f"labor {__version__}"
+    with pytest.raises(SystemExit) as unknown:
+        main(["label-everything"])
+    assert unknown.value.code == 2 and "invalid choice: 'label-everything'" in capsys.readouterr().err
+
+
+def test_info_names_versions_and_the_training_device(capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"LabOR Desktop {__version__}"
+    assert lines[1].startswith(f"Python {platform.python_version()} on ")
+    assert lines[2].startswith(f"torch {torch.__version__} (CUDA build ") and lines[2].endswith(
+        f"CPU threads {torch.get_num_threads()}"
+    )
+    assert lines[-1] == "training device: cpu" and len(lines) == 4
+
+
+def test_info_lists_each_cuda_device(capsys, monkeypatch):
+    class Props:
+        name, total_memory = "Fake GPU", 3 * 2**30
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: Props)
+    assert main(["info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3:] == ["  cuda:0 Fake GPU, 3.0 GiB", "  cuda:1 Fake GPU, 3.0 GiB", "training device: cuda"]
+
+
+def test_strategies_lists_each_with_its_unit_and_selector(capsys):
+    from labor_desktop.core.strategies import STRATEGIES
+
+    assert main(["strategies"]) == 0
+    rows = [line.split(None, 3) for line in capsys.readouterr().out.splitlines()]
+    assert [r[0] for r in rows] == list(STRATEGIES)
+    for name, unit, *rest in rows:
+        s = STRATEGIES[name]
+        assert unit == s.unit and (rest[0] == "selector") == s.needs_selector
+        assert " ".join(rest).endswith(s.description)
+
+
 def test_console_scripts_are_installed():
     bindir = os.path.dirname(sys.executable)
     out = subprocess.run([os.path.join(bindir, "labor"), "strategies"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ppl-worst" in out.stdout
+    bad = subprocess.run([os.path.join(bindir, "labor"), "simulate"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "the following arguments are required: --out, --strategy" in bad.stderr
 
 
 def test_inspect_checkpoint_reports_and_refuses(tmp_path, capsys):
@@ -43,6 +97,7 @@ def test_inspect_checkpoint_reports_and_refuses(tmp_path, capsys):
     assert "junk.pth: not a readable PyTorch checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_labor_desktop_prepares_and_opens_the_demo_project(tmp_path):
     bindir = os.path.dirname(sys.executable)

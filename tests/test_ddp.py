@@ -21,6 +21,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_two_process_ddp_matches_one_process(tiny_data, tmp_path):
     out = tmp_path / "ddp.pt"

@@ -51,10 +51,18 @@ def test_same_arguments_give_identical_bytes(demo, tmp_path):
     assert (tmp_path / "other/source/images/00000.png").read_bytes() != (root / "source/images/00000.png").read_bytes()
 
 
-def test_a_larger_set_keeps_the_first_images():
-    a_img, a_lab = make_image("target", "train", 3, (64, 128), 0)
-    b_img, b_lab = make_image("target", "train", 3, (64, 128), 0)
-    assert np.array_equal(a_img, b_img) and np.array_equal(a_lab, b_lab)
+def test_a_larger_set_keeps_the_first_images(tmp_path):
+    small = DemoDataConfig(size=(48, 96), n_source=2, n_target=3, n_val=1, seed=7)
+    large = DemoDataConfig(size=(48, 96), n_source=4, n_target=5, n_val=3, seed=7)
+    generate_demo_data(tmp_path / "small", small)
+    generate_demo_data(tmp_path / "large", large)
+    first, more = (
+        sorted(p.relative_to(root) for p in root.rglob("*.png")) for root in (tmp_path / "small", tmp_path / "large")
+    )
+    assert len(first) == 2 * (2 + 3 + 1) and len(more) == 2 * (4 + 5 + 3)
+    assert set(first) < set(more)  # the same names, and more of them
+    for rel in first:  # byte for byte: growing the set changes none of the first images
+        assert (tmp_path / "large" / rel).read_bytes() == (tmp_path / "small" / rel).read_bytes(), rel
 
 
 @pytest.mark.parametrize("domain", ["source", "target"])

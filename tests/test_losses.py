@@ -36,6 +36,9 @@ def test_pseudo_labels_fixed_threshold():
     probs = torch.tensor([[0.95, 0.6], [0.05, 0.4]]).view(1, 2, 1, 2)
     assert pseudo_labels(probs, 0.9).tolist() == [[[0, 255]]]
     assert pseudo_labels(probs, 0.5).tolist() == [[[0, 0]]]
+    assert pseudo_labels(probs, 0.6).tolist() == [[[0, 0]]]  # a confidence equal to the threshold is kept
+    exact = torch.tensor([[0.95, 0.6], [0.05, 0.4]], dtype=torch.float64).view(1, 2, 1, 2)
+    assert pseudo_labels(exact, 0.95).tolist() == [[[0, 255]]]
 
 
 def test_class_thresholds_follow_iast_update():

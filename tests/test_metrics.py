@@ -89,3 +89,55 @@ def test_parity_with_official_cityscapes_evaluation(tmp_path, seed):
     np.testing.assert_allclose(ours.iou(), official, rtol=0, atol=1e-6)
     official_mean = ev.getScoreAverage({str(i): v for i, v in enumerate(official)}, args)
     assert abs(ours.miou() - official_mean) < 1e-6
+
+
+def test_defaults_are_cityscapes_19_classes_with_255_ignored():
+    cm = ConfusionMatrix()
+    cm.update(np.array([0, 18, 3, 5]), np.array([0, 18, 255, 19]))  # 255: not counted; 19: not a class either
+    assert cm.matrix.shape == (19, 19) and cm.matrix.dtype == np.int64 and cm.matrix.sum() == 2
+    assert cm.pixel_accuracy() == 1.0
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_targets_outside_the_classes_are_skipped_predictions_outside_are_misses(as_tensor):
+    conv = torch.tensor if as_tensor else np.array
+    cm = ConfusionMatrix(num_classes=3, ignore_index=7)
+    cm.update(conv([0, 1, 2, 0, 1, 2, 1]), conv([0, 3, -1, 7, 255, 2, 1]))  # truths 3, -1, 7, 255: skipped
+    assert cm.matrix.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    cm.update(conv([3, -1, 2]), conv([0, 1, 1]))  # predictions 3 and -1 are misses of their true class
+    assert cm.matrix.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    np.testing.assert_allclose(cm.iou(), [1 / 2, 1 / 3, 1 / 2])
+    assert cm.pixel_accuracy() == pytest.approx(3 / 6)
+
+
+def test_a_tensor_with_an_array_and_shape_errors_name_both_shapes():
+    cm = ConfusionMatrix(num_classes=3)
+    cm.update(torch.tensor([0, 1]), np.array([0, 2]))
+    cm.update(np.array([2]), torch.tensor([2]))
+    assert cm.matrix.tolist() == [[1, 0, 0], [0, 0, 0], [0, 1, 1]]
+    with pytest.raises(ValueError, match=r"prediction \(2, 3\) and ground truth \(3, 2\) differ in shape"):
+        cm.update(torch.zeros(2, 3), torch.zeros(3, 2))
+    with pytest.raises(ValueError, match=r"prediction \(2, 3\) and ground truth \(3, 2\) differ in shape"):
+        cm.update(np.zeros((2, 3)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="^confusion matrices of different class counts$"):
+        cm.merge(ConfusionMatrix(num_classes=4))
+
+
+def test_reset_and_the_empty_matrix_warn_about_nothing():
+    import warnings
+
+    cm = ConfusionMatrix(num_classes=3)
+    cm.update(np.array([0, 1]), np.array([0, 1]))
+    cm.reset()
+    assert cm.matrix.sum() == 0 and cm.matrix.dtype == np.int64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" or 0/0 warning
+        assert math.isnan(cm.miou()) and math.isnan(cm.pixel_accuracy())
+        assert all(math.isnan(v) for v in cm.iou())
+
+
+def test_an_ignore_index_inside_the_class_range_is_skipped_too():
+    for conv in (np.array, torch.tensor):
+        cm = ConfusionMatrix(num_classes=3, ignore_index=1)
+        cm.update(conv([0, 2, 2]), conv([0, 1, 2]))
+        assert cm.matrix.tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]

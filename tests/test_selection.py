@@ -154,3 +154,47 @@ def test_cuda_matches_cpu():
     assert torch.equal(
         inconsistency_mask(probs.cuda(), probs.flip(0).cuda()).cpu(), inconsistency_mask(probs, probs.flip(0))
     )
+
+
+def test_entropy_keeps_float32_as_float32():
+    probs = random_probs(5, 4, 6, seed=0)
+    assert entropy_score(probs.float()).dtype == torch.float32 and entropy_score(probs).dtype == torch.float64
+
+
+def test_ppl_points_refuses_mismatched_inputs_and_unknown_picks():
+    probs = random_probs(5, 4, 6, seed=0)
+    with pytest.raises(
+        ValueError, match=r"probs \[B,K,H,W\] and mask \[B,H,W\] expected, got \(1, 5, 4, 6\) and \(1, 6, 4\)"
+    ):
+        ppl_points(probs, torch.ones(6, 4, dtype=torch.bool))  # a 3-d probs with a transposed mask
+    with pytest.raises(ValueError, match=r"got \(1, 4, 6\) and \(1, 4, 6\)"):
+        ppl_points(probs[0], torch.ones(4, 6, dtype=torch.bool))  # a 2-d probs: the mask fits, probs does not
+    with pytest.raises(ValueError, match="unknown pick 'median'"):
+        ppl_points(probs, torch.ones(4, 6, dtype=torch.bool), "median")
+
+
+@pytest.mark.parametrize("b", [1, 2])
+def test_ppl_points_batched_of_one_or_two_and_empty(b):
+    probs = torch.stack([random_probs(5, 6, 7, seed=s) for s in range(b)])
+    mask = torch.rand(b, 6, 7, generator=torch.Generator().manual_seed(b)) < 0.5
+    got = ppl_points(probs, mask)
+    expected = [
+        torch.cat([torch.full((len(p), 1), i), p], 1) for i in range(b) for p in [ppl_points(probs[i], mask[i])]
+    ]
+    assert torch.equal(got, torch.cat(expected))
+    empty = ppl_points(probs, torch.zeros_like(mask))
+    assert empty.shape == (0, 4) and empty.dtype == torch.long
+
+
+def test_top_n_takes_integer_and_float32_scores():
+    score = torch.randint(0, 5, (13, 17), generator=torch.Generator().manual_seed(3))
+    exclude = score == 4
+    for s in (score, score.float()):
+        assert np.array_equal(top_n(s, 30, exclude).numpy(), bf.top_n(score.numpy(), 30, exclude.numpy()))
+
+
+def test_random_score_without_a_generator():
+    from labor_desktop.core.selection import random_score
+
+    s = random_score((4, 5))
+    assert s.shape == (4, 5) and s.device.type == "cpu" and bool(((s >= 0) & (s < 1)).all())

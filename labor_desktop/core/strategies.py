@@ -67,7 +67,7 @@ def _available(mask: torch.Tensor, labeled: torch.Tensor | None) -> torch.Tensor
 
 def _spl(probs, heads, labeled, budget, gen):
     m = inconsistency_mask(*heads)
-    return Proposal(region=m, inconsistency=m)
+    return Proposal(region=_available(m, labeled), inconsistency=m)
 
 
 def _ppl(pick):
@@ -186,7 +186,8 @@ def propose(
 
     ``probs``: the main model's probabilities ``[K, H, W]``; ``heads``: the selector's
     two outputs ``[K, H, W]`` each (needed by the LabOR strategies); ``labeled``: bool
-    ``[H, W]`` of pixels labeled in earlier stages, never proposed again.
+    ``[H, W]`` of pixels labeled in earlier stages, never proposed again (RIPU: never
+    a region's centre, though its window may overlap them).
     """
     strategy = get_strategy(name)
     if strategy.needs_selector and heads is None:

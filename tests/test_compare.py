@@ -1,0 +1,64 @@
+"""``labor compare`` on the smoke preset: one shared warm-up, PPL first so that the point
+baselines get its measured budget, then the report with its figures."""
+
+import json
+
+import pytest
+
+from labor_desktop.cli import main
+from labor_desktop.store import Project
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def compared(tiny_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    args = ["compare", "--data", str(tiny_data), "--preset", "smoke", "--stages", "1", "--out", str(out)]
+    return out, args
+
+
+def test_compare_shares_the_warm_up_runs_ppl_first_and_writes_the_report(compared, capsys):
+    out, args = compared
+    assert main(args + ["--strategies", "rand", "spl", "ppl"]) == 0  # PPL named last
+    stdout = capsys.readouterr().out
+
+    saved = json.loads((out / "results.json").read_text())
+    assert list(saved["results"]) == ["ppl", "rand", "spl"]  # PPL ran first, the others in the order given
+    printed = [line.split()[0] for line in stdout.splitlines() if " stage " in line]
+    assert printed == ["ppl", "ppl", "rand", "rand", "spl", "spl"]  # stages 0 and 1 of each
+    assert f"report: {out / 'report.md'}" in stdout
+
+    # One warm-up for all: one ledger with pre-training, every project starts from its checkpoint.
+    shared = json.loads((out / "shared" / "state.json").read_text())["jobs"]
+    assert {"pretrain", "warmup", "evaluate-0"} <= set(shared)
+    warm = shared["warmup"]["result"]["checkpoint"]
+    for name in ("ppl", "rand", "spl"):
+        assert "pretrain" not in json.loads((out / name / "state.json").read_text())["jobs"]
+        with Project.open(out / name / "project.labor.h5", read_only=True) as p:
+            assert p.settings.extra["start_checkpoint"] == warm
+        assert saved["results"][name][0] == saved["results"]["ppl"][0]  # stage 0 is the shared warm-up model
+
+    # RAND in point mode gets PPL's measured points per image and stage, not the preset's 8.
+    ppl_points = saved["results"]["ppl"][-1]["budget"]["points_per_image"]
+    assert saved["budgets"]["rand"]["points"] == max(1, round(ppl_points))
+    assert saved["budgets"]["spl"]["points"] == 8  # not a point baseline: untouched
+    rand_points = saved["results"]["rand"][-1]["budget"]["points_per_image"]
+    assert rand_points == pytest.approx(saved["budgets"]["rand"]["points"])
+
+    report = (out / "report.md").read_text()
+    assert report.startswith("# Comparison: ")
+    for figure in ("fig5-miou-by-stage.png", "fig6-selection.png"):
+        assert (out / figure).stat().st_size > 1000 and f"({figure})" in report
+    assert saved["meta"]["strategies"] == "rand, spl, ppl"
+
+
+def test_compare_again_is_a_resume_and_unknown_strategies_are_refused(compared, capsys):
+    out, args = compared
+    before = json.loads((out / "results.json").read_text())["results"]
+    capsys.readouterr()
+    assert main(args + ["--strategies", "rand", "spl", "ppl"]) == 0
+    assert "pre-train on source" not in capsys.readouterr().err  # every job was done: nothing reran
+    assert json.loads((out / "results.json").read_text())["results"] == before
+    assert main(args + ["--strategies", "ppl", "labor"]) == 1
+    assert "unknown strategy 'labor'" in capsys.readouterr().err
