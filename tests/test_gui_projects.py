@@ -1,0 +1,90 @@
+"""The window around its project: an SPL project labelled with the brush and the
+fill, projects that cannot be opened (locked, damaged, newer) said in a dialog,
+and closing the window while a stage trains."""
+
+import numpy as np
+import pytest
+from gui_support import copy_of, key, open_window, stored, template, widget_pos, window
+from PyQt6.QtCore import Qt
+
+from labor_desktop.engine.config import preset
+from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.workflow import ProjectWorkflow, create_project
+from labor_desktop.gui import project_opener
+from labor_desktop.labeling import UNLABELED, Tool
+from labor_desktop.store import Project
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def spl_template(tiny_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("gui-spl")
+    cfg = preset("smoke")
+    path = root / "demo.labor.h5"
+    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), "spl").close()
+    with Project.open(path) as project:
+        ProjectWorkflow(project).bootstrap()
+    return root
+
+
+def test_an_spl_project_is_labelled_with_the_brush_and_counts_mask_pixels(spl_template, tmp_path_factory, qtbot):
+    win, project = open_window(copy_of(spl_template, tmp_path_factory), qtbot)
+    try:
+        assert win.session.tool is Tool.BRUSH and not win.actions["point_queue"].isEnabled()  # no points in SPL
+        total = sum(int(project.proposal(1, i)[0].sum()) for i in range(len(project.images)))
+        assert f"mask 0/{total} px labelled" in win.stage_bar.state.text()
+        ed = win.document.editor
+        ys, xs = np.nonzero(ed.mask)
+        y, x = int(ys[0]), int(xs[0])
+        (y0, y1, x0, x1), region = ed.component_at(y, x)
+        key(qtbot, win, Qt.Key.Key_F)
+        key(qtbot, win, Qt.Key.Key_3)
+        qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x))
+        assert (stored(win, 0)[y0:y1, x0:x1][region] == 2).all()
+        assert f"mask {int(region.sum())}/{total} px labelled" in win.stage_bar.state.text()
+        key(qtbot, win, Qt.Key.Key_E)
+        for _ in range(4):
+            key(qtbot, win, Qt.Key.Key_BracketRight)
+        qtbot.mousePress(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x))
+        qtbot.mouseRelease(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x))
+        assert stored(win, 0)[y, x] == UNLABELED  # the eraser took the label off
+    finally:
+        win.close()
+        project.close()
+
+
+@pytest.mark.parametrize("damage", ["locked", "damaged", "newer"])
+def test_a_project_that_cannot_be_opened_is_a_dialog(window, tmp_path, monkeypatch, damage):
+    import h5py
+
+    shown = []
+    monkeypatch.setattr(project_opener.QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    if damage == "locked":
+        path = window.project.path  # this window holds it
+    elif damage == "damaged":
+        path = tmp_path / "broken.labor.h5"
+        path.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
+    else:
+        path = tmp_path / "newer.labor.h5"
+        with h5py.File(path, "w") as f:
+            f.attrs["format"] = "labor-desktop-project"
+            f.attrs["version"] = 99
+    assert window.opener.open_window(path) is None
+    assert len(shown) == 1 and str(path.name) in shown[0]
+    assert window.isVisible()
+
+
+def test_closing_the_window_while_a_stage_trains_cancels_it_and_keeps_the_project(template, tmp_path_factory, qtbot):
+    path = copy_of(template, tmp_path_factory)
+    win, project = open_window(path, qtbot)
+    win.points.label(0, 3)
+    labels = stored(win, 0).copy()
+    win.advance_stage()
+    qtbot.waitUntil(lambda: bool(win.stage_bar.seen_jobs), timeout=120_000)
+    win.close()  # cancels the stage and waits for it
+    assert not win.stages.worker.isRunning()
+    assert project.proposal_stages() == [1]  # the stage did not end half-way
+    project.close()
+    with Project.open(path, read_only=True) as again:
+        assert np.array_equal(again.labels(0)[0], labels)
