@@ -3,7 +3,8 @@
 #   ./dev.sh demo     create .venv if missing, check that Qt can open a window (else print the
 #                     apt-get line it needs), then open the application on the demo project
 #                     (prepared on the first run: data, warm-up model, stage 1's proposals)
-#   ./dev.sh test     create .venv if missing, then run the whole test suite
+#   ./dev.sh test     create .venv if missing, then ruff, mypy and the whole test suite
+#                     (with arguments: pytest alone, e.g. ./dev.sh test -m "not slow")
 #   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, ~37 min)
 #   ./dev.sh mutate   mutation testing (mutmut) of core/selection, strategies, metrics and
 #                     store/journal, project: see docs/testing.md.  Not in CI.  Arguments: mutant
@@ -44,6 +45,12 @@ case "$cmd" in
     test)
         export QT_QPA_PLATFORM=offscreen
         cd "$here"
+        if [ $# -eq 0 ]; then  # the whole check, as CI runs it; with arguments, pytest alone
+            echo "[dev.sh] ruff check, ruff format --check, mypy" >&2
+            "$venv/bin/ruff" check .
+            "$venv/bin/ruff" format --check .
+            "$venv/bin/mypy"
+        fi
         exec "$venv/bin/python" -m pytest "$@" ;;
     mutate)
         export QT_QPA_PLATFORM=offscreen
