@@ -1,6 +1,16 @@
 """The HDF5 project store (no torch, no Qt)."""
 
-from .project import Project
-from .schema import Effort, ImageEntry, ProjectError, ProjectSettings, SaveError
+from .project import Project, RepairReport, repair
+from .schema import Effort, ImageEntry, JournalDamaged, ProjectError, ProjectSettings, SaveError
 
-__all__ = ["Effort", "ImageEntry", "Project", "ProjectError", "ProjectSettings", "SaveError"]
+__all__ = [
+    "Effort",
+    "ImageEntry",
+    "JournalDamaged",
+    "Project",
+    "ProjectError",
+    "ProjectSettings",
+    "RepairReport",
+    "SaveError",
+    "repair",
+]
