@@ -63,10 +63,16 @@ def dataset(group: h5py.Group, name: str, where: str, kinds: str, ndim: int) -> 
 
 
 def _names(group: h5py.Group, where: str, limit: int) -> list[int]:
+    """The member names of ``group``: decimal numbers below ``limit``, each a hard link."""
+    links: list[tuple[bytes, int]] = []
+    group.id.links.iterate(lambda raw, info: links.append((raw, info.type)), info=True)  # one pass, no lookups
     out = []
-    for name in group:
+    for raw, kind in links:
+        name = raw.decode("utf-8", "replace")
         if not (name.isdigit() and name.isascii()) or int(name) >= limit or name != str(int(name)):
             raise Damaged(f"{where}/{name} is not a number in 0..{limit - 1}")
+        if kind != h5py.h5l.TYPE_HARD:
+            raise Damaged(f"{where}/{name} is a link (links are not allowed)")
         out.append(int(name))
     return out
 
