@@ -16,9 +16,9 @@ from labor_desktop.store import (
     ProjectError,
     ProjectSettings,
     SaveError,
+    codec,
     repair,
 )
-from labor_desktop.store import codec
 from labor_desktop.store.journal import HEADER, frame, scan
 
 SETTINGS = ProjectSettings(classes=[f"c{i}" for i in range(19)])
