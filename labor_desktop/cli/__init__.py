@@ -106,7 +106,11 @@ def cmd_export(args) -> int:
     except (ProjectError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if result.get("warning"):
+        print(f"warning: {result['warning']}", file=sys.stderr)
     print(f"exported {result['labeled_images']} labeled of {result['images']} images to {result['out']}")
+    if result.get("removed"):
+        print(f"removed {result['removed']} label file(s) of the previous export that are no longer labelled")
     return 0
 
 
