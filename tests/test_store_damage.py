@@ -339,3 +339,21 @@ def test_failed_append_that_cannot_be_cut_is_cut_before_the_next(tmp_path, monke
     assert scan(tmp_path / "p.labor.h5.journal").damage is None
     with Project.open(tmp_path / "p.labor.h5") as q:
         assert q.labeled_images() == [0, 2]
+
+
+def test_labor_repair_command(tmp_path, capsys):
+    from labor_desktop.cli import main
+
+    path, journal = ten_saves(tmp_path)
+    data = bytearray(journal.read_bytes())
+    data[scan(journal).offsets[5][0] + 10] ^= 4
+    journal.write_bytes(bytes(data))
+    assert main(["export", str(path), "--out", str(tmp_path / "out")]) == 0  # read-only: works, and warns
+    assert "labor repair" in capsys.readouterr().err
+    assert main(["repair", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "repaired from 9 intact journal record(s), 1 damaged" in out and "before-repair" in out
+    with Project.open(path) as q:
+        assert q.labeled_images() == [0, 1, 2, 3, 4, 6, 7, 8, 9]
+    assert main(["repair", str(tmp_path / "none.labor.h5")]) == 1
+    assert "no such project file" in capsys.readouterr().err

@@ -114,6 +114,21 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_repair(args) -> int:
+    from ..store import ProjectError, repair
+
+    try:
+        report = repair(args.project)
+    except ProjectError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{report.path}: repaired from {report.applied} intact journal record(s)", end="")
+    print(f", {report.skipped} damaged stretch(es) or invalid record(s) left out" if report.skipped else "")
+    for name, kept in report.kept.items():
+        print(f"  the original {name} is kept as {kept}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labor", description="LabOR Desktop: label only where the model is unsure.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -141,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="the project file (NAME.labor.h5)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "repair", help="write a repaired project from every intact journal record (the originals are kept)"
+    )
+    p.add_argument("project", help="the project file (NAME.labor.h5); close it in the application first")
+    p.set_defaults(func=cmd_repair)
 
     p = sub.add_parser("info", help="versions and the device training would use")
     p.set_defaults(func=cmd_info)
