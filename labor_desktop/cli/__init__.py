@@ -61,13 +61,30 @@ def cmd_inspect_checkpoint(args) -> int:
 
 
 def _size(text: str) -> tuple[int, int]:
+    from ..data.demo_generator import MAX_SIDE, MIN_SIDE
+
     try:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like 128x256 (height x width), not {text!r}") from None
-    if h < 32 or w < 32:
-        raise argparse.ArgumentTypeError("size must be at least 32x32")
+    if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"each side must be {MIN_SIDE}..{MAX_SIDE} pixels, not {h}x{w}")
     return h, w
+
+
+def _count(low: int):
+    def parse(text: str) -> int:
+        from ..data.demo_generator import MAX_COUNT
+
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= n <= MAX_COUNT:
+            raise argparse.ArgumentTypeError(f"{n} is not in {low}..{MAX_COUNT}")
+        return n
+
+    return parse
 
 
 def cmd_demo_data(args) -> int:
@@ -87,7 +104,7 @@ def cmd_demo_data(args) -> int:
 
         try:
             meta = generate_demo_data(args.out, cfg, progress)
-        except OSError as e:
+        except (OSError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
     share = meta["class_pixel_share"]["target"]
@@ -147,9 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--size", type=_size, default=d.size, metavar="HxW", help=f"image size (default {d.size[0]}x{d.size[1]})"
     )
-    p.add_argument("--n-source", type=int, default=d.n_source, metavar="N")
-    p.add_argument("--n-target", type=int, default=d.n_target, metavar="M")
-    p.add_argument("--n-val", type=int, default=d.n_val, metavar="V")
+    p.add_argument("--n-source", type=_count(1), default=d.n_source, metavar="N")
+    p.add_argument("--n-target", type=_count(1), default=d.n_target, metavar="M")
+    p.add_argument("--n-val", type=_count(0), default=d.n_val, metavar="V")
     p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser("export", help="labels as Cityscapes labelTrainIds and colour PNGs, budget and effort CSVs")

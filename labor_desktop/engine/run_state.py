@@ -36,12 +36,7 @@ class RunState:
         config = json.loads(json.dumps(config))  # as it reads back from the file (tuples become lists)
         self.writer = writer
         if self.path.exists():
-            try:
-                data = json.loads(self.path.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise RunError(
-                    f"{self.path}: damaged run ledger; delete the run folder or choose another --out"
-                ) from None
+            data = self._read()
             if data.get("config") != config:
                 raise RunError(
                     f"{self.root}: this folder holds a run with other settings; "
@@ -54,10 +49,31 @@ class RunState:
                 self.root.mkdir(parents=True, exist_ok=True)
                 write_json_atomic(self.path, self.data)
 
+    def _read(self) -> dict:
+        """The ledger, checked: ``{"config": {...}, "jobs": {name: {"result": {...}, ...}}}``."""
+        damaged = RunError(f"{self.path}: damaged run ledger; delete the run folder or choose another --out")
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise damaged from None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("config"), dict)
+            or not isinstance(data.get("jobs"), dict)
+            or not all(isinstance(j, dict) and isinstance(j.get("result"), dict) for j in data["jobs"].values())
+            or not all(
+                isinstance(job["result"].get("checkpoint"), str)
+                for name, job in data["jobs"].items()
+                if name in ("pretrain", "warmup") or name.startswith(("selector-", "retrain-"))
+            )
+        ):
+            raise damaged
+        return data
+
     def reload(self) -> None:
         """Other processes (rank 0) may have finished jobs since."""
         if self.path.exists():
-            self.data = json.loads(self.path.read_text())
+            self.data = self._read()
 
     def done(self, job: str) -> bool:
         return job in self.data["jobs"]
