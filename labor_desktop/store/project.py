@@ -158,7 +158,12 @@ class Project:
                 )
             self._load_base(0)
             self._base.close()
-            backup = migrate_v0(p, lambda labels, settings, images: self._write_migrated(labels, settings, images))
+            try:
+                backup = migrate_v0(p, lambda labels, settings, images: self._write_migrated(labels, settings, images))
+            except ProjectError:
+                raise
+            except _BAD_CONTENT as e:
+                raise self._damaged(e) from None
             self.migrated_from = (0, backup)
             self._open_base()
         self._load_base(1)
