@@ -23,6 +23,7 @@ def test_help_lists_the_existing_commands(capsys):
         "compare",
         "demo-data",
         "export",
+        "repair",
         "info",
         "strategies",
         "inspect-checkpoint",

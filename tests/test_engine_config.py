@@ -26,7 +26,18 @@ def test_presets_and_toml_overrides(tmp_path):
     "text, message",
     [
         ("[retrain]\nstepz = 1\n", r"unknown setting\(s\) \['stepz'\]"),
-        ('[model]\nbackbone = "resnet7"\n', "unknown backbone 'resnet7'"),
+        ('[model]\nbackbone = "resnet7"\n', r"\[model\] backbone = 'resnet7': must be 'resnet18' or"),
+        # issue 12, defect 11: every value's type and range, named with its section and file
+        ('[retrain]\nsteps = "ten"\n', r"c\.toml: \[retrain\] steps = 'ten': must be an integer$"),
+        ("[retrain]\nbatch_size = 0\n", r"\[retrain\] batch_size = 0: must be an integer in 1\.\.4096"),
+        ("[pretrain]\nsteps = -5\n", r"\[pretrain\] steps = -5: must be an integer >= 1"),
+        ("[warmup]\nlr = nan\n", r"\[warmup\] lr = nan: must be a finite number"),
+        ("[selector]\ndropout = 1.5\n", r"\[selector\] dropout = 1\.5: must be a number in \[0, 1\)"),
+        ("stages = -1\n", r"\[top level\] stages = -1: must be an integer in 1\.\.255"),
+        ("amp = 1\n", r"\[top level\] amp = 1: must be true or false"),
+        ("[data]\ntarget_crop = [64]\n", r"\[data\] target_crop = \[64\]: must be a list of 2 numbers"),
+        ('[retrain]\noptimizer = "adamw"\n', r"optimizer = 'adamw': must be 'adam' or 'sgd'"),
+        ('[budget]\nbaseline_unit = "px"\n', r"\[budget\] baseline_unit = 'px': must be 'pixels' or 'points'"),
         ("retrain = 3\n", "retrain must be a table"),
         ('base = "huge"\n', "unknown config preset 'huge'"),
         ("[retrain\n", "not valid TOML"),
@@ -35,6 +46,12 @@ def test_presets_and_toml_overrides(tmp_path):
 def test_bad_config_files_are_refused_with_the_reason(tmp_path, text, message):
     (tmp_path / "c.toml").write_text(text)
     with pytest.raises(ValueError, match=message):
+        load_config(tmp_path / "c.toml")
+
+
+def test_non_utf8_config_names_the_file(tmp_path):
+    (tmp_path / "c.toml").write_bytes("[retrain]\n# caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"c\.toml: not UTF-8 text"):
         load_config(tmp_path / "c.toml")
 
 

@@ -88,3 +88,40 @@ def test_closing_the_window_while_a_stage_trains_cancels_it_and_keeps_the_projec
     project.close()
     with Project.open(path, read_only=True) as again:
         assert np.array_equal(again.labels(0)[0], labels)
+
+
+def test_a_damaged_journal_opens_read_only_after_asking_and_says_why(window, tmp_path, monkeypatch):
+    import shutil
+
+    from labor_desktop.store.journal import scan
+
+    src = window.project
+    for k in range(3):
+        window.points.label(k, k)  # three records in the journal
+    path = tmp_path / "copy" / "demo.labor.h5"
+    path.parent.mkdir()
+    window.close()
+    src.close(compact=False)
+    shutil.copy(src.path, path)
+    shutil.copy(src.journal_path, str(path) + ".journal")
+    journal = path.with_name(path.name + ".journal")
+    off, n = scan(journal).offsets[0]
+    data = bytearray(journal.read_bytes())
+    data[off + n // 2] ^= 0xFF  # damage in the middle, intact records after it
+    journal.write_bytes(bytes(data))
+    before = journal.read_bytes()
+    asked = []
+    monkeypatch.setattr(
+        project_opener.QMessageBox,
+        "question",
+        lambda *a: asked.append(a[2]) or project_opener.QMessageBox.StandardButton.Yes,
+    )
+    win = window.opener.open_window(path)
+    try:
+        assert asked and "damaged at byte" in asked[0] and "labor repair" in asked[0]
+        assert win.project.read_only and "read-only" in win.windowTitle()
+        assert "labor repair" in win.stage_bar.error.text()
+        assert journal.read_bytes() == before  # the damaged file is never made worse
+    finally:
+        win.close()
+        win.project.close()

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from labor_desktop.store.journal import HEADER, MAGIC, JournalWriter, frame, read_payload, scan
+from labor_desktop.store.journal import HEADER, MAGIC, JournalWriter, StaleRecord, frame, read_payload, scan
 
 PAYLOADS = [b"first record", b"", b"x" * 1000, b"last"]
 
@@ -54,6 +54,8 @@ def _corrupt(path, pos, value):
 
 @pytest.mark.parametrize("where", ["payload", "crc", "magic", "length"])
 def test_a_damaged_record_ends_the_intact_prefix(tmp_path, where):
+    """A bad record followed by an intact one is damage, not a torn tail: nothing may be cut,
+    and the intact record after it is found again (a repair keeps it)."""
     path = tmp_path / "j"
     offsets = write(path)
     third = offsets[2] - HEADER.size  # the record of b"x" * 1000
@@ -61,7 +63,8 @@ def test_a_damaged_record_ends_the_intact_prefix(tmp_path, where):
     _corrupt(path, pos, path.read_bytes()[pos] ^ 0x01)  # one bit: the length stays within the file
     result = scan(path)
     assert result.offsets == [(offsets[0], len(PAYLOADS[0])), (offsets[1], 0)]
-    assert result.valid_end == third and result.torn
+    assert result.valid_end == third and result.damage == third and not result.torn
+    assert result.later == [(offsets[3], len(PAYLOADS[3]))]
 
 
 def test_a_length_past_the_end_of_the_file_is_a_torn_tail(tmp_path):
@@ -123,7 +126,7 @@ def test_read_payload_refuses_a_short_read(tmp_path):
     path = tmp_path / "j"
     write(path, [b"abc"])
     assert read_payload(path, HEADER.size, 3) == b"abc"
-    with pytest.raises(OSError, match="journal shorter than expected"):
+    with pytest.raises(StaleRecord, match="journal shorter than expected"):
         read_payload(path, HEADER.size, 4)
 
 

@@ -103,7 +103,7 @@ def test_bad_label_maps_are_refused(tmp_path):
     p = make(tmp_path)
     with pytest.raises(ValueError, match=r"labels for image 1 .*im1\.png\) are 30x20, the image is 60x40"):
         p.save_labels(1, np.zeros((20, 30), np.uint8), 1)
-    with pytest.raises(ValueError, match=r"class ids >= 19"):
+    with pytest.raises(ValueError, match=r"class id 19: allowed are 0\.\.18"):
         p.save_labels(1, np.full((40, 60), 19, np.uint8), 1)
     p.close()
 

@@ -61,13 +61,30 @@ def cmd_inspect_checkpoint(args) -> int:
 
 
 def _size(text: str) -> tuple[int, int]:
+    from ..data.demo_generator import MAX_SIDE, MIN_SIDE
+
     try:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like 128x256 (height x width), not {text!r}") from None
-    if h < 32 or w < 32:
-        raise argparse.ArgumentTypeError("size must be at least 32x32")
+    if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"each side must be {MIN_SIDE}..{MAX_SIDE} pixels, not {h}x{w}")
     return h, w
+
+
+def _count(low: int):
+    def parse(text: str) -> int:
+        from ..data.demo_generator import MAX_COUNT
+
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= n <= MAX_COUNT:
+            raise argparse.ArgumentTypeError(f"{n} is not in {low}..{MAX_COUNT}")
+        return n
+
+    return parse
 
 
 def cmd_demo_data(args) -> int:
@@ -92,7 +109,7 @@ def cmd_demo_data(args) -> int:
 
         try:
             meta = generate_demo_data(args.out, cfg, progress)
-        except OSError as e:
+        except (OSError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
     share = meta["class_pixel_share"]["target"]
@@ -111,7 +128,26 @@ def cmd_export(args) -> int:
     except (ProjectError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if result.get("warning"):
+        print(f"warning: {result['warning']}", file=sys.stderr)
     print(f"exported {result['labeled_images']} labeled of {result['images']} images to {result['out']}")
+    if result.get("removed"):
+        print(f"removed {result['removed']} label file(s) of the previous export that are no longer labelled")
+    return 0
+
+
+def cmd_repair(args) -> int:
+    from ..store import ProjectError, repair
+
+    try:
+        report = repair(args.project)
+    except ProjectError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{report.path}: repaired from {report.applied} intact journal record(s)", end="")
+    print(f", {report.skipped} damaged stretch(es) or invalid record(s) left out" if report.skipped else "")
+    for name, kept in report.kept.items():
+        print(f"  the original {name} is kept as {kept}")
     return 0
 
 
@@ -133,9 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--size", type=_size, default=d.size, metavar="HxW", help=f"image size (default {d.size[0]}x{d.size[1]})"
     )
-    p.add_argument("--n-source", type=int, default=d.n_source, metavar="N")
-    p.add_argument("--n-target", type=int, default=d.n_target, metavar="M")
-    p.add_argument("--n-val", type=int, default=d.n_val, metavar="V")
+    p.add_argument("--n-source", type=_count(1), default=d.n_source, metavar="N")
+    p.add_argument("--n-target", type=_count(1), default=d.n_target, metavar="M")
+    p.add_argument("--n-val", type=_count(0), default=d.n_val, metavar="V")
     p.add_argument(
         "--target-style",
         default=d.target_style,
@@ -148,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="the project file (NAME.labor.h5)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "repair", help="write a repaired project from every intact journal record (the originals are kept)"
+    )
+    p.add_argument("project", help="the project file (NAME.labor.h5); close it in the application first")
+    p.set_defaults(func=cmd_repair)
 
     p = sub.add_parser("info", help="versions and the device training would use")
     p.set_defaults(func=cmd_info)

@@ -45,7 +45,7 @@ class TqdmProgress:
 def _context(args, progress, cancel):
     from dataclasses import replace
 
-    from ..engine.config import check_init_weights, load_config
+    from ..engine.config import check, check_init_weights, load_config
     from ..engine.experiment_data import ExperimentData
     from ..engine.runtime import Runtime
     from ..engine.stages import Context
@@ -55,6 +55,7 @@ def _context(args, progress, cancel):
         cfg = replace(cfg, stages=args.stages)
     if args.device:
         cfg = replace(cfg, device=args.device)
+    cfg = check(cfg)  # the command line's values too
     check_init_weights(cfg, getattr(args, "from_checkpoint", None))  # before looking at any data
     data = ExperimentData.find(cfg.data, args.data, args.source, args.target)
     rt = Runtime.create(cfg.device, amp=cfg.amp, channels_last=cfg.channels_last)
@@ -62,7 +63,21 @@ def _context(args, progress, cancel):
     return Context(cfg, data, rt, progress, cancel)
 
 
-def _run(args, body) -> int:
+def _check_arguments(args, strategies: list[str]) -> None:
+    """Every argument checked before any work (a bad one must not wait for a warm-up)."""
+    from ..core.strategies import STRATEGIES
+
+    for name in strategies:
+        if name not in STRATEGIES:
+            raise ValueError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)} (see `labor strategies`)")
+    if len(set(strategies)) != len(strategies):
+        raise ValueError(f"--strategies names a strategy twice: {' '.join(strategies)}")
+    checkpoint = getattr(args, "from_checkpoint", None)
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise ValueError(f"{checkpoint}: no such checkpoint file (--from); check the path")
+
+
+def _run(args, body, strategies: list[str] = ()) -> int:
     from ..core.checkpoint import CheckpointError
     from ..data.io import DataError
     from ..engine.run_state import RunError
@@ -71,6 +86,7 @@ def _run(args, body) -> int:
 
     progress, cancel = TqdmProgress(), threading.Event()
     try:
+        _check_arguments(args, list(strategies))
         return body(_context(args, progress, cancel))
     except (KeyboardInterrupt, Cancelled):
         cancel.set()
@@ -105,7 +121,7 @@ def cmd_simulate(args) -> int:
             print(f"run folder: {out}  (project: {out / 'project.labor.h5'})")
         return 0
 
-    return _run(args, body)
+    return _run(args, body, [args.strategy])
 
 
 def cmd_compare(args) -> int:
@@ -123,13 +139,20 @@ def cmd_compare(args) -> int:
             print(f"report: {result['report']}")
         return 0
 
-    return _run(args, body)
+    return _run(args, body, list(args.strategies))
 
 
 def cmd_demo(args) -> int:
     """The demo comparison: make the data on the first run, then ``compare``."""
     from ..data.demo_generator import DemoDataConfig, generate_demo_data
+    from ..engine.config import load_config
 
+    try:  # every argument before the data is generated
+        _check_arguments(args, list(args.strategies))
+        load_config(args.config, base=args.preset, seed=args.seed)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     style = getattr(args, "target_style", None) or "photo"
     default_data = Path(args.out) / ("data" if style == "photo" else f"data-{style}")
     data = Path(args.data or default_data)
@@ -159,6 +182,19 @@ def cmd_demo(args) -> int:
     return cmd_compare(ns)
 
 
+def _int_in(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not in {low}..{high}")
+        return value
+
+    return parse
+
+
 def _common(p: argparse.ArgumentParser, need_out: bool = True) -> None:
     p.add_argument("--data", help="folder with source/ (GTA5 layout) and target/ (Cityscapes layout)")
     p.add_argument("--source", help="GTA5-layout source root (instead of --data)")
@@ -170,8 +206,8 @@ def _common(p: argparse.ArgumentParser, need_out: bool = True) -> None:
         choices=["smoke", "demo", "paper"],
         help="settings preset when no config file names one (default: demo)",
     )
-    p.add_argument("--stages", type=int, help="number of stages (default: the config's)")
-    p.add_argument("--seed", type=int, help="seed (default: the config's)")
+    p.add_argument("--stages", type=_int_in(1, 255), help="number of stages, 1..255 (default: the config's)")
+    p.add_argument("--seed", type=_int_in(0, 2**32 - 1), help="seed (default: the config's)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when present)")
     p.add_argument(
         "--from",
@@ -213,10 +249,12 @@ def add_commands(sub) -> None:
     p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
     p.add_argument("--config", help="TOML overrides of the preset")
     p.add_argument("--preset", default="demo", choices=["smoke", "demo", "paper"], help=argparse.SUPPRESS)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=_int_in(0, 2**32 - 1))
     p.add_argument("--device")
     p.add_argument("--strategies", nargs="+", default=DEMO_STRATEGIES, metavar="S", help=STRATEGY_HELP)
-    p.add_argument("--seeds", nargs="+", type=int, metavar="N", help="one full comparison per seed, mean ± std")
+    p.add_argument(
+        "--seeds", nargs="+", type=_int_in(0, 2**32 - 1), metavar="N", help="one full comparison per seed, mean ± std"
+    )
     p.add_argument(
         "--target-style",
         default="photo",

@@ -63,13 +63,13 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
+        found = re.search(r"unsupported (?:global: )?GLOBAL ([\w.]+)", str(e), re.IGNORECASE)
         if found or "can still be loaded" in str(e):
             what = f" ({found.group(1)})" if found else ""
             raise CheckpointError(
-                f"{path}: refused: the file carries pickled Python objects{what}, which could run code when "
-                "loaded. Re-save only the weights, e.g. torch.save(model.state_dict(), 'weights.pth'), "
-                "in a trusted environment."
+                f"{path}: refused: the file contains code (pickled Python objects{what}) that could run when "
+                "loaded; it was not loaded. Re-save only the weights, e.g. "
+                "torch.save(model.state_dict(), 'weights.pth'), in a trusted environment."
             ) from None
         raise CheckpointError(
             f"{path}: not a readable PyTorch checkpoint (damaged, truncated or another format)"
@@ -102,6 +102,16 @@ def extract_state_dict(obj: dict) -> dict[str, torch.Tensor]:
         sd = {k: v for k, v in sd.items() if not k.startswith("layer5.")}
         sd = {("layer5." + k[len("layer6.") :] if k.startswith("layer6.") else k): v for k, v in sd.items()}
     return {k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")}
+
+
+def check_finite(sd: dict[str, torch.Tensor], source: str) -> None:
+    """Refuse weights holding NaN or infinity: a model trained from them predicts nothing."""
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(
+            f"{source}: {len(bad)} weight tensor(s) hold NaN or infinite values (e.g. {bad[0]}); "
+            "the training that wrote it diverged. Use an earlier checkpoint"
+        )
 
 
 def infer_architecture(sd: dict[str, torch.Tensor]) -> dict:
@@ -186,6 +196,7 @@ def load_model(path: str | os.PathLike, cfg: ModelConfig | None = None) -> DeepL
             cfg = ModelConfig(backbone=arch["backbone"], num_classes=arch["num_classes"])
     model = DeepLabV2(cfg)
     check_compatible(sd, model, str(path))
+    check_finite(sd, str(path))
     model.load_state_dict(sd, strict=False)  # everything but BN step counters was checked above
     return model
 
@@ -197,4 +208,5 @@ def load_backbone_weights(model: DeepLabV2, path: str | os.PathLike) -> None:
     sd = extract_state_dict(read_checkpoint(path))
     sd = {k: v for k, v in sd.items() if not k.startswith(("fc.", "layer5.", "layer6."))}
     check_compatible(sd, model, str(path), backbone_only=True)
+    check_finite(sd, str(path))
     model.load_state_dict(sd, strict=False)

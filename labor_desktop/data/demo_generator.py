@@ -31,6 +31,9 @@ DOMAIN_INDEX = {"source": 0, "target": 1}
 SPLIT_INDEX = {"train": 0, "val": 1}
 
 
+MIN_SIDE, MAX_SIDE, MAX_COUNT = 32, 4096, 100_000
+
+
 @dataclass(frozen=True)
 class DemoDataConfig:
     size: tuple[int, int] = (128, 256)  # (height, width)
@@ -39,6 +42,15 @@ class DemoDataConfig:
     n_val: int = 60
     seed: int = 0
     target_style: str = "photo"  # "photo" (overcast day) or "night" (rain, headlights, reflections)
+
+    def __post_init__(self) -> None:
+        h, w = self.size
+        if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+            raise ValueError(f"demo data size {h}x{w}: each side must be {MIN_SIDE}..{MAX_SIDE} pixels")
+        for name, low in (("n_source", 1), ("n_target", 1), ("n_val", 0)):
+            n = getattr(self, name)
+            if not low <= n <= MAX_COUNT:
+                raise ValueError(f"demo data {name} = {n}: must be {low}..{MAX_COUNT}")
 
 
 def _texture_lut(domain: Domain) -> np.ndarray:

@@ -61,6 +61,8 @@ def read_label(path: str | Path, kind: str = "label_ids") -> np.ndarray:
     try:  # Pillow, not OpenCV: OpenCV expands palette PNGs (GTA5's labels) to colours
         with Image.open(path) as im:
             raw = np.array(im)
+    except Image.DecompressionBombError:
+        raise DataError(_too_large(path)) from None
     except (OSError, ValueError, SyntaxError):
         raise DataError(f"{path}: cannot be decoded as a label map (damaged or not an image); replace it") from None
     if raw.ndim == 3:
@@ -97,9 +99,18 @@ def image_size(path: str | Path) -> tuple[int, int]:
             w, h = im.size
     except FileNotFoundError:
         raise DataError(f"{path}: image file not found") from None
+    except Image.DecompressionBombError:
+        raise DataError(_too_large(path)) from None
     except OSError as e:
         raise DataError(f"{path}: not a readable image ({e}); replace or remove the file") from None
     return h, w
+
+
+def _too_large(path: Path) -> str:
+    return (
+        f"{path}: the image is larger than {Image.MAX_IMAGE_PIXELS * 2 // 1_000_000} million pixels, more than "
+        "this program reads (a damaged or hostile header, or a huge image); resize it or remove it from the data set"
+    )
 
 
 def check_same_size(image: np.ndarray, label: np.ndarray, image_path, label_path) -> None:

@@ -11,3 +11,7 @@ Progress = Callable[[str, int, int, dict], None]  # (job, step, total, info: los
 
 class Cancelled(Exception):
     """Raised inside a job when its cancel event is set."""
+
+
+class Diverged(RuntimeError):
+    """A loss became NaN or infinite; the message names the job, the step and the loss."""

@@ -41,7 +41,7 @@ class ExperimentData:
             if not data.is_dir():
                 raise DataError(
                     f"{data}: data folder not found; make the demo data with "
-                    f"'labor demo-data {data}' or give --source and --target"
+                    f"'labor demo-data --out {data}' or give --source and --target"
                 )
             source, target = source or data / "source", target or data / "target"
             for part, what in (

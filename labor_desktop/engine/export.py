@@ -1,13 +1,21 @@
 """``labor export``: a project's labels as Cityscapes ``*_gtFine_labelTrainIds.png``
 (255 = unlabeled) and colour PNGs, and CSVs of the budget and effort per image and
 per stage.  Reads the project read-only, so it also works while the application
-has it open."""
+has it open.
+
+The label files keep the Cityscapes tree (``gtFine/<split>/<city>/<name>_gtFine_labelTrainIds.png``;
+images outside that layout keep their folders under ``gtFine/``), so two images with
+the same name never share a file.  Every file is written under a temporary name and
+renamed; ``labor-export.json`` lists what the export wrote, and the next export of the
+folder removes the files it listed that are no longer labelled (and nothing else)."""
 
 from __future__ import annotations
 
 import csv
+import json
+import os
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 
@@ -28,13 +36,34 @@ def export_name(image_path: str) -> str:
     return stem
 
 
+MANIFEST = "labor-export.json"
+LABEL_SUFFIXES = ("_gtFine_labelTrainIds.png", "_gtFine_color.png")
+
+
+def export_stem(image_path: str) -> str:
+    """Where an image's label files go, relative to the export folder and without their
+    suffix: ``gtFine/train/aachen/aachen_000000_000019`` for a Cityscapes image
+    (``.../leftImg8bit/<split>/<city>/<name>_leftImg8bit.png``), else ``gtFine/`` plus the
+    image's own folders (``..`` and drive letters dropped)."""
+    parts = [x for x in PureWindowsPath(image_path).parts if x not in ("..", ".") and not x.endswith(("/", "\\", ":"))]
+    name = export_name(image_path)
+    if "leftImg8bit" in parts[:-1]:
+        k = len(parts) - 1 - parts[::-1].index("leftImg8bit")
+        if len(parts) - k == 4:  # leftImg8bit / split / city / file
+            return str(PurePosixPath("gtFine", parts[k + 1], parts[k + 2], name))
+    return str(PurePosixPath("gtFine", *parts[:-1], name))
+
+
 def export_project(
     project_path: str | Path, out_dir: str | Path, progress: Callable[[int, int], None] | None = None
 ) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     progress = progress or (lambda step, total: None)
+    written: list[str] = []
+    taken: set[str] = set()
     with Project.open(project_path, read_only=True) as project:
+        warning = project.damage
         colors = np.array(project.settings.colors or CLASS_COLORS.tolist(), np.uint8)
         lut = np.zeros((256, 3), np.uint8)
         lut[: len(colors)] = colors
@@ -44,9 +73,16 @@ def export_project(
         for i, entry in enumerate(project.images):
             labels, stage = project.labels(i) if i in labeled else (None, None)
             pixels = 0 if labels is None else int((labels != UNLABELED).sum())
+            stem = ""
+            if pixels:
+                stem = export_stem(entry.path)
+                if stem.lower() in taken:  # e.g. a.png and a.jpg in one folder
+                    stem = f"{stem}_image{i}"
+                taken.add(stem.lower())
             row = {
                 "image": i,
                 "path": entry.path,
+                "label_file": f"{stem}{LABEL_SUFFIXES[0]}" if pixels else "",
                 "height": entry.height,
                 "width": entry.width,
                 "labeled_pixels": pixels,
@@ -66,9 +102,9 @@ def export_project(
             row.update({name: getattr(effort, name) for name in EFFORT_FIELDS})
             rows.append(row)
             if pixels:
-                name = export_name(entry.path)
-                write_png(out / f"{name}_gtFine_labelTrainIds.png", labels)
-                write_png(out / f"{name}_gtFine_color.png", lut[labels], rgb=True)
+                for suffix, array, rgb in ((LABEL_SUFFIXES[0], labels, False), (LABEL_SUFFIXES[1], lut[labels], True)):
+                    _replace(out / f"{stem}{suffix}", lambda tmp, a=array, c=rgb: write_png(tmp, a, rgb=c))
+                    written.append(f"{stem}{suffix}")
             progress(i + 1, len(project.images))
         total_pixels = sum(e.height * e.width for e in project.images) or 1
         history = {h["stage"]: h for h in project.history()}
@@ -83,9 +119,55 @@ def export_project(
             }
             for s in range(1, n_stages + 1)
         ]
-    _write_csv(out / "budget_per_image.csv", rows)
-    _write_csv(out / "budget_per_stage.csv", stages)
-    return {"images": len(rows), "labeled_images": sum(1 for r in rows if r["labeled_pixels"]), "out": str(out)}
+    _replace(out / "budget_per_image.csv", lambda tmp: _write_csv(tmp, rows))
+    _replace(out / "budget_per_stage.csv", lambda tmp: _write_csv(tmp, stages))
+    removed = _remove_stale(out, set(written))
+    manifest = {"project": str(Path(project_path).resolve()), "files": written}
+    _replace(out / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest, indent=1)))
+    return {
+        "images": len(rows),
+        "labeled_images": sum(1 for r in rows if r["labeled_pixels"]),
+        "out": str(out),
+        "removed": removed,
+        "warning": warning,
+    }
+
+
+def _replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` whole or not at all: to a temporary name, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def _remove_stale(out: Path, keep: set[str]) -> int:
+    """Remove the label files the previous export listed and this one did not write.  Only
+    names an export writes, inside ``out``, are ever removed (the manifest is not trusted)."""
+    try:
+        old = json.loads((out / MANIFEST).read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    removed = 0
+    for name in old if isinstance(old, list) else []:
+        if not isinstance(name, str) or name in keep or not name.endswith(LABEL_SUFFIXES):
+            continue
+        rel = PurePosixPath(name)
+        if rel.is_absolute() or ".." in rel.parts or "\\" in name or ":" in name or rel.parts[:1] != ("gtFine",):
+            continue
+        target = out.joinpath(*rel.parts)
+        if os.path.isfile(target) or os.path.islink(target):
+            os.unlink(target)  # a link itself, never what it points to
+            removed += 1
+            folder = target.parent
+            while folder != out and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+    return removed
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

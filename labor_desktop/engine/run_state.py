@@ -44,6 +44,28 @@ def _same_settings(stored, config: dict) -> bool:
     return json.loads(json.dumps(filled)) == config
 
 
+def read_ledger(path: Path) -> dict:
+    """The ledger, checked: ``{"config": {...}, "jobs": {name: {"result": {...}, ...}}}``."""
+    damaged = RunError(f"{path}: damaged run ledger; delete the run folder or choose another --out")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise damaged from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("config"), dict)
+        or not isinstance(data.get("jobs"), dict)
+        or not all(isinstance(j, dict) and isinstance(j.get("result"), dict) for j in data["jobs"].values())
+        or not all(
+            isinstance(job["result"].get("checkpoint"), str)
+            for name, job in data["jobs"].items()
+            if name in ("pretrain", "warmup") or name.startswith(("selector-", "retrain-"))
+        )
+    ):
+        raise damaged
+    return data
+
+
 class RunState:
     def __init__(self, root: str | Path, config: dict, writer: bool = True) -> None:
         self.root = Path(root)
@@ -51,12 +73,7 @@ class RunState:
         config = json.loads(json.dumps(config))  # as it reads back from the file (tuples become lists)
         self.writer = writer
         if self.path.exists():
-            try:
-                data = json.loads(self.path.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise RunError(
-                    f"{self.path}: damaged run ledger; delete the run folder or choose another --out"
-                ) from None
+            data = self._read()
             if not _same_settings(data.get("config"), config):
                 raise RunError(
                     f"{self.root}: this folder holds a run with other settings; "
@@ -74,18 +91,15 @@ class RunState:
         """The jobs a run folder's ledger marks done, read without taking it over
         (None: no ledger yet)."""
         path = Path(root) / "state.json"
-        if not path.exists():
-            return None
-        try:
-            data = json.loads(path.read_text())
-            return set(data["jobs"])
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
-            raise RunError(f"{path}: damaged run ledger; delete the run folder to start the stages again") from None
+        return set(read_ledger(path)["jobs"]) if path.exists() else None
+
+    def _read(self) -> dict:
+        return read_ledger(self.path)
 
     def reload(self) -> None:
         """Other processes (rank 0) may have finished jobs since."""
         if self.path.exists():
-            self.data = json.loads(self.path.read_text())
+            self.data = self._read()
 
     def done(self, job: str) -> bool:
         return job in self.data["jobs"]

@@ -8,6 +8,7 @@ Progress goes through a plain callback ``(job, step, total, info)``; a set
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from ..core.losses import IGNORE
 from ..core.metrics import ConfusionMatrix
 from ..core.model import DeepLabV2
 from ..data.datasets import EvalSet, TrainSet
-from .events import Cancelled, Progress
+from .events import Cancelled, Diverged, Progress
 from .runtime import Runtime
 
 
@@ -124,6 +125,15 @@ class StepClock:
             raise Cancelled(self.job)
 
     def tick(self, step: int, info: dict | None = None) -> None:
+        """Report a finished step; a non-finite loss stops the job (``Diverged``) before its
+        result can be recorded, so it is never marked done."""
+        bad = [(k, v) for k, v in (info or {}).items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            raise Diverged(
+                f"{self.job}: step {step} of {self.total}: {bad[0][0]} = {bad[0][1]}; the training diverged and was "
+                "stopped (the job is not marked done). Lower the learning rate (lr in the config) or check the "
+                "starting checkpoint and the data"
+            )
         elapsed = time.perf_counter() - self.start
         eta = elapsed / step * (self.total - step) if step else float("nan")
         self.progress(self.job, step, self.total, dict(info or {}, eta_s=eta))

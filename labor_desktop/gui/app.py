@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..store import Project, ProjectError
     from .errors import install_excepthook
     from .main_window import MainWindow
+    from .project_opener import open_or_look
 
     install_excepthook()
 
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         path = demo_project_path(root)
     try:
-        project = Project.open(path)
+        project = open_or_look(Path(path), None) if interactive(app) else Project.open(path)
+        if project is None:
+            return 1
     except ProjectError as e:  # e.g. open in another window: said in a dialog, not only on stderr
         print(f"error: {e}", file=sys.stderr)
         if interactive(app):

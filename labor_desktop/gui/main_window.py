@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
             self.open_image(first if isinstance(first, int) and 0 <= first < len(project.images) else 0)
         apply_place(self, place)
         add_recent(project.path)
+        if project.read_only:  # a damaged journal, opened to look: say so where it stays visible
+            self.setWindowTitle(self.windowTitle() + " (read-only)")
+            self.stage_bar.show_error(getattr(project, "damage", None) or "opened read-only: nothing can be saved")
         self._session_changed(set(self.session.to_dict()))
         self.update_status()
 

@@ -8,9 +8,26 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
-from ..store import Project, ProjectError
+from ..store import JournalDamaged, Project, ProjectError
 from . import TITLE
 from .place import recent_projects
+
+
+def open_or_look(path: Path, parent=None) -> Project | None:
+    """The project open for labelling; or, when its journal is damaged, read-only after the
+    person agreed (nothing can be saved then; `labor repair` makes a writable copy).
+    None when they declined.  Other problems raise ``ProjectError``."""
+    try:
+        return Project.open(path)
+    except JournalDamaged as e:
+        answer = QMessageBox.question(
+            parent,
+            TITLE,
+            f"{e}\n\nOpen it read-only to look at it? (Nothing can be saved until it is repaired.)",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        return Project.open(path, read_only=True)
 
 
 class ProjectOpener:
@@ -42,9 +59,11 @@ class ProjectOpener:
         from .main_window import MainWindow  # the window opens windows of its own kind
 
         try:
-            project = Project.open(path)
+            project = open_or_look(path, self.window)
         except ProjectError as e:
             QMessageBox.warning(self.window, TITLE, str(e))
+            return None
+        if project is None:
             return None
         window = MainWindow(project, self.workflow_factory)
         window.show()

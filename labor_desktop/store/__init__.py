@@ -1,7 +1,18 @@
 """The HDF5 project store (no torch, no Qt)."""
 
 from .codec import UNLABELED
-from .project import Project
-from .schema import Effort, ImageEntry, ProjectError, ProjectSettings, SaveError
+from .project import Project, RepairReport, repair
+from .schema import Effort, ImageEntry, JournalDamaged, ProjectError, ProjectSettings, SaveError
 
-__all__ = ["UNLABELED", "Effort", "ImageEntry", "Project", "ProjectError", "ProjectSettings", "SaveError"]
+__all__ = [
+    "UNLABELED",
+    "Effort",
+    "ImageEntry",
+    "JournalDamaged",
+    "Project",
+    "ProjectError",
+    "ProjectSettings",
+    "RepairReport",
+    "SaveError",
+    "repair",
+]

@@ -26,9 +26,28 @@ def pack_mask(mask: np.ndarray, level: int = 6) -> bytes:
     return zlib.compress(np.packbits(mask.astype(bool), axis=None).tobytes(), level)
 
 
+class CodecError(ValueError):
+    """Bytes that do not decode to what their header says (damaged or crafted)."""
+
+
+def inflate(data: bytes, size: int) -> bytes:
+    """Exactly ``size`` bytes from the zlib stream ``data``; never more (a crafted stream
+    cannot make it allocate beyond ``size``)."""
+    try:
+        d = zlib.decompressobj()
+        out = d.decompress(data, size + 1)  # max_length 0 would mean "no limit"
+        extra = len(out) > size or d.unconsumed_tail or (not d.eof and d.decompress(b"", 1))
+    except zlib.error as e:
+        raise CodecError(f"compressed data is damaged ({e})") from None
+    if len(out) != size or extra:
+        raise CodecError(f"compressed data holds {'more' if extra else len(out)} bytes, {size} expected")
+    return out
+
+
 def unpack_mask(data: bytes, shape: tuple[int, int]) -> np.ndarray:
-    bits = np.frombuffer(zlib.decompress(data), np.uint8)
-    return np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape).astype(bool)
+    n = int(shape[0]) * int(shape[1])
+    bits = np.frombuffer(inflate(data, (n + 7) // 8), np.uint8)
+    return np.unpackbits(bits, count=n).reshape(shape).astype(bool)
 
 
 def encode(header: dict, *blobs: bytes) -> bytes:
@@ -40,20 +59,35 @@ def encode(header: dict, *blobs: bytes) -> bytes:
     return b"".join(parts)
 
 
-def decode_header(data: bytes, offset: int = 0) -> dict:
+def decode_header(data: bytes, offset: int = 0, length: int | None = None) -> dict:
     """Only the JSON header of the payload at ``offset`` (replay needs no blobs)."""
-    n = _LEN.unpack_from(data, offset)[0]
-    return json.loads(data[offset + 4 : offset + 4 + n])
+    try:
+        n = _LEN.unpack_from(data, offset)[0]
+        if length is not None and 4 + n > length:
+            raise CodecError("the header runs past the end of the record")
+        header = json.loads(data[offset + 4 : offset + 4 + n])
+    except (struct.error, ValueError) as e:
+        raise CodecError(f"the record's header does not decode ({e})") from None
+    if not isinstance(header, dict):
+        raise CodecError("the record's header is not a JSON object")
+    return header
 
 
 def decode(payload: bytes) -> tuple[dict, list[bytes]]:
-    n = _LEN.unpack_from(payload, 0)[0]
-    header = json.loads(payload[4 : 4 + n])
-    blobs, pos = [], 4 + n
-    while pos < len(payload):
-        m = _LEN.unpack_from(payload, pos)[0]
-        blobs.append(payload[pos + 4 : pos + 4 + m])
-        pos += 4 + m
+    try:
+        n = _LEN.unpack_from(payload, 0)[0]
+        header = json.loads(payload[4 : 4 + n])
+        blobs, pos = [], 4 + n
+        while pos < len(payload):
+            m = _LEN.unpack_from(payload, pos)[0]
+            if pos + 4 + m > len(payload):
+                raise CodecError("a blob runs past the end of the record")
+            blobs.append(payload[pos + 4 : pos + 4 + m])
+            pos += 4 + m
+    except (struct.error, ValueError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise CodecError(f"the record does not decode ({e})") from None
+    if not isinstance(header, dict):
+        raise CodecError("the record's header is not a JSON object")
     return header, blobs
 
 
@@ -78,14 +112,37 @@ def encode_labels(
     )
 
 
-def decode_labels(header: dict, blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+def decode_labels(header: dict, blobs: list[bytes], n_classes: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The header's shape and bbox must have been checked (``check_bbox``); the blobs are
+    checked here: exact sizes, and classes below ``n_classes`` (when given)."""
     shape, box = tuple(header["shape"]), header["bbox"]
     labels = np.full(shape, UNLABELED, np.uint8)
     stage = np.zeros(shape, np.uint8)
     if box is None:
         return labels, stage
+    if len(blobs) != 3:
+        raise CodecError(f"{len(blobs)} label blobs, 3 expected")
     y0, y1, x0, x1 = box
     mask = unpack_mask(blobs[0], (y1 - y0, x1 - x0))
-    labels[y0:y1, x0:x1][mask] = np.frombuffer(zlib.decompress(blobs[1]), np.uint8)
-    stage[y0:y1, x0:x1][mask] = np.frombuffer(zlib.decompress(blobs[2]), np.uint8)
+    count = int(mask.sum())
+    classes = np.frombuffer(inflate(blobs[1], count), np.uint8)
+    if n_classes and count and int(classes.max()) >= n_classes:
+        raise CodecError(f"class id {int(classes.max())} in the labels, the project has {n_classes} classes")
+    labels[y0:y1, x0:x1][mask] = classes
+    stage[y0:y1, x0:x1][mask] = np.frombuffer(inflate(blobs[2], count), np.uint8)
     return labels, stage
+
+
+def check_bbox(box, shape: tuple[int, int]) -> None:
+    """``box`` is None or (y0, y1, x0, x1) with 0 <= y0 < y1 <= height, 0 <= x0 < x1 <= width."""
+    if box is None:
+        return
+    if (
+        not isinstance(box, (list, tuple))
+        or len(box) != 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in box)
+    ):
+        raise CodecError(f"bounding box {box!r} is not four integers")
+    y0, y1, x0, x1 = box
+    if not (0 <= y0 < y1 <= shape[0] and 0 <= x0 < x1 <= shape[1]):
+        raise CodecError(f"bounding box {list(box)} lies outside the {shape[1]}x{shape[0]} image")

@@ -2,43 +2,73 @@
 
 Record layout: ``MAGIC (4) | length (4, little endian) | crc32 (4) | payload``.  A
 save is acknowledged only after its record is written and ``fsync``-ed, so a
-record that a kill tore in half was never acknowledged: ``scan`` stops at the first
-record whose length or checksum does not hold, and the journal is cut back there.
+record that a kill tore in half was never acknowledged: ``scan`` accepts the intact
+records up to the first one whose length or checksum does not hold.  Only a *torn
+tail* may be cut: a bad record at the end that is a prefix of a frame (or zeros).
+A bad record followed by intact ones is damage, not a torn write: ``scan`` reports
+its offset and resynchronises on the next valid frame, so a repair can keep every
+intact record.  Every file is opened with ``O_NOFOLLOW``: a journal that is a
+symbolic link is refused, never followed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .schema import ProjectError
 
 MAGIC = b"LBRJ"
 HEADER = struct.Struct("<4sII")
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
+
+
+def refuse_link(path: Path) -> None:
+    """Raise ``ProjectError`` when ``path`` is a symbolic link (the project's own names never are)."""
+    if os.path.islink(path):
+        raise ProjectError(
+            f"{path}: is a symbolic link; LabOR Desktop never follows links in a project's own files. "
+            "Remove the link (or open the file it points to directly)"
+        )
+
+
+def open_nofollow(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` that refuses a symbolic link (``ProjectError``); other failures stay ``OSError``."""
+    try:
+        return os.open(path, flags | O_NOFOLLOW | O_BINARY, mode)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EMLINK) or os.path.islink(path):
+            refuse_link(path)
+        raise
 
 
 @dataclass(frozen=True)
 class ScanResult:
-    offsets: list[tuple[int, int]]  # (payload offset, payload length) of every intact record
+    offsets: list[tuple[int, int]]  # (payload offset, payload length) of every intact record before any damage
     valid_end: int  # where the intact prefix ends
     file_size: int
     data: bytes  # the file as read, so the caller need not read it again
+    damage: int | None = None  # offset of the first bad bytes when they are not a torn tail
+    later: list[tuple[int, int]] = field(default_factory=list)  # intact records found after the damage
 
     @property
     def torn(self) -> bool:
-        return self.valid_end < self.file_size
+        """A torn tail only: safe to cut (it was never acknowledged)."""
+        return self.damage is None and self.valid_end < self.file_size
 
 
 def frame(payload: bytes) -> bytes:
     return HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 
-def scan(path: Path) -> ScanResult:
-    """Read the journal once, checking every record."""
-    offsets, pos = [], 0
-    with open(path, "rb") as f:
-        data = f.read()
+def _run(data: bytes, pos: int) -> tuple[list[tuple[int, int]], int]:
+    """The consecutive intact records from ``pos``, and where they end."""
+    offsets = []
     while pos + HEADER.size <= len(data):
         magic, length, crc = HEADER.unpack_from(data, pos)
         start, end = pos + HEADER.size, pos + HEADER.size + length
@@ -46,7 +76,38 @@ def scan(path: Path) -> ScanResult:
             break
         offsets.append((start, length))
         pos = end
-    return ScanResult(offsets, pos, len(data), data)
+    return offsets, pos
+
+
+def _is_torn_tail(rest: bytes) -> bool:
+    """A write cut short leaves a prefix of a frame (or, after a power loss, zeros)."""
+    if not rest.strip(b"\0"):
+        return True
+    if len(rest) < HEADER.size:
+        return MAGIC.startswith(rest[:4])
+    magic, length, _ = HEADER.unpack_from(rest, 0)
+    return magic == MAGIC and HEADER.size + length > len(rest)
+
+
+def scan_bytes(data: bytes) -> ScanResult:
+    offsets, pos = _run(data, 0)
+    if pos == len(data):
+        return ScanResult(offsets, pos, len(data), data)
+    later, q = [], pos + 1
+    while (q := data.find(MAGIC, q)) >= 0:
+        found, end = _run(data, q)
+        later += found
+        q = end + 1 if found else q + 1
+    damage = None if not later and _is_torn_tail(data[pos:]) else pos
+    return ScanResult(offsets, pos, len(data), data, damage, later)
+
+
+def scan(path: Path) -> ScanResult:
+    """Read the journal once, checking every record."""
+    fd = open_nofollow(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read()
+    return scan_bytes(data)
 
 
 class JournalWriter:
@@ -54,15 +115,20 @@ class JournalWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self.fd = open_nofollow(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
         self.size = os.fstat(self.fd).st_size
+        self._cut_pending = False  # a failed append whose partial record could not be cut back yet
 
     def append(self, payload: bytes) -> int:
         """Write one record and fsync it; returns its payload offset.  On failure the
-        journal is cut back to its previous end, so no partial record stays behind."""
+        journal is cut back to its previous end, so no partial record stays behind
+        (if even that fails, the next append cuts it first, or fails too)."""
         record = frame(payload)
         before = self.size
         try:
+            if self._cut_pending:
+                os.ftruncate(self.fd, before)
+                self._cut_pending = False
             written = 0
             while written < len(record):
                 written += os.write(self.fd, record[written:])
@@ -71,7 +137,7 @@ class JournalWriter:
             try:
                 os.ftruncate(self.fd, before)
             except OSError:
-                pass  # scan() drops a torn tail on the next open anyway
+                self._cut_pending = True  # never append after a partial record: that would be damage
             raise
         self.size = before + len(record)
         return before + HEADER.size
@@ -87,10 +153,21 @@ class JournalWriter:
             self.fd = -1
 
 
+class StaleRecord(Exception):
+    """The bytes at a remembered offset are not the record expected there (the journal was
+    compacted by another process, or damaged since it was scanned)."""
+
+
 def read_payload(path: Path, offset: int, length: int) -> bytes:
-    with open(path, "rb") as f:
-        f.seek(offset)
-        data = f.read(length)
-    if len(data) != length:
-        raise OSError(f"{path}: journal shorter than expected")
-    return data
+    """The payload at ``offset``, its frame checked again (magic, length, CRC)."""
+    fd = open_nofollow(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as f:
+        f.seek(offset - HEADER.size)
+        data = f.read(HEADER.size + length)
+    if len(data) != HEADER.size + length:
+        raise StaleRecord(f"{path}: journal shorter than expected at byte {offset - HEADER.size}")
+    magic, n, crc = HEADER.unpack_from(data, 0)
+    payload = data[HEADER.size :]
+    if magic != MAGIC or n != length or zlib.crc32(payload) != crc:
+        raise StaleRecord(f"{path}: the record at byte {offset - HEADER.size} changed since the journal was read")
+    return payload

@@ -4,6 +4,7 @@ history records, the format version, and the migration of older files."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -16,10 +17,21 @@ from .codec import UNLABELED
 FORMAT = "labor-desktop-project"
 VERSION = 1
 EFFORT_FIELDS = ("active_seconds", "clicks", "brush_strokes", "points_labeled")
+MAX_STAGE = 255  # the stage map is uint8
 
 
 class ProjectError(Exception):
     """A project that cannot be opened or saved; the message names the file and what to do."""
+
+
+class JournalDamaged(ProjectError):
+    """The journal holds damage that is not a torn tail; ``offset`` is where it starts.  The
+    files are left untouched; ``Project.open(path, read_only=True)`` still opens the project
+    and ``labor repair PROJECT`` writes a repaired one."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 class SaveError(ProjectError):
@@ -40,11 +52,43 @@ class ProjectSettings:
 
     @classmethod
     def from_dict(cls, d: dict) -> ProjectSettings:
+        """Raises ``ValueError`` naming the setting when a value has the wrong type or range."""
+        if not isinstance(d, dict):
+            raise ValueError(f"settings are {type(d).__name__}, not a JSON object")
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        s = cls(**{k: v for k, v in d.items() if k in known})
+        s.check()
+        return s
+
+    def check(self) -> None:
+        def bad(name, allowed):
+            raise ValueError(f"setting {name} = {getattr(self, name)!r}: must be {allowed}")
+
+        if not isinstance(self.classes, list) or not all(isinstance(c, str) for c in self.classes):
+            bad("classes", "a list of class names")
+        if len(self.classes) > 255:
+            bad("classes", "at most 255 classes (255 means unlabeled)")
+        if not isinstance(self.colors, list) or not all(
+            isinstance(c, list) and len(c) == 3 and all(_is_int(v) and 0 <= v <= 255 for v in c) for c in self.colors
+        ):
+            bad("colors", "a list of [r, g, b] with values 0..255")
+        for name in ("source_root", "target_root", "strategy"):
+            if not isinstance(getattr(self, name), str):
+                bad(name, "a string")
+        if not _is_int(self.stages) or not 0 <= self.stages <= MAX_STAGE:
+            bad("stages", f"an integer in 0..{MAX_STAGE}")
+        if not _is_int(self.seed):
+            bad("seed", "an integer")
+        for name in ("model", "extra"):
+            if not isinstance(getattr(self, name), dict):
+                bad(name, "a table (JSON object)")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
@@ -68,6 +112,8 @@ def migrate_v0(path: Path, write_v1) -> Path:
     is made first; ``write_v1(labels, settings, images)`` writes the new file in place.
     Labels without a recorded stage count as stage 1."""
     backup = path.with_name(path.name + ".v0.bak")
+    if os.path.islink(backup):
+        raise ProjectError(f"{backup}: is a symbolic link; remove it, then open the project again")
     if not backup.exists():
         shutil.copy2(path, backup)
     with h5py.File(path, "r") as f:

@@ -11,10 +11,12 @@ import h5py
 import numpy as np
 
 from . import codec
+from .checks import LABEL_BLOBS, label_group, proposal_group
+from .journal import open_nofollow
 from .schema import FORMAT, VERSION, ImageEntry, ProjectSettings
 
 # labels/<image>: attribute bbox (y0, y1, x0, x1); each dataset a zlib stream (see codec.encode_labels)
-LABEL_BLOBS = ("mask", "classes", "stages")
+__all__ = ["LABEL_BLOBS", "write_project"]
 
 
 def write_project(
@@ -28,14 +30,20 @@ def write_project(
     base: h5py.File | None = None,
     stage_effort: dict | None = None,
     unsure: dict | None = None,
+    generation: int = 0,
 ) -> None:
     """``labels``: image -> labels payload and ``proposals``: (stage, image) -> proposal
-    payload (journal encodings), the newer states; anything else is copied from ``base``."""
+    payload (journal encodings), the newer states; anything else is copied from ``base``,
+    each group checked first (``checks.Damaged`` if it is not what the schema says)."""
     tmp = path.with_name(path.name + ".tmp")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)  # never write through a link someone left there
+    os.close(open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
     try:
         with h5py.File(tmp, "w", libver="latest") as f:
             f.attrs["format"] = FORMAT
             f.attrs["version"] = VERSION
+            f.attrs["generation"] = int(generation)
             f.attrs["settings"] = json.dumps(settings.to_dict())
             f.attrs["history"] = json.dumps({str(k): v for k, v in history.items()})
             f.attrs["stage_effort"] = json.dumps({str(k): v for k, v in (stage_effort or {}).items()})
@@ -51,6 +59,8 @@ def write_project(
             if base is not None and "labels" in base:
                 for key in base["labels"]:
                     if int(key) not in labels:
+                        i = int(key)
+                        label_group(base, i, (images[i].height, images[i].width))
                         base.copy(base["labels"][key], lab, name=key)
             for i, payload in labels.items():
                 header, blobs = codec.decode(payload)
@@ -65,6 +75,7 @@ def write_project(
                 for skey in base["proposals"]:
                     for key in base["proposals"][skey]:
                         if (int(skey), int(key)) not in proposals:
+                            proposal_group(base, int(skey), int(key))
                             dst = props.require_group(skey)
                             base.copy(base["proposals"][skey][key], dst, name=key)
             for (stage, i), payload in proposals.items():
@@ -78,7 +89,7 @@ def write_project(
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
-        if tmp.exists():
+        if os.path.lexists(tmp):
             tmp.unlink()
         raise
 
