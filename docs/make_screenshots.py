@@ -95,7 +95,7 @@ def main() -> None:
         while getattr(win.inspect, "last_fig6", None) is None:
             settle(app, 0.2)
         dialog = win.inspect.last_fig6
-        dialog.resize(1600, 700)
+        dialog.resize(1300, 820)
         settle(app, 0.5)
         dialog.grab().save(str(OUT / "fig6-view.png"))
         dialog.close()

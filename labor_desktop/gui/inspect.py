@@ -23,19 +23,25 @@ from PyQt6.QtWidgets import (
 from .overlays import rgb_image
 
 
-def compose(panels: list[tuple[str, np.ndarray]]) -> QImage:
+def compose(panels: list[tuple[str, np.ndarray]], columns: int = 2) -> QImage:
+    """The panels in a grid (two by two for Fig. 6's four), each under a title sized to the
+    panel, so the titles stay readable when the whole is scaled to a window."""
     h, w = panels[0][1].shape[:2]
-    title_h, gap = 22, 6
-    out = QImage(len(panels) * (w + gap) - gap, h + title_h, QImage.Format.Format_RGB888)
+    columns = max(1, min(columns, len(panels)))
+    rows = math.ceil(len(panels) / columns)
+    title_h, gap = max(22, w // 28), max(6, w // 100)
+    out = QImage(columns * (w + gap) - gap, rows * (h + title_h + gap) - gap, QImage.Format.Format_RGB888)
     out.fill(QColor(255, 255, 255))
     p = QPainter(out)
-    p.setFont(QFont("Sans", 10))
+    font = QFont("Sans")
+    font.setPixelSize(int(title_h * 0.7))
+    p.setFont(font)
     for k, (title, arr) in enumerate(panels):
         img, keep = rgb_image(arr)
-        x = k * (w + gap)
-        p.drawImage(QPointF(x, title_h), img)
+        x, y = (k % columns) * (w + gap), (k // columns) * (h + title_h + gap)
+        p.drawImage(QPointF(x, y + title_h), img)
         p.setPen(QColor(0, 0, 0))
-        p.drawText(QRectF(x, 0, w, title_h), Qt.AlignmentFlag.AlignCenter, title)
+        p.drawText(QRectF(x, y, w, title_h), Qt.AlignmentFlag.AlignCenter, title)
         del keep
     p.end()
     return out
@@ -136,8 +142,11 @@ class Fig6Dialog(QDialog):
         lay.addWidget(save)
         self.default_name = f"{name}-fig6.png"
         screen = self.screen().availableGeometry() if self.screen() else None
-        width = min(int(screen.width() * 0.9), self.image.width() * 2) if screen else 1400
-        self.resize(max(900, width), max(420, int(width * self.image.height() / self.image.width()) + 160))
+        width = min(int(screen.width() * 0.8), self.image.width()) if screen else 1200
+        height = int(width * self.image.height() / self.image.width()) + 110
+        if screen is not None:
+            height = min(height, int(screen.height() * 0.9))
+        self.resize(max(700, width), max(420, height))
 
     def _export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export PNG", self.default_name, "PNG (*.png)")

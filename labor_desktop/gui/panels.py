@@ -71,14 +71,14 @@ class ImageList(QWidget):
             self._timer.stop()
 
     def set_status(self, i: int, name: str, st: ImageStatus) -> None:
-        if st.points:
+        if st.points:  # a point project: the points say it all (a few pixels are 0.0 % of an image)
             what = f"{st.labeled_points}/{st.points} pts"
         else:
-            what = f"mask {100 * st.mask_share:.1f}%"
+            what = f"mask {100 * st.mask_share:.1f}% · {100 * st.labeled_share:.1f}% labelled"
         mark = "✓" if st.done else "•"
         item = self.list.item(i)
         stem = Path(name).stem.removesuffix("_leftImg8bit")
-        item.setText(f"{mark} {stem}  {what} · {100 * st.labeled_share:.1f}% labelled")
+        item.setText(f"{mark} {stem}  {what}")
         item.setToolTip(f"{stem}: {what}, {100 * st.labeled_share:.2f} % of the pixels labelled")
         self._done[i] = st.done
         item.setHidden(self.filter.isChecked() and st.done and i != self.list.currentRow())
