@@ -96,7 +96,7 @@ class LabelEditor:
         value = UNLABELED if erase else self.active_class
         return self._paint((y0, y1, x0, x1), band, value)
 
-    def _paint(self, rect: Rect, where: np.ndarray, value, notify: bool = True) -> Rect | None:
+    def _paint(self, rect: Rect, where: np.ndarray, value: int | np.ndarray, notify: bool = True) -> Rect | None:
         """Write ``value`` (a class or a per-pixel array) at ``where`` inside ``rect``,
         remembering the old values of pixels first touched by this stroke."""
         y0, y1, x0, x1 = rect
@@ -139,7 +139,7 @@ class LabelEditor:
         self._notify(rect, "commit")
         return edit
 
-    def _one_shot(self, kind: str, rect: Rect, where: np.ndarray, value) -> Edit | None:
+    def _one_shot(self, kind: str, rect: Rect, where: np.ndarray, value: int | np.ndarray) -> Edit | None:
         self.begin_stroke(kind)
         self._paint(rect, where, value, notify=False)  # one change, one notification: the commit
         return self.end_stroke()

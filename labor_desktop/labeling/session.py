@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum
+from typing import Any
 
 
 class Tool(Enum):
@@ -34,9 +35,9 @@ class SessionState:
     fast_points: bool = False
     listeners: list[Callable[[set[str]], None]] = field(default_factory=list, repr=False, compare=False)
 
-    def update(self, **changes) -> set[str]:
+    def update(self, **changes: Any) -> set[str]:
         """Apply ``changes``; listeners hear the set of fields that really changed."""
-        changed = set()
+        changed: set[str] = set()
         for name, value in changes.items():
             if name == "listeners" or name not in {f.name for f in fields(self)}:
                 raise AttributeError(f"SessionState has no field {name!r}")
@@ -50,7 +51,7 @@ class SessionState:
                 listener(changed)
         return changed
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "active_class": self.active_class,
             "tool": self.tool.value,
@@ -59,9 +60,9 @@ class SessionState:
             "fast_points": self.fast_points,
         }
 
-    def restore(self, saved: dict, n_classes: int) -> None:
+    def restore(self, saved: dict[str, Any], n_classes: int) -> None:
         """Put back what ``to_dict`` saved, ignoring anything that no longer fits."""
-        changes: dict = {}
+        changes: dict[str, Any] = {}
         k = saved.get("active_class")
         if isinstance(k, int) and 0 <= k < n_classes:
             changes["active_class"] = k

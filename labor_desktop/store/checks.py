@@ -12,6 +12,7 @@ checked at open; each label or proposal group is checked when it is read or copi
 from __future__ import annotations
 
 import math
+from typing import Any, NoReturn
 
 import h5py
 import numpy as np
@@ -29,7 +30,7 @@ class Damaged(ValueError):
     """A file or record that is not what the schema says; the message says what."""
 
 
-def _link(group: h5py.Group, name: str, where: str):
+def _link(group: h5py.Group, name: str, where: str) -> object:
     """The object ``group[name]`` if it is reached through a hard link, else ``Damaged``."""
     link = group.get(name, getlink=True)
     if link is None:
@@ -161,28 +162,33 @@ def check_points(points: np.ndarray, shape: tuple[int, int], n_classes: int, whe
         raise Damaged(f"{where}: a proposed point lies outside the image or has no valid class")
 
 
-def _number(v) -> bool:
+def _number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
 
 
-def check_record(h: dict, shapes: list[tuple[int, int]]) -> None:
+def check_record(h: dict[str, Any], shapes: list[tuple[int, int]]) -> None:
     """A journal record's header: its kind, and every id it names in range, before it is applied."""
     kind = h.get("kind")
 
+    def fail(what: str) -> NoReturn:
+        raise Damaged(f"{kind} record: {what}")
+
     def need(ok: bool, what: str) -> None:
         if not ok:
-            raise Damaged(f"{kind} record: {what}")
+            fail(what)
 
     def image() -> int:
         i = h.get("image")
-        need(_is_int(i) and 0 <= i < len(shapes), f"image {i!r} is not in 0..{len(shapes) - 1}")
+        if not (_is_int(i) and 0 <= i < len(shapes)):
+            fail(f"image {i!r} is not in 0..{len(shapes) - 1}")
         return i
 
-    def stage(v) -> None:
+    def stage(v: object) -> None:
         need(_is_int(v) and 0 <= v <= MAX_STAGE, f"stage {v!r} is not in 0..{MAX_STAGE}")
 
-    def effort(rec) -> None:
-        need(isinstance(rec, dict), "effort is not a JSON object")
+    def effort(rec: object) -> None:
+        if not isinstance(rec, dict):
+            fail("effort is not a JSON object")
         need(all(_number(rec.get(k)) for k in EFFORT_FIELDS), "effort counters must be finite numbers >= 0")
         if rec.get("stage") is not None:
             stage(rec["stage"])

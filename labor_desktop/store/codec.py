@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def unpack_mask(data: bytes, shape: tuple[int, int]) -> np.ndarray:
     return np.unpackbits(bits, count=n).reshape(shape).astype(bool)
 
 
-def encode(header: dict, *blobs: bytes) -> bytes:
+def encode(header: dict[str, Any], *blobs: bytes) -> bytes:
     """``len(json) | json | (len(blob) | blob)*``; the header lists nothing about blobs."""
     head = json.dumps(header, separators=(",", ":")).encode()
     parts = [_LEN.pack(len(head)), head]
@@ -59,7 +60,7 @@ def encode(header: dict, *blobs: bytes) -> bytes:
     return b"".join(parts)
 
 
-def decode_header(data: bytes, offset: int = 0, length: int | None = None) -> dict:
+def decode_header(data: bytes, offset: int = 0, length: int | None = None) -> dict[str, Any]:
     """Only the JSON header of the payload at ``offset`` (replay needs no blobs)."""
     try:
         n = _LEN.unpack_from(data, offset)[0]
@@ -73,7 +74,7 @@ def decode_header(data: bytes, offset: int = 0, length: int | None = None) -> di
     return header
 
 
-def decode(payload: bytes) -> tuple[dict, list[bytes]]:
+def decode(payload: bytes) -> tuple[dict[str, Any], list[bytes]]:
     try:
         n = _LEN.unpack_from(payload, 0)[0]
         header = json.loads(payload[4 : 4 + n])
@@ -92,7 +93,7 @@ def decode(payload: bytes) -> tuple[dict, list[bytes]]:
 
 
 def encode_labels(
-    image: int, labels: np.ndarray, stage: np.ndarray, level: int = 6, extra: dict | None = None
+    image: int, labels: np.ndarray, stage: np.ndarray, level: int = 6, extra: dict[str, Any] | None = None
 ) -> bytes:
     """Sparse: within the labeled bounding box, the labeled-pixel bitmap (packed bits)
     and, in raster order, the class and the stage of each labeled pixel; each zlib-ed.
@@ -112,7 +113,7 @@ def encode_labels(
     )
 
 
-def decode_labels(header: dict, blobs: list[bytes], n_classes: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def decode_labels(header: dict[str, Any], blobs: list[bytes], n_classes: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The header's shape and bbox must have been checked (``check_bbox``); the blobs are
     checked here: exact sizes, and classes below ``n_classes`` (when given)."""
     shape, box = tuple(header["shape"]), header["bbox"]
@@ -133,7 +134,7 @@ def decode_labels(header: dict, blobs: list[bytes], n_classes: int = 0) -> tuple
     return labels, stage
 
 
-def check_bbox(box, shape: tuple[int, int]) -> None:
+def check_bbox(box: object, shape: tuple[int, int]) -> None:
     """``box`` is None or (y0, y1, x0, x1) with 0 <= y0 < y1 <= height, 0 <= x0 < x1 <= width."""
     if box is None:
         return

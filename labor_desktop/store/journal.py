@@ -86,7 +86,7 @@ def _is_torn_tail(rest: bytes) -> bool:
     if len(rest) < HEADER.size:
         return MAGIC.startswith(rest[:4])
     magic, length, _ = HEADER.unpack_from(rest, 0)
-    return magic == MAGIC and HEADER.size + length > len(rest)
+    return bool(magic == MAGIC and HEADER.size + length > len(rest))
 
 
 def scan_bytes(data: bytes) -> ScanResult:

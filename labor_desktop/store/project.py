@@ -21,10 +21,13 @@ import errno
 import json
 import os
 import shutil
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeGuard, TypeVar
 
 import h5py
 import numpy as np
@@ -58,13 +61,13 @@ from .schema import (
 )
 from .writer import write_project
 
-try:
-    import fcntl
-except ImportError:  # Windows: msvcrt's byte-range lock plays the same role
-    fcntl = None
+if sys.platform == "win32":  # msvcrt's byte-range lock plays the role of fcntl's flock
     import msvcrt
+else:
+    import fcntl
 
 COMPACT_BYTES = 64 << 20  # journal size that triggers a compaction after a save
+_T = TypeVar("_T")
 _BAD_CONTENT = (Damaged, CodecError, ValueError, KeyError, TypeError, IndexError, OverflowError, MemoryError)
 
 
@@ -77,7 +80,7 @@ class Project:
         self._base: h5py.File | None = None
         self._base_labels: set[int] = set()  # images with labels in the snapshot
         self._base_proposals: dict[int, set[int]] = {}  # stage -> images with proposals in the snapshot
-        self._identity: tuple | None = None  # the snapshot file's identity when it was opened
+        self._identity: tuple[int, int, int, int] | None = None  # the snapshot file's identity when it was opened
         self._journal: JournalWriter | None = None
         self._labels: dict[int, tuple[int, int]] = {}  # image -> journal record
         self._erased: set[int] = set()  # images whose latest record holds no labels
@@ -86,7 +89,7 @@ class Project:
         self.images: list[ImageEntry] = []
         self._effort = np.zeros((0, len(EFFORT_FIELDS)))
         self._stage_effort: dict[int, list[float]] = {}  # stage -> effort totals of that stage
-        self._history: dict[int, dict] = {}
+        self._history: dict[int, dict[str, Any]] = {}
         self._shapes: list[tuple[int, int]] = []
         self._unsure: dict[int, dict[int, list[int]]] = {}  # stage -> image -> unsure point indices
         self.generation = 0  # how many compactions the snapshot has been through
@@ -94,7 +97,9 @@ class Project:
 
     # ---- opening and closing -------------------------------------------------
     @classmethod
-    def create(cls, path, settings: ProjectSettings, images: list[ImageEntry], overwrite: bool = False) -> Project:
+    def create(
+        cls, path: str | os.PathLike[str], settings: ProjectSettings, images: list[ImageEntry], overwrite: bool = False
+    ) -> Project:
         """A new project; absolute image paths are stored relative to the project's folder
         where possible (so the folder can move), relative ones are taken as relative to it.
         The lock is taken first, so a project open elsewhere is never replaced."""
@@ -128,7 +133,7 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, path, read_only: bool = False) -> Project:
+    def open(cls, path: str | os.PathLike[str], read_only: bool = False) -> Project:
         """Raises ``ProjectError`` (one line: the file, what is wrong, what to do) for anything
         that is not an intact project; ``JournalDamaged`` when the journal holds damage that
         is not a torn tail (then ``read_only=True`` opens it, with ``damage`` set)."""
@@ -158,6 +163,7 @@ class Project:
                     f"{p}: written by an older version; open it once for writing to upgrade it (a backup is kept)"
                 )
             self._load_base(0)
+            assert self._base is not None  # _open_base opened it
             self._base.close()
             try:
                 backup = migrate_v0(p, lambda labels, settings, images: self._write_migrated(labels, settings, images))
@@ -188,10 +194,10 @@ class Project:
                 "open it read-only or move it to a writable folder"
             ) from None
         try:
-            if fcntl is not None:
-                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            else:
+            if sys.platform == "win32":
                 msvcrt.locking(self._lockfile, msvcrt.LK_NBLCK, 1)
+            else:
+                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(self._lockfile)
             self._lockfile = None
@@ -199,7 +205,7 @@ class Project:
                 f"{self.path}: is open in another LabOR Desktop window or process; close it there first"
             ) from None
 
-    def _damaged(self, what) -> ProjectError:
+    def _damaged(self, what: object) -> ProjectError:
         return ProjectError(
             f"{self.path}: is damaged or not a LabOR Desktop project ({str(what).splitlines()[0][:160]}). "
             "The file was left untouched; restore it from a backup or choose another file"
@@ -233,7 +239,12 @@ class Project:
             raise ProjectError(f"{p}: has no format version; it is damaged and was left untouched")
         return version
 
-    def _write_migrated(self, labels, settings, images) -> None:
+    def _write_migrated(
+        self,
+        labels: dict[int, tuple[np.ndarray, np.ndarray]],
+        settings: ProjectSettings,
+        images: list[ImageEntry],
+    ) -> None:
         n = len(images)
         encoded = {i: codec.encode_labels(i, lab, stg) for i, (lab, stg) in labels.items()}
         write_project(self.path, settings, images, np.zeros((n, len(EFFORT_FIELDS))), {}, encoded, {})
@@ -241,6 +252,7 @@ class Project:
     def _load_base(self, version: int) -> None:
         """Check the snapshot's structure, then read its small tables."""
         f = self._base
+        assert f is not None  # _open_base opened it
         try:
             _, self._base_labels, self._base_proposals = check_tables(f, version)
             if version == 0:
@@ -252,7 +264,7 @@ class Project:
             effort = f["effort"][()].astype(np.float64)
             check_effort(effort)
             stage_effort = _stage_table(json.loads(f.attrs.get("stage_effort", "{}")), "stage_effort", _effort_row)
-            history = _stage_table(json.loads(f.attrs["history"]), "history", lambda v: isinstance(v, dict))
+            history = _stage_table(json.loads(f.attrs["history"]), "history", _is_table)
             generation = int(f.attrs.get("generation", 0))
             unsure = _unsure_table(json.loads(f.attrs.get("unsure", "{}")), len(paths))
         except ProjectError:
@@ -308,7 +320,7 @@ class Project:
                 skipped += 1
         return applied, skipped
 
-    def _apply(self, header: dict, off: int, length: int, shapes: list[tuple[int, int]]) -> None:
+    def _apply(self, header: dict[str, Any], off: int, length: int, shapes: list[tuple[int, int]]) -> None:
         """Apply one record; raises (and changes nothing) when its header is not valid."""
         check_record(header, shapes)
         kind = header["kind"]
@@ -328,7 +340,7 @@ class Project:
         elif kind == "settings":
             self.settings = ProjectSettings.from_dict(header["settings"])
 
-    def _apply_effort(self, i: int, rec: dict) -> None:
+    def _apply_effort(self, i: int, rec: dict[str, Any]) -> None:
         self._effort[i] = [rec[k] for k in EFFORT_FIELDS]
         if rec.get("stage") is not None:
             self._stage_effort[int(rec["stage"])] = rec["stage_row"]
@@ -355,10 +367,10 @@ class Project:
                     os.close(self._lockfile)
                     self._lockfile = None
 
-    def __enter__(self):
+    def __enter__(self) -> Project:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # ---- staying current (readers of a project another process writes) ------
@@ -373,7 +385,7 @@ class Project:
         self._load_base(self._open_base())
         self._replay()
 
-    def _read(self, fn):
+    def _read(self, fn: Callable[[], _T]) -> _T:
         """Run a read; a read-only project that sees the snapshot replaced (a compaction by the
         writer) or a remembered record changed reloads and reads again."""
         with self._lock:
@@ -388,15 +400,16 @@ class Project:
                             f"{e}; the journal was changed behind this program's back. Close and reopen the project"
                         ) from None
                     self._reload()
+        raise AssertionError("unreachable: the third attempt returns or raises")
 
-    def _index(self, i) -> int:
+    def _index(self, i: object) -> int:
         if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
             raise TypeError(f"an image index must be an integer, not {type(i).__name__}")
         if not 0 <= int(i) < len(self.images):
             raise IndexError(f"image {int(i)} is not in this project (it has images 0..{len(self.images) - 1})")
         return int(i)
 
-    def _payload(self, rec: tuple[int, int], kind: str, image: int) -> tuple[bytes, dict, list[bytes]]:
+    def _payload(self, rec: tuple[int, int], kind: str, image: int) -> tuple[bytes, dict[str, Any], list[bytes]]:
         """The record at ``rec`` (frame CRC checked again) decoded, after checking it is the
         ``kind`` record of ``image`` with a valid header."""
         payload = read_payload(self.journal_path, *rec)
@@ -428,10 +441,10 @@ class Project:
         i = self._index(i)
         return self._read(lambda: self._read_labels(i))
 
-    def labels_snapshot(self, ids=None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def labels_snapshot(self, ids: Iterable[int] | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Labels of many images read under one lock hold: a consistent snapshot."""
 
-        def read():
+        def read() -> dict[int, tuple[np.ndarray, np.ndarray]]:
             chosen = self._labeled() if ids is None else [self._index(i) for i in ids]
             return {i: self._read_labels(i) for i in chosen}
 
@@ -443,7 +456,7 @@ class Project:
     def _labeled(self) -> list[int]:
         return sorted((self._base_labels | set(self._labels)) - self._erased)
 
-    def _read_labels(self, i: int):
+    def _read_labels(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         entry = self.images[i]
         shape = (entry.height, entry.width)
         k = len(self.settings.classes)
@@ -466,7 +479,7 @@ class Project:
         i, stage = self._index(i), _stage(stage)
         return self._read(lambda: self._read_proposal(stage, i))
 
-    def _read_proposal(self, stage: int, i: int):
+    def _read_proposal(self, stage: int, i: int) -> tuple[np.ndarray | None, np.ndarray]:
         shape = (self.images[i].height, self.images[i].width)
         k = len(self.settings.classes)
         where = f"the stage {stage} proposal of image {i}"
@@ -501,7 +514,7 @@ class Project:
             row = self._effort[i]
             return Effort(float(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
-    def history(self) -> list[dict]:
+    def history(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(self._history[s], stage=s) for s in sorted(self._history)]
 
@@ -511,7 +524,7 @@ class Project:
         i: int,
         labels: np.ndarray,
         stage: np.ndarray | int,
-        effort: dict | None = None,
+        effort: dict[str, float] | None = None,
         effort_stage: int | None = None,
     ) -> None:
         """Store the full label state of image ``i``; returns once it is on disk.  ``labels``:
@@ -551,7 +564,7 @@ class Project:
             rec = self._effort_record(i, effort_stage, effort) if effort else None
             payload = codec.encode_labels(i, labels, stage, extra={"effort": rec} if rec else None)
 
-            def commit(off, n):
+            def commit(off: int, n: int) -> None:
                 self._labels[i] = (off, n)
                 (self._erased.discard if (labels != UNLABELED).any() else self._erased.add)(i)
                 if rec:
@@ -587,7 +600,7 @@ class Project:
             row = self._stage_effort.get(int(stage), [0.0] * len(EFFORT_FIELDS))
             return Effort(float(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
-    def add_effort(self, i: int, stage: int | None = None, **deltas) -> Effort:
+    def add_effort(self, i: int, stage: int | None = None, **deltas: float) -> Effort:
         """Add to image ``i``'s effort counters (and to ``stage``'s totals when given)."""
         i = self._index(i)
         with self._lock:
@@ -595,7 +608,7 @@ class Project:
             self._append(codec.encode({"kind": "effort", "image": i, **rec}), lambda off, n: self._apply_effort(i, rec))
             return self.effort(i)
 
-    def _effort_record(self, i: int, stage: int | None, deltas: dict) -> dict:
+    def _effort_record(self, i: int, stage: int | None, deltas: dict[str, float]) -> dict[str, Any]:
         """Image ``i``'s effort counters (and ``stage``'s totals) after adding ``deltas``;
         ``ValueError`` for an unknown field or a counter that would turn negative or infinite."""
         unknown = set(deltas) - set(EFFORT_FIELDS)
@@ -609,7 +622,7 @@ class Project:
             stage_row = (np.array(self._stage_effort.get(stage, [0.0] * len(EFFORT_FIELDS))) + delta).tolist()
         if not np.isfinite(delta).all() or (row < 0).any() or (stage_row is not None and min(stage_row) < 0):
             raise ValueError(f"effort of image {i}: {deltas} would make a counter negative or not finite")
-        rec: dict = {**{n: float(v) for n, v in zip(EFFORT_FIELDS, row)}, "stage": None}
+        rec: dict[str, Any] = {**{n: float(v) for n, v in zip(EFFORT_FIELDS, row)}, "stage": None}
         if stage is not None:
             rec.update(stage=stage, stage_row=stage_row)
         return rec
@@ -635,7 +648,7 @@ class Project:
             lambda off, n: self._unsure.setdefault(stage, {}).__setitem__(i, pts),
         )
 
-    def record_stage(self, stage: int, entry: dict) -> None:
+    def record_stage(self, stage: int, entry: dict[str, Any]) -> None:
         """The stage's history entry (labels used, per-class IoU, timings, checkpoint path and hash)."""
         stage = _stage(stage)
         entry = json.loads(json.dumps(entry))  # plain JSON only
@@ -653,7 +666,7 @@ class Project:
             lambda off, n: setattr(self, "settings", settings),
         )
 
-    def _append(self, payload: bytes, commit) -> None:
+    def _append(self, payload: bytes, commit: Callable[[int, int], None]) -> None:
         with self._lock:
             if self._journal is None:
                 why = f" ({self.damage.split(';')[0]})" if self.damage else ""
@@ -711,6 +724,7 @@ class Project:
                 f"{self.path}: could not compact the project ({_reason(e)}); "
                 "nothing was lost, the journal still holds every save"
             ) from None
+        assert self._base is not None  # the snapshot just replaced; open since _open_base
         self._base.close()
         self._base = None
         self._load_base(self._open_base())
@@ -733,7 +747,7 @@ class RepairReport:
     damage: str | None  # what was wrong (None: the journal was intact)
 
 
-def repair(path) -> RepairReport:
+def repair(path: str | os.PathLike[str]) -> RepairReport:
     """Write a new project from the snapshot and every intact journal record (resynchronising
     on the next valid frame after damage), keeping the originals beside it as
     ``NAME.labor.h5.before-repair-<time>`` (and ``.journal.before-repair-<time>``).
@@ -751,7 +765,7 @@ def repair(path) -> RepairReport:
         p._load_base(1)
         applied, skipped = p._replay(salvage=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        kept = {}
+        kept: dict[str, Path] = {}
         for name, src in (("project", p.path), ("journal", p.journal_path)):
             if os.path.lexists(src):
                 dst = _free_name(src.with_name(f"{src.name}.before-repair-{stamp}"))
@@ -786,7 +800,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst, follow_symlinks=False)
 
 
-def _identity(path: Path) -> tuple | None:
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
     try:
         st = os.stat(path, follow_symlinks=False)
     except OSError:
@@ -800,13 +814,13 @@ def _reason(e: Exception) -> str:
     return (str(e).splitlines() or [type(e).__name__])[0][:160]
 
 
-def _stage(stage) -> int:
+def _stage(stage: object) -> int:
     if not (_is_int(stage) or isinstance(stage, np.integer)) or not 0 <= int(stage) <= MAX_STAGE:
         raise ValueError(f"stage {stage!r} is not an integer in 0..{MAX_STAGE}")
     return int(stage)
 
 
-def _effort_row(v) -> bool:
+def _effort_row(v: object) -> TypeGuard[list[float]]:
     return (
         isinstance(v, list)
         and len(v) == len(EFFORT_FIELDS)
@@ -814,7 +828,7 @@ def _effort_row(v) -> bool:
     )
 
 
-def _unsure_table(d, n_images: int) -> dict[int, dict[int, list[int]]]:
+def _unsure_table(d: object, n_images: int) -> dict[int, dict[int, list[int]]]:
     """The snapshot's unsure points: ``{stage: {image: [point, ...]}}``, every id checked."""
     if not isinstance(d, dict):
         raise ValueError("unsure is not a JSON object")
@@ -831,11 +845,15 @@ def _unsure_table(d, n_images: int) -> dict[int, dict[int, list[int]]]:
     return out
 
 
-def _stage_table(d, name: str, valid) -> dict[int, object]:
+def _is_table(v: object) -> TypeGuard[dict[str, Any]]:
+    return isinstance(v, dict)
+
+
+def _stage_table(d: object, name: str, valid: Callable[[object], TypeGuard[_T]]) -> dict[int, _T]:
     """A ``{"<stage>": value}`` JSON attribute, checked."""
     if not isinstance(d, dict):
         raise Damaged(f"the {name} attribute is not a JSON object")
-    out = {}
+    out: dict[int, _T] = {}
     for k, v in d.items():
         if not (k.isdigit() and k.isascii() and int(k) <= MAX_STAGE) or not valid(v):
             raise Damaged(f"the {name} attribute holds an invalid entry {k!r}")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any, NoReturn, TypeGuard
 
 import h5py
 import numpy as np
@@ -46,12 +48,12 @@ class ProjectSettings:
     target_root: str = ""
     strategy: str = "ppl"
     stages: int = 3
-    model: dict = field(default_factory=dict)  # ModelConfig.to_dict()
+    model: dict[str, Any] = field(default_factory=dict)  # ModelConfig.to_dict()
     seed: int = 0
-    extra: dict = field(default_factory=dict)  # engine settings (budget, training), saved as given
+    extra: dict[str, Any] = field(default_factory=dict)  # engine settings (budget, training), saved as given
 
     @classmethod
-    def from_dict(cls, d: dict) -> ProjectSettings:
+    def from_dict(cls, d: object) -> ProjectSettings:
         """Raises ``ValueError`` naming the setting when a value has the wrong type or range."""
         if not isinstance(d, dict):
             raise ValueError(f"settings are {type(d).__name__}, not a JSON object")
@@ -61,7 +63,7 @@ class ProjectSettings:
         return s
 
     def check(self) -> None:
-        def bad(name, allowed):
+        def bad(name: str, allowed: str) -> NoReturn:
             raise ValueError(f"setting {name} = {getattr(self, name)!r}: must be {allowed}")
 
         if not isinstance(self.classes, list) or not all(isinstance(c, str) for c in self.classes):
@@ -83,11 +85,11 @@ class ProjectSettings:
             if not isinstance(getattr(self, name), dict):
                 bad(name, "a table (JSON object)")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _is_int(v) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -106,7 +108,10 @@ class Effort:
     points_labeled: int = 0
 
 
-def migrate_v0(path: Path, write_v1) -> Path:
+def migrate_v0(
+    path: Path,
+    write_v1: Callable[[dict[int, tuple[np.ndarray, np.ndarray]], ProjectSettings, list[ImageEntry]], None],
+) -> Path:
     """Version 0 (the first prototype): full-resolution ``/labels/<id>`` uint8 maps, no
     stage map, settings in a ``settings`` attribute, no effort or history.  A backup copy
     is made first; ``write_v1(labels, settings, images)`` writes the new file in place.
@@ -122,7 +127,7 @@ def migrate_v0(path: Path, write_v1) -> Path:
             ImageEntry(p.decode() if isinstance(p, bytes) else str(p), int(h), int(w))
             for p, h, w in zip(f["images/path"][()], f["images/height"][()], f["images/width"][()])
         ]
-        labels = {}
+        labels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for key in f.get("labels", {}):
             lab = f["labels"][key][()].astype(np.uint8)
             labels[int(key)] = (lab, np.where(lab != UNLABELED, 1, 0).astype(np.uint8))

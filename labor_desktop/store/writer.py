@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -24,12 +25,12 @@ def write_project(
     settings: ProjectSettings,
     images: list[ImageEntry],
     effort: np.ndarray,
-    history: dict,
-    labels: dict,
-    proposals: dict,
+    history: dict[int, dict[str, Any]],
+    labels: dict[int, bytes],
+    proposals: dict[tuple[int, int], bytes],
     base: h5py.File | None = None,
-    stage_effort: dict | None = None,
-    unsure: dict | None = None,
+    stage_effort: dict[int, list[float]] | None = None,
+    unsure: dict[int, dict[int, list[int]]] | None = None,
     generation: int = 0,
 ) -> None:
     """``labels``: image -> labels payload and ``proposals``: (stage, image) -> proposal
