@@ -8,7 +8,12 @@ import argparse
 import json
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 STRATEGY_HELP = "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, rand, sconf, ent, ripu, ripu-pixel, supervised, uda, iast"
 DEMO_STRATEGIES = ["uda", "iast", "supervised", "spl", "ppl", "rand", "sconf", "ent", "ripu"]
@@ -19,8 +24,8 @@ class TqdmProgress:
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.bar = None
-        self.job = None
+        self.bar: tqdm | None = None
+        self.job: str | None = None
 
     def __call__(self, job: str, step: int, total: int, info: dict) -> None:
         if not self.enabled:
@@ -77,7 +82,7 @@ def _check_arguments(args, strategies: list[str]) -> None:
         raise ValueError(f"{checkpoint}: no such checkpoint file (--from); check the path")
 
 
-def _run(args, body, strategies: list[str] = ()) -> int:
+def _run(args, body, strategies: Sequence[str] = ()) -> int:
     from ..core.checkpoint import CheckpointError
     from ..data.io import DataError
     from ..engine.run_state import RunError

@@ -48,14 +48,14 @@ class ConfusionMatrix:
             p = torch.where((p >= 0) & (p < k), p, torch.full_like(p, k))
             counts = torch.bincount(t * (k + 1) + p, minlength=k * (k + 1)).cpu().numpy()
         else:
-            p, t = _as_numpy(pred), _as_numpy(target)
-            if p.shape != t.shape:
-                raise ValueError(f"prediction {p.shape} and ground truth {t.shape} differ in shape")
-            t, p = t.reshape(-1).astype(np.int64), p.reshape(-1).astype(np.int64)
-            valid = (t != self.ignore_index) & (t >= 0) & (t < k)
-            t, p = t[valid], p[valid]
-            p = np.where((p >= 0) & (p < k), p, k)
-            counts = np.bincount(t * (k + 1) + p, minlength=k * (k + 1))
+            pa, ta = _as_numpy(pred), _as_numpy(target)
+            if pa.shape != ta.shape:
+                raise ValueError(f"prediction {pa.shape} and ground truth {ta.shape} differ in shape")
+            ta, pa = ta.reshape(-1).astype(np.int64), pa.reshape(-1).astype(np.int64)
+            valid_a = (ta != self.ignore_index) & (ta >= 0) & (ta < k)
+            ta, pa = ta[valid_a], pa[valid_a]
+            pa = np.where((pa >= 0) & (pa < k), pa, k)
+            counts = np.bincount(ta * (k + 1) + pa, minlength=k * (k + 1))
         self._m += counts.reshape(k, k + 1)
 
     def merge(self, other: ConfusionMatrix) -> None:

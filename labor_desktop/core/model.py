@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, fields
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -76,7 +76,7 @@ class ModelConfig:
     @classmethod
     def preset(cls, name: str, **overrides) -> ModelConfig:
         """Architectures of published checkpoints, by the code base that wrote them."""
-        presets = {
+        presets: dict[str, dict[str, Any]] = {
             "adaptsegnet": dict(backbone="resnet101", style="caffe", input_norm="caffe_bgr", aspp_branches=2),
             "advent": dict(backbone="resnet101", style="caffe", input_norm="caffe_bgr"),
             "crst": dict(backbone="resnet101", style="caffe", input_norm="caffe_bgr"),
@@ -93,6 +93,12 @@ class FrozenBatchNorm2d(nn.Module):
     Batches of one or two crops make batch statistics noise; the UDA family freezes
     BN for that reason.  Keys match ``nn.BatchNorm2d`` so checkpoints load either way.
     """
+
+    # buffers (register_buffer), declared for the type checker
+    weight: torch.Tensor
+    bias: torch.Tensor
+    running_mean: torch.Tensor
+    running_var: torch.Tensor
 
     def __init__(self, num_features: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -166,10 +172,10 @@ class ASPPClassifier(nn.Module):
     def __init__(self, in_channels: int, num_classes: int, branches: int = 4) -> None:
         super().__init__()
         self.branches = branches
-        self.conv2d_list = nn.ModuleList(
-            nn.Conv2d(in_channels, num_classes, 3, padding=r, dilation=r, bias=True) for r in ASPP_RATES
-        )
-        for conv in self.conv2d_list:
+        convs = [nn.Conv2d(in_channels, num_classes, 3, padding=r, dilation=r, bias=True) for r in ASPP_RATES]
+        self.conv2d_list = nn.ModuleList(convs)
+        for conv in convs:
+            assert conv.bias is not None  # bias=True
             nn.init.normal_(conv.weight, 0.0, 0.01)
             nn.init.zeros_(conv.bias)
 
@@ -182,6 +188,10 @@ class ASPPClassifier(nn.Module):
 
 class DeepLabV2(nn.Module):
     """ResNet with dilated layer3/layer4 (output stride 8) and the ASPP classifier ``layer5``."""
+
+    # buffers (register_buffer), declared for the type checker
+    _mean: torch.Tensor
+    _std: torch.Tensor
 
     def __init__(self, cfg: ModelConfig | None = None) -> None:
         super().__init__()
@@ -200,7 +210,7 @@ class DeepLabV2(nn.Module):
         self.layer3 = self._make_layer(block, 256, n3, stride=2 if os16 else 1, dilation=1 if os16 else 2)
         self.layer4 = self._make_layer(block, 512, n4, stride=1, dilation=2 if os16 else 4)
         self.feature_channels = 512 * block.expansion
-        self.layer5 = ASPPClassifier(self.feature_channels, cfg.num_classes, cfg.aspp_branches)
+        self.layer5: nn.Module = ASPPClassifier(self.feature_channels, cfg.num_classes, cfg.aspp_branches)
         mean, std = (
             (CAFFE_MEAN_BGR, (1.0, 1.0, 1.0)) if cfg.input_norm == "caffe_bgr" else (IMAGENET_MEAN, IMAGENET_STD)
         )
@@ -233,7 +243,7 @@ class DeepLabV2(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(self.normalize(x)))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
-    def upsample(self, logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    def upsample(self, logits: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
         return F.interpolate(logits, size=size, mode="bilinear", align_corners=self.cfg.align_corners)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ keep fitting are the main model's pseudo labels (there is no source term).
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from .losses import discrepancy, self_training_loss
 from .model import PixelSelector
@@ -22,7 +23,7 @@ def _step(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
 
 
 def self_train_step(
-    selector: PixelSelector, images: torch.Tensor, pseudo: torch.Tensor, opt: torch.optim.Optimizer
+    selector: nn.Module, images: torch.Tensor, pseudo: torch.Tensor, opt: torch.optim.Optimizer
 ) -> dict[str, float]:
     """Eq. 4 on one batch; ``opt`` holds backbone and heads."""
     h1, h2 = selector(images)
@@ -32,7 +33,7 @@ def self_train_step(
 
 
 def discrepancy_step(
-    selector: PixelSelector,
+    selector: nn.Module,
     images: torch.Tensor,
     pseudo: torch.Tensor | None,
     opt_heads: torch.optim.Optimizer,

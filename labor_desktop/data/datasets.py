@@ -139,12 +139,11 @@ class TrainSet(Dataset):
             image, label = load_pair(self.samples[index])
         else:
             image = read_image(self.samples[index].image)
-            label = self.labels.get(index)
-            if label is None:
-                label = np.full(image.shape[:2], IGNORE, dtype=np.uint8)
+            stored = self.labels.get(index)
+            label = np.full(image.shape[:2], IGNORE, dtype=np.uint8) if stored is None else stored
             check_same_size(image, label, self.samples[index].image, "the project's labels")
-        image, label = augment_pair(image, label, self.augment, rng, sparse=self.labels is not None)
-        return image, label, index
+        image_t, label_t = augment_pair(image, label, self.augment, rng, sparse=self.labels is not None)
+        return image_t, label_t, index
 
 
 class EvalSet(Dataset):

@@ -91,7 +91,7 @@ def render_look(img: np.ndarray, lab: np.ndarray, domain: Domain, rng: np.random
         gain *= 1.0 + app.light_gradient * cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
     if app.vignette:
         gain *= 1.0 - app.vignette * 0.5 * r2
-    out = img.astype(np.float32) * gain[..., None]
+    out: np.ndarray = img.astype(np.float32) * gain[..., None]
     if app.night:
         out += _night_lights(lab, rng)
     out *= np.array(app.cast, np.float32) * rng.uniform(0.85, 1.1)

@@ -9,11 +9,13 @@ Every primitive is drawn into both maps at once, so labels match pixels exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
 from .classes import ID
-from .demo_styles import Domain, pick_color
+from .demo_styles import Domain, pick_color, rgb
 
 RARE_VEHICLES = ("truck", "bus", "train")
 
@@ -46,7 +48,7 @@ class Canvas:
         self.cam, self.app, self.rng = cam, domain.appearance, rng
 
     def color(self, name: str, shade: float = 1.0) -> tuple[int, int, int]:
-        return tuple(int(min(255, c * shade)) for c in pick_color(self.app, name, self.rng))
+        return rgb(int(min(255, c * shade)) for c in pick_color(self.app, name, self.rng))
 
     def polys(self, polys2d, label: str, color) -> None:
         pts = [np.clip(np.round(p), -30000, 30000).astype(np.int32) for p in polys2d]
@@ -112,7 +114,7 @@ def paint_scene(domain: Domain, h: int, w: int, rng: np.random.Generator, force:
         [[(edge[-1], 0, 0.5), (edge[1], 0, 0.5), (edge[1], 0, far), (edge[-1], 0, far)]], "road", cv.color("road")
     )
     _lane_marks(cv, off, far)
-    objects: list[tuple[float, callable]] = []
+    objects: list[tuple[float, Callable[[], object]]] = []
     for s in (-1, 1):
         _side(cv, rng, s, edge[s], line[s], far, g.building_height, objects, force)
     _street_furniture(cv, rng, edge, objects, force)

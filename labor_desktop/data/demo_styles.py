@@ -6,6 +6,7 @@ Cityscapes' look).  Everything one domain differs in lives here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,8 +155,14 @@ TARGET = Domain(
 )
 
 
+def rgb(values: Iterable[int]) -> tuple[int, int, int]:
+    """An (r, g, b) triple from three values."""
+    r, g, b = values
+    return r, g, b
+
+
 def _dim(palette: dict[str, list[tuple[int, int, int]]], factor: float) -> dict[str, list[tuple[int, int, int]]]:
-    return {k: [tuple(int(v * factor) for v in c) for c in cs] for k, cs in palette.items()}
+    return {k: [rgb(int(v * factor) for v in c) for c in cs] for k, cs in palette.items()}
 
 
 # A second target domain for checking that the ranking of strategies is robust: the
@@ -191,4 +198,4 @@ def pick_color(app: Appearance, name: str, rng: np.random.Generator) -> tuple[in
     base = options[int(r[0] * len(options))]
     c = [v * (1.0 + app.jitter * (2.0 * u - 1.0)) for v, u in zip(base, r[1:])]
     grey = sum(c) / 3.0
-    return tuple(int(min(255.0, max(0.0, grey + (v - grey) * app.saturation))) for v in c)
+    return rgb(int(min(255.0, max(0.0, grey + (v - grey) * app.saturation))) for v in c)

@@ -107,8 +107,10 @@ def image_size(path: str | Path) -> tuple[int, int]:
 
 
 def _too_large(path: Path) -> str:
+    limit = Image.MAX_IMAGE_PIXELS
+    assert limit is not None  # PIL raises DecompressionBombError only while a limit is set
     return (
-        f"{path}: the image is larger than {Image.MAX_IMAGE_PIXELS * 2 // 1_000_000} million pixels, more than "
+        f"{path}: the image is larger than {limit * 2 // 1_000_000} million pixels, more than "
         "this program reads (a damaged or hostile header, or a huge image); resize it or remove it from the data set"
     )
 

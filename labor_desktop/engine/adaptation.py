@@ -171,6 +171,7 @@ def retrain(
             if teacher is not None:
                 with torch.no_grad(), rt.autocast():
                     probs = teacher(rt.images(x)).float().softmax(1)
+                assert thresholds is not None  # made with the teacher
                 pseudo = pseudo_labels(probs, thresholds)
                 pseudo = torch.where(y == IGNORE, pseudo, torch.full_like(pseudo, IGNORE))
                 ce_p = global_ce(out, pseudo, rt)

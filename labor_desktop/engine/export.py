@@ -15,6 +15,7 @@ import csv
 import json
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
@@ -88,11 +89,11 @@ def export_project(
                 "labeled_pixels": pixels,
                 "pixel_share": pixels / (entry.height * entry.width),
             }
-            counts = (
-                np.bincount(stage[labels != UNLABELED], minlength=n_stages + 1)
-                if pixels
-                else np.zeros(n_stages + 1, np.int64)
-            )
+            if pixels:
+                assert labels is not None and stage is not None  # pixels only on a labeled image
+                counts = np.bincount(stage[labels != UNLABELED], minlength=n_stages + 1)
+            else:
+                counts = np.zeros(n_stages + 1, np.int64)
             for s in range(1, n_stages + 1):
                 row[f"stage{s}_pixels"] = int(counts[s]) if s < len(counts) else 0
             for s in range(len(counts)):
@@ -102,8 +103,9 @@ def export_project(
             row.update({name: getattr(effort, name) for name in EFFORT_FIELDS})
             rows.append(row)
             if pixels:
+                assert labels is not None  # pixels only on a labeled image
                 for suffix, array, rgb in ((LABEL_SUFFIXES[0], labels, False), (LABEL_SUFFIXES[1], lut[labels], True)):
-                    _replace(out / f"{stem}{suffix}", lambda tmp, a=array, c=rgb: write_png(tmp, a, rgb=c))
+                    _replace(out / f"{stem}{suffix}", partial(write_png, array=array, rgb=rgb))
                     written.append(f"{stem}{suffix}")
             progress(i + 1, len(project.images))
         total_pixels = sum(e.height * e.width for e in project.images) or 1
@@ -133,7 +135,7 @@ def export_project(
     }
 
 
-def _replace(path: Path, write: Callable[[Path], None]) -> None:
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
     """Write ``path`` whole or not at all: to a temporary name, then renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")

@@ -102,6 +102,7 @@ def write_proposals(
         probs = predict_probs(model, images, size, rt)
         heads = None
         if needs_selector:
+            assert selector is not None  # checked above
             h1, h2 = selector(rt.images(images))
             heads = [F.interpolate(h.float(), size=size, mode="bilinear", align_corners=False) for h in (h1, h2)]
         for b, i in enumerate(ids):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..data.classes import CLASS_NAMES
@@ -248,7 +249,7 @@ def check_goals(results: dict[str, list[dict]]) -> list[dict]:
     return goals
 
 
-def write_report(out: Path, results: dict[str, list[dict]], meta: dict, extra_figures: list[Path] = ()) -> Path:
+def write_report(out: Path, results: dict[str, list[dict]], meta: dict, extra_figures: Sequence[Path] = ()) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     md, path_csv = write_tables(out, results)
     fig5 = plot_stages(out / "fig5-miou-by-stage.png", results)

@@ -14,11 +14,14 @@ import os
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+
+_M = TypeVar("_M", bound=nn.Module)
 
 
 @dataclass
@@ -74,7 +77,7 @@ class Runtime:
         x = x.to(self.device, non_blocking=True)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
-    def place(self, model: nn.Module) -> nn.Module:
+    def place(self, model: _M) -> _M:
         model.to(self.device)
         if self.channels_last:
             model.to(memory_format=torch.channels_last)

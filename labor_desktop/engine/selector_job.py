@@ -91,6 +91,7 @@ def train_selector(
         clock.check()
         d = step - cfg.self_train_steps
         if calibrate and d >= 0 and d % max(1, cfg.check_every) == 0:
+            assert probe is not None  # calibrate needs a probe
             share = mask_share(selector, probe, rt)
             if share >= cfg.target_share:
                 stopped = True
@@ -110,7 +111,9 @@ def train_selector(
     stats = dict(stats, discrepancy_steps_run=dis_run)
     if calibrate:
         if not stopped:
+            assert probe is not None  # calibrate needs a probe
             share = mask_share(selector, probe, rt)  # the share after the last step
+        assert share is not None  # measured in the loop (stopped) or just above
         stats.update(probe_share=share, target_share=cfg.target_share)
     return selector.eval(), stats
 

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,13 @@ class StageEngine:
         if self.counts:
             key["counts"] = self.counts
         self.state = RunState(self.out, key, ctx.rt.is_main)
-        self.truth = truth or (lambda i: read_label(ctx.data.target[i].label, ctx.data.target[i].label_kind))
+
+        def read_truth(i: int) -> np.ndarray:
+            sample = ctx.data.target[i]
+            assert sample.label is not None  # the pool is loaded with its labels when the annotator is simulated
+            return read_label(sample.label, sample.label_kind)
+
+        self.truth = truth or read_truth
         self.project_path = Path(project_path).resolve() if project_path else self.out / "project.labor.h5"
 
     def _open_project(self) -> Project:
@@ -200,9 +207,7 @@ class StageEngine:
                     self.state,
                     self.ctx,
                     f"annotate-{s}",
-                    lambda seed, s=s: annotate(
-                        project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget
-                    ),
+                    partial(self._annotate, project, s),
                     main_only=True,
                 )
                 self.finish_stage(project, s)
@@ -210,6 +215,10 @@ class StageEngine:
             if project is not None:
                 project.close()
         return self.history()
+
+    def _annotate(self, project: Project | None, s: int, seed: int) -> dict:
+        assert project is not None  # a main_only job: the main rank holds the project
+        return annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget)
 
     def prepare_stage(self, project: Project | None, s: int) -> None:
         """Selector (for LabOR strategies) and proposals of stage ``s``."""
@@ -246,6 +255,7 @@ class StageEngine:
                     seed_job(cfg.seed, f"selector-{s}"),
                     Path(state.result(f"selector-{s}")["checkpoint"]),
                 )
+            assert project is not None  # a main_only job: the main rank holds the project
             return write_proposals(
                 project,
                 s,
@@ -320,6 +330,7 @@ class StageEngine:
                 if ckpt == self.model_after(s - 1)
                 else _evaluation(load_model(ckpt, cfg.model), ctx)
             )
+            assert project is not None  # a main_only job: the main rank holds the project
             budget = budget_used(project, s, cfg.budget)
             entry = {**ev, "budget": budget, "checkpoint": ckpt, "strategy": self.strategy}
             project.record_stage(s, entry)
