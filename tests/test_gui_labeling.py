@@ -216,7 +216,7 @@ def test_9_menus_and_toolbar_offer_every_action(window):
     texts = [a.text() for a in file_menu.actions()]
     assert any("Open a project" in t for t in texts) and any("recent" in t for t in texts)
     assert any("Quit" in t for t in texts)
-    assert win.toolbar.bar.isVisible() and win.actions["tool_point"].isChecked()
+    assert win.toolbar.bar.isVisible() and win.action_map["tool_point"].isChecked()
     win.session.update(brush_radius=11)
     assert win.toolbar.brush.value() == 11
     win.session.update(fast_points=True)
@@ -225,12 +225,12 @@ def test_9_menus_and_toolbar_offer_every_action(window):
 
 def test_9_gating_enables_undo_only_when_there_is_something_to_undo(window, qtbot):
     win = window
-    assert not win.actions["undo"].isEnabled() and not win.actions["queue_accept"].isEnabled()
+    assert not win.action_map["undo"].isEnabled() and not win.action_map["queue_accept"].isEnabled()
     click_point(qtbot, win, 0)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_1)
-    assert win.actions["undo"].isEnabled() and not win.actions["redo"].isEnabled()
+    assert win.action_map["undo"].isEnabled() and not win.action_map["redo"].isEnabled()
     key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert win.actions["redo"].isEnabled()
+    assert win.action_map["redo"].isEnabled()
 
 
 def test_9_an_exception_in_a_slot_shows_a_dialog_and_the_window_lives(window, qtbot, monkeypatch):

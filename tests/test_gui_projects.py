@@ -31,7 +31,7 @@ def spl_template(tiny_data, tmp_path_factory):
 def test_an_spl_project_is_labelled_with_the_brush_and_counts_mask_pixels(spl_template, tmp_path_factory, qtbot):
     win, project = open_window(copy_of(spl_template, tmp_path_factory), qtbot)
     try:
-        assert win.session.tool is Tool.BRUSH and not win.actions["point_queue"].isEnabled()  # no points in SPL
+        assert win.session.tool is Tool.BRUSH and not win.action_map["point_queue"].isEnabled()  # no points in SPL
         total = sum(int(project.proposal(1, i)[0].sum()) for i in range(len(project.images)))
         assert f"mask 0/{total} px labelled" in win.stage_bar.state.text()
         ed = win.document.editor

@@ -217,8 +217,8 @@ def test_history_export_and_shortcut_sheet(window, qtbot, tmp_path):
     from labor_desktop.gui.keymap import BINDINGS
 
     for b in BINDINGS:  # the sheet and the bindings come from one table
-        if b.action in win.actions:
-            assert win.actions[b.action].shortcuts()[0].toString() in sheet
+        if b.action in win.action_map:
+            assert win.action_map[b.action].shortcuts()[0].toString() in sheet
     assert "Class 10: terrain" in sheet
     qtbot.keyClick(win.shortcut_sheet, Qt.Key.Key_Escape)
     assert not win.shortcut_sheet.isVisible()
@@ -235,17 +235,17 @@ def test_new_project_dialog_validates_then_creates(tiny_data, tmp_path, qtbot):
     dialog.source.setText(str(tmp_path / "nowhere"))
     dialog.target.setText(str(tiny_data / "target"))
     dialog.file.setText(str(tmp_path / "mine.labor.h5"))
-    dialog.create()
+    dialog.create_project()
     assert "nowhere" in dialog.error.text() and dialog.created is None
     dialog.source.setText(str(tiny_data / "source"))
     torch.save(DeepLabV2(ModelConfig(backbone="resnet18", num_classes=5)).state_dict(), tmp_path / "five.pth")
     dialog.checkpoint.setText(str(tmp_path / "five.pth"))
-    dialog.style.setCurrentText("IAST")  # a ResNet-101 is expected: the file is refused, saying why
-    dialog.create()
+    dialog.checkpoint_style.setCurrentText("IAST")  # a ResNet-101 is expected: the file is refused, saying why
+    dialog.create_project()
     assert "five.pth" in dialog.error.text() and "resnet18" in dialog.error.text()
     dialog.checkpoint.setText("")
-    dialog.style.setCurrentText("this program's")
-    dialog.create()
+    dialog.checkpoint_style.setCurrentText("this program's")
+    dialog.create_project()
     assert dialog.created == tmp_path / "mine.labor.h5" and dialog.error.text() == ""
     with Project.open(tmp_path / "mine.labor.h5", read_only=True) as p:
         assert len(p.images) == 8 and p.settings.strategy == dialog.strategy.currentText()

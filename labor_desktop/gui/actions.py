@@ -65,7 +65,10 @@ def build_actions(window: QMainWindow, handlers: dict[str, Callable], n_classes:
 
 def build_menus(window: QMainWindow, actions: dict[str, QAction], recent_menu) -> None:
     for title, names in MENUS:
-        menu = window.menuBar().addMenu(title)
+        bar = window.menuBar()
+        assert bar is not None  # a QMainWindow makes its menu bar on first use
+        menu = bar.addMenu(title)
+        assert menu is not None
         for name in names:
             if name == "-":
                 menu.addSeparator()

@@ -153,7 +153,7 @@ class Canvas(QWidget):
         p.fillRect(self.rect(), QColor(30, 30, 30))
         src, dst = self._exposed(QRectF(event.rect()))
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.scale < 1)
-        if src is not None:
+        if src is not None and dst is not None:
             for name in ("image", "prediction", "truth", "mask", "labels"):
                 layer = self.layers[name]
                 if layer.visible and layer.image is not None:

@@ -6,11 +6,21 @@ it and labels nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PyQt6.QtCore import QPoint, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 from .keymap import class_for_key, class_key
+
+
+def list_item(widget: QListWidget, row: int) -> QListWidgetItem:
+    """Row ``row`` of ``widget``, which has it (the stubs allow None for a row out of range)."""
+    item = widget.item(row)
+    assert item is not None, f"{widget.objectName()} has no row {row}"
+    return item
+
 
 ROLE_CLASS = Qt.ItemDataRole.UserRole
 
@@ -60,7 +70,7 @@ class ClassChooser(QFrame):
         self.resize(300, 420)
         self._answered = False
 
-    def open_at(self, pos: QPoint, title: str, top: list[tuple[int, float | None]], suggestion: int | None) -> None:
+    def open_at(self, pos: QPoint, title: str, top: Sequence[tuple[int, float | None]], suggestion: int | None) -> None:
         """Show at ``pos`` (global); ``top``: the model's classes with probabilities, best first."""
         self.title.setText(title)
         self.list.clear()
@@ -83,7 +93,8 @@ class ClassChooser(QFrame):
             self.list.addItem(item)
         self.list.setCurrentItem(current or self.list.item(len(top) + 1 if top else 0))
         self._answered = False
-        screen = self.screen().availableGeometry() if self.screen() else None
+        on = self.screen()
+        screen = on.availableGeometry() if on else None
         x, y = pos.x() + 16, pos.y() + 16
         if screen is not None:
             x = min(x, screen.right() - self.width())
@@ -101,7 +112,7 @@ class ClassChooser(QFrame):
         text = text.strip().lower()
         first = None
         for row in range(self.list.count()):
-            item = self.list.item(row)
+            item = list_item(self.list, row)
             k = item.data(ROLE_CLASS)
             hide = bool(text) and (k is None or text not in self.names[k].lower())
             item.setHidden(hide)

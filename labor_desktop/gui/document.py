@@ -72,6 +72,16 @@ class Document(QObject):
         self.labels_overlay = ClassOverlay(self.editor.labels, self.colors)
         self.image_changed.emit(i)
 
+    def current_editor(self) -> LabelEditor:
+        """The shown image's editor, for callers that run only while an image is shown."""
+        assert self.editor is not None, "no image is open"
+        return self.editor
+
+    def current_image(self) -> np.ndarray:
+        """The shown image's pixels, for callers that run only while an image is shown."""
+        assert self.image_rgb is not None, "no image is open"
+        return self.image_rgb
+
     def proposal(self, i: int) -> tuple[np.ndarray | None, np.ndarray]:
         if not self.stage:
             return None, np.zeros((0, 3), np.int32)
@@ -102,6 +112,7 @@ class Document(QObject):
 
     # ---- saving ----------------------------------------------------------------------
     def _on_edit(self, rect, what: str) -> None:
+        assert self.labels_overlay is not None  # made with the editor that calls this
         self.labels_overlay.refresh(rect)
         self.labels_changed.emit(self.index, rect, what)
         if what == "commit":

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
+from types import TracebackType
 
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
@@ -24,16 +26,21 @@ def show_error(parent, message: str, details: str = "") -> QMessageBox:
 
 def install_excepthook() -> None:
     """Show unexpected exceptions instead of aborting; keep them on stderr too."""
-    previous = sys.excepthook
+    sys.excepthook = _ExceptHook(sys.excepthook)
 
-    def hook(kind, value, tb) -> None:
+
+class _ExceptHook:
+    """``sys.excepthook``: the exception on stderr and in a dialog (``last``, the latest)."""
+
+    def __init__(self, previous: Callable[[type[BaseException], BaseException, TracebackType | None], object]) -> None:
+        self.previous = previous
+        self.last: QMessageBox | None = None
+
+    def __call__(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         details = "".join(traceback.format_exception(kind, value, tb))
         print(details, file=sys.stderr)
         if QApplication.instance() is None or issubclass(kind, KeyboardInterrupt):
-            previous(kind, value, tb)
+            self.previous(kind, value, tb)
             return
         parent = QApplication.activeWindow()
-        hook.last = show_error(parent, f"Something went wrong: {value or kind.__name__}", details)
-
-    hook.last = None
-    sys.excepthook = hook
+        self.last = show_error(parent, f"Something went wrong: {value or kind.__name__}", details)

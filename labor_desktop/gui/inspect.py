@@ -141,7 +141,8 @@ class Fig6Dialog(QDialog):
         lay.addWidget(legend(list(classes), colors))
         lay.addWidget(save)
         self.default_name = f"{name}-fig6.png"
-        screen = self.screen().availableGeometry() if self.screen() else None
+        on = self.screen()
+        screen = on.availableGeometry() if on else None
         width = min(int(screen.width() * 0.8), self.image.width()) if screen else 1200
         height = int(width * self.image.height() / self.image.width()) + 110
         if screen is not None:

@@ -42,8 +42,9 @@ class InspectActions:
         doc = self.document
         if doc.index < 0 or (self.fig6_job is not None and self.fig6_job.isRunning()):
             return None
-        i, image, probs = doc.index, doc.image_rgb, self.predictions.probs.get(doc.index)
-        mask, points, truth = doc.editor.mask, doc.editor.points.copy(), doc.truth_labels
+        i, image, probs = doc.index, doc.current_image(), self.predictions.probs.get(doc.index)
+        ed = doc.current_editor()
+        mask, points, truth = ed.mask, ed.points.copy(), doc.truth_labels
         flow = self.workflow
 
         def panels(progress, cancel):

@@ -6,8 +6,11 @@ the editor, statuses and queue order live in ``labeling/``, the engine behind
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
 from .. import __version__
 from ..engine.workflow import DataError, ProjectWorkflow
@@ -51,7 +54,7 @@ class MainWindow(QMainWindow):
         self.tools = ToolController(self.canvas, self.document, self.session)
         self.points = PointFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
         self.image_list = ImageList()
-        self.palette = Palette(self.names, self.document.colors)
+        self.class_palette = Palette(self.names, self.document.colors)
         self.layers = LayerControls(self.canvas.layers)
         self.points_panel = PointsPanel(self.names, self.document.colors)
         self.stage_bar = StageBar(self)
@@ -61,9 +64,9 @@ class MainWindow(QMainWindow):
         self.cursor_label.setObjectName("cursorReadout")
         self.opener = ProjectOpener(self, workflow_factory)
         self.readout = CursorReadout(self.canvas, self.document, self.names, self.cursor_label)
-        self.actions = build_actions(self, self._handlers(), len(self.names))
-        build_menus(self, self.actions, self.opener.recent_menu)
-        self.toolbar = build_toolbar(self, self.actions, self.session)
+        self.action_map = build_actions(self, self._handlers(), len(self.names))
+        build_menus(self, self.action_map, self.opener.recent_menu)
+        self.toolbar = build_toolbar(self, self.action_map, self.session)
         self._build_docks()
         self._connect()
         self.refresh_list()
@@ -100,16 +103,18 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - a project whose run ledger is unreadable still opens for labeling
             return max(self.project.proposal_stages(), default=0)
 
-    def _handlers(self) -> dict:
+    def _handlers(self) -> dict[str, Callable[[], object]]:
         s, tools, canvas, points = self.session, self.tools, self.canvas, self.points
-        handlers = {name: (lambda t=tool: s.update(tool=t)) for name, tool in TOOL_ACTIONS.items()}
+        handlers: dict[str, Callable[[], object]] = {
+            name: partial(s.update, tool=tool) for name, tool in TOOL_ACTIONS.items()
+        }
         handlers |= {
             "brush_smaller": lambda: tools.resize_brush(-1),
             "brush_larger": lambda: tools.resize_brush(+1),
             "toggle_mask_limit": tools.toggle_mask_limit,
             "toggle_fast_points": lambda: s.update(fast_points=not s.fast_points),
-            "class_search": self.palette.start_search,
-            "clear_point": lambda: points.selected is not None and points.clear(points.selected),
+            "class_search": self.class_palette.start_search,
+            "clear_point": lambda: points.clear(points.selected) if points.selected is not None else None,
             "undo": self.undo,
             "redo": self.redo,
             "zoom_fit": canvas.fit,
@@ -132,9 +137,9 @@ class MainWindow(QMainWindow):
             "shortcuts": self.show_shortcuts,
         }
         for name in ("image", "prediction", "mask", "points", "labels", "truth"):
-            handlers[f"layer_{name}"] = lambda n=name: self.layers.toggle(n)
+            handlers[f"layer_{name}"] = partial(self.layers.toggle, name)
         for k in range(len(self.names)):
-            handlers[f"class_{k}"] = lambda k=k: self.class_key(k)
+            handlers[f"class_{k}"] = partial(self.class_key, k)
         return handlers
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
@@ -149,18 +154,18 @@ class MainWindow(QMainWindow):
         side = QWidget()
         lay = QVBoxLayout(side)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.palette, 3)
+        lay.addWidget(self.class_palette, 3)
         lay.addWidget(self.layers, 2)
         self._dock("Classes and layers", "classesDock", side, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Points", "pointsDock", self.points_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.statusBar().addWidget(self.cursor_label, 1)
-        self.statusBar().addPermanentWidget(self.stage_bar)
+        self._status_bar().addWidget(self.cursor_label, 1)
+        self._status_bar().addPermanentWidget(self.stage_bar)
 
     def _connect(self) -> None:
         doc, canvas = self.document, self.canvas
         self.session.listeners.append(self._session_changed)
         self.image_list.selected.connect(self.open_image)
-        self.palette.picked.connect(lambda k: self.session.update(active_class=k))
+        self.class_palette.picked.connect(lambda k: self.session.update(active_class=k))
         self.layers.changed.connect(self._layer_changed)
         doc.image_changed.connect(self._show_document)
         doc.prediction_ready.connect(lambda i: canvas.set_layer("prediction", *doc.overlays["prediction"]))
@@ -186,24 +191,24 @@ class MainWindow(QMainWindow):
     def _session_changed(self, changed: set[str]) -> None:
         s = self.session
         if "active_class" in changed:
-            self.palette.set_active(s.active_class)
+            self.class_palette.set_active(s.active_class)
             if self.document.editor is not None:
                 self.document.editor.active_class = s.active_class
         if "tool" in changed:
-            self.actions[f"tool_{s.tool.value}"].setChecked(True)
+            self.action_map[f"tool_{s.tool.value}"].setChecked(True)
             if s.tool is Tool.ACCEPT:
                 self.request_prediction()
         if "brush_radius" in changed and self.toolbar.brush.value() != s.brush_radius:
             self.toolbar.brush.setValue(s.brush_radius)
-        self.actions["toggle_mask_limit"].setChecked(s.limit_to_mask)
-        self.actions["toggle_fast_points"].setChecked(s.fast_points)
+        self.action_map["toggle_mask_limit"].setChecked(s.limit_to_mask)
+        self.action_map["toggle_fast_points"].setChecked(s.fast_points)
         self.toolbar.fast.setText(" FAST: a click labels with the active class " if s.fast_points else "")
         self.update_status()
 
     def _update_actions(self) -> None:
         ed = self.document.editor
         gate(
-            self.actions,
+            self.action_map,
             has_image=ed is not None,
             can_undo=ed is not None and ed.can_undo(),
             can_redo=ed is not None and ed.can_redo(),
@@ -215,8 +220,13 @@ class MainWindow(QMainWindow):
             has_history=bool(self.project.history()),
         )
 
+    def _status_bar(self) -> QStatusBar:
+        bar = self.statusBar()
+        assert bar is not None  # a QMainWindow makes its status bar on first use
+        return bar
+
     def say(self, text: str) -> None:
-        self.statusBar().showMessage(text, 6000)
+        self._status_bar().showMessage(text, 6000)
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:
@@ -238,30 +248,35 @@ class MainWindow(QMainWindow):
     def request_prediction(self) -> None:
         doc = self.document
         if doc.index >= 0:
-            if doc.index in self.predictions.probs:
-                doc.set_prediction(doc.index, self.predictions.classes(doc.index))
+            classes = self.predictions.classes(doc.index)
+            if classes is not None:  # the image's probabilities are known
+                doc.set_prediction(doc.index, classes)
             else:
-                self.predictions.request(doc.index, doc.image_rgb)
+                self.predictions.request(doc.index, doc.current_image())
 
     def _predicted(self, i: int) -> None:
         if i == self.document.index:
-            self.document.set_prediction(i, self.predictions.classes(i))
+            classes = self.predictions.classes(i)
+            assert classes is not None  # ready: its probabilities are known
+            self.document.set_prediction(i, classes)
             self.points.refresh_headsup()
 
     def _show_document(self, i: int) -> None:
         doc, canvas = self.document, self.canvas
-        doc.editor.active_class = self.session.active_class
+        ed = doc.current_editor()
+        ed.active_class = self.session.active_class
         if canvas.layers["prediction"].visible or self.session.tool is Tool.ACCEPT or i in self.predictions.probs:
             self.request_prediction()
         for name in ("image", "prediction", "mask", "truth"):
             entry = doc.overlays.get(name)
             canvas.set_layer(name, entry[0] if entry else None, entry[1] if entry else None)
+        assert doc.labels_overlay is not None  # made with the editor
         canvas.set_layer("labels", doc.labels_overlay.image, doc.labels_overlay)
-        canvas.marks.points = doc.editor.points
+        canvas.marks.points = ed.points
         if self.points.selected is not None and not self.points.active:
             self.points.select(None)
         self._points_changed()
-        canvas.set_image_size(*doc.image_rgb.shape[:2])
+        canvas.set_image_size(*doc.current_image().shape[:2])
         self.update_status()
 
     def _points_changed(self) -> None:
@@ -274,7 +289,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _point_picked(self, k: int) -> None:
-        y, x, _ = self.document.editor.points[k]
+        y, x, _ = self.document.current_editor().points[k]
         self.canvas.center_on(float(y), float(x), max(self.canvas.scale, 2.0))
         self.points.select(k)
 
@@ -290,7 +305,7 @@ class MainWindow(QMainWindow):
 
     def _save_failed(self, text: str) -> None:
         self.stage_bar.show_error(text)
-        self.statusBar().showMessage("NOT SAVED: " + text)
+        self._status_bar().showMessage("NOT SAVED: " + text)
 
     def refresh_list(self) -> None:
         self.image_list.populate([e.path for e in self.project.images], self.document.status)

@@ -46,8 +46,8 @@ class NewProjectDialog(QDialog):
             ("file", self.file),
         ):
             edit.setObjectName(f"new_{name}")
-        self.style = QComboBox()
-        self.style.addItems(list(CHECKPOINT_STYLES))
+        self.checkpoint_style = QComboBox()
+        self.checkpoint_style.addItems(list(CHECKPOINT_STYLES))
         self.strategy = QComboBox()
         # What a person can label: not the baselines that ask for no labels (uda, iast) or all of them.
         self.strategy.addItems([n for n, st in STRATEGIES.items() if st.unit not in ("none", "all")])
@@ -61,13 +61,13 @@ class NewProjectDialog(QDialog):
         form.addRow("Source (GTA5 layout)", _path_row(self.source, lambda: self._dir(self.source)))
         form.addRow("Target (Cityscapes layout)", _path_row(self.target, lambda: self._dir(self.target)))
         form.addRow("Start from checkpoint (optional)", _path_row(self.checkpoint, self._ckpt))
-        form.addRow("Checkpoint written by", self.style)
+        form.addRow("Checkpoint written by", self.checkpoint_style)
         form.addRow("Strategy", self.strategy)
         form.addRow("Settings", self.preset)
         form.addRow("Project file", _path_row(self.file, self._save))
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.create)
+        buttons.accepted.connect(self.create_project)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.created: Path | None = None
@@ -95,19 +95,20 @@ class NewProjectDialog(QDialog):
                 source=self.source.text(),
                 target=self.target.text(),
                 checkpoint=self.checkpoint.text(),
-                style=self.style.currentText(),
+                style=self.checkpoint_style.currentText(),
                 strategy=self.strategy.currentText(),
                 preset_name=self.preset.currentText(),
                 file=self.file.text(),
             )
         except PlanError as e:
-            return self._fail(str(e))
+            self._fail(str(e))
+            return None
 
     def _fail(self, text: str) -> None:
         self.error.setText(text)
         return None
 
-    def create(self) -> None:
+    def create_project(self) -> None:
         plan = self.validate()
         if plan is None:
             return

@@ -9,11 +9,17 @@ from PyQt6.QtGui import QImage
 UNLABELED = 255
 
 
+def _qimage(buf: np.ndarray, w: int, h: int, per_line: int, fmt: QImage.Format) -> QImage:
+    """A QImage over ``buf``'s memory, shared, not copied (the caller keeps ``buf`` alive)."""
+    # PyQt6 takes any buffer (here a memoryview) as the data; its stubs name only bytes.
+    return QImage(buf.data, w, h, per_line, fmt)  # type: ignore[call-overload]
+
+
 def rgb_image(rgb: np.ndarray) -> tuple[QImage, np.ndarray]:
     """A QImage over a contiguous RGB888 copy (kept alive by the returned array)."""
     buf = np.ascontiguousarray(rgb, dtype=np.uint8)
     h, w = buf.shape[:2]
-    return QImage(buf.data, w, h, 3 * w, QImage.Format.Format_RGB888), buf
+    return _qimage(buf, w, h, 3 * w, QImage.Format.Format_RGB888), buf
 
 
 class ClassOverlay:
@@ -26,7 +32,7 @@ class ClassOverlay:
         self.ids = ids  # shared with the editor: the overlay reads it, never writes it
         h, w = ids.shape
         self.buffer = np.zeros((h, w, 4), np.uint8)
-        self.image = QImage(self.buffer.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+        self.image = _qimage(self.buffer, w, h, 4 * w, QImage.Format.Format_RGBA8888)
         self.refresh()
 
     def refresh(self, rect: tuple[int, int, int, int] | None = None) -> None:
@@ -42,4 +48,4 @@ def mask_overlay(mask: np.ndarray, color=(255, 255, 255)) -> tuple[QImage, np.nd
     h, w = mask.shape
     buf = np.zeros((h, w, 4), np.uint8)
     buf[mask] = (*color, 255)
-    return QImage(buf.data, w, h, 4 * w, QImage.Format.Format_RGBA8888), buf
+    return _qimage(buf, w, h, 4 * w, QImage.Format.Format_RGBA8888), buf

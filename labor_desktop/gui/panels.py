@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -20,7 +21,7 @@ from PyQt6.QtWidgets import (
 
 from ..labeling import UNLABELED, ImageStatus
 from .canvas import LAYERS
-from .chooser import class_icon
+from .chooser import class_icon, list_item
 from .keymap import by_action, class_key
 
 
@@ -41,7 +42,7 @@ class ImageList(QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.filter)
         lay.addWidget(self.list)
-        self.list.currentRowChanged.connect(lambda row: row >= 0 and self.selected.emit(row))
+        self.list.currentRowChanged.connect(lambda row: self.selected.emit(row) if row >= 0 else None)
         self._done: list[bool] = []
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._fill)
@@ -76,7 +77,7 @@ class ImageList(QWidget):
         else:
             what = f"mask {100 * st.mask_share:.1f}% · {100 * st.labeled_share:.1f}% labelled"
         mark = "✓" if st.done else "•"
-        item = self.list.item(i)
+        item = list_item(self.list, i)
         stem = Path(name).stem.removesuffix("_leftImg8bit")
         item.setText(f"{mark} {stem}  {what}")
         item.setToolTip(f"{stem}: {what}, {100 * st.labeled_share:.2f} % of the pixels labelled")
@@ -86,7 +87,7 @@ class ImageList(QWidget):
     def _apply_filter(self) -> None:
         current = self.list.currentRow()
         for i, done in enumerate(self._done):  # the image on screen stays listed (and selected)
-            self.list.item(i).setHidden(self.filter.isChecked() and done and i != current)
+            list_item(self.list, i).setHidden(self.filter.isChecked() and done and i != current)
 
     def select(self, i: int) -> None:
         self.list.blockSignals(True)
@@ -100,7 +101,7 @@ class ImageList(QWidget):
         n = self.list.count()
         for j in range(1, n):
             i = (current + delta * j) % n
-            if not self.list.item(i).isHidden():
+            if not list_item(self.list, i).isHidden():
                 return i
         return None
 
@@ -118,7 +119,7 @@ class Palette(QWidget):
         self.list.setObjectName("palette")
         for k, (name, color) in enumerate(zip(names, colors)):
             self.list.addItem(QListWidgetItem(class_icon(color), f"{class_key(k):>6}  {name}"))
-        self.list.currentRowChanged.connect(lambda row: row >= 0 and self.picked.emit(row))
+        self.list.currentRowChanged.connect(lambda row: self.picked.emit(row) if row >= 0 else None)
         self.search = QLineEdit()
         self.search.setObjectName("classSearch")
         self.search.setPlaceholderText("/ find a class")
@@ -138,18 +139,21 @@ class Palette(QWidget):
     def _filter(self, text: str) -> None:
         text = text.strip().lower()
         for k, name in enumerate(self.names):
-            self.list.item(k).setHidden(bool(text) and text not in name.lower())
+            list_item(self.list, k).setHidden(bool(text) and text not in name.lower())
 
     def _pick_first(self) -> None:
         for k in range(self.list.count()):
-            if not self.list.item(k).isHidden():
+            if not list_item(self.list, k).isHidden():
                 self.picked.emit(k)
                 break
         self._end_search()
 
     def _end_search(self) -> None:
         self.search.clear()
-        self.parentWidget() and self.window().centralWidget() and self.window().centralWidget().setFocus()
+        window = self.window()
+        central = window.centralWidget() if self.parentWidget() and isinstance(window, QMainWindow) else None
+        if central is not None:
+            central.setFocus()
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.search and event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Escape:

@@ -7,7 +7,7 @@ apart from labels and skipped points)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ class PointFlow(QObject):
     def suggestion(self, k: int) -> tuple[int, float | None]:
         """The model's class for point ``k`` of the current image, with its probability when
         the prediction is known (the class stored with the proposal otherwise)."""
-        ed, i = self.document.editor, self.document.index
+        ed, i = self.document.current_editor(), self.document.index
         y, x, model_k = (int(v) for v in ed.points[k])
         top = self.predictions.top(i, y, x, 1)
         if top and top[0][0] == model_k:
@@ -73,13 +73,13 @@ class PointFlow(QObject):
     def choose(self, k: int) -> None:
         """Select point ``k`` and ask for its class at the point."""
         self.select(k)
-        ed, i = self.document.editor, self.document.index
+        ed, i = self.document.current_editor(), self.document.index
         y, x, _ = (int(v) for v in ed.points[k])
-        top = self.predictions.top(i, y, x, 3)
+        top: Sequence[tuple[int, float | None]] | None = self.predictions.top(i, y, x, 3)
         model_k, p = self.suggestion(k)
         if top is None:
             top = [(model_k, p)]
-            self.predictions.request(i, self.document.image_rgb)
+            self.predictions.request(i, self.document.current_image())
         current = ed.point_label(k)
         now = f" · labelled {self.names[current]}" if current < len(self.names) else ""
         title = f"point {k + 1}/{len(ed.points)} at ({x}, {y}){now}"
@@ -98,7 +98,8 @@ class PointFlow(QObject):
     def label(self, k: int, cls: int) -> None:
         """Label point ``k`` of the current image with ``cls`` (a class the annotator chose)."""
         doc = self.document
-        doc.act(lambda: doc.editor.label_point(k, cls), clicks=1, points_labeled=1)
+        ed = doc.current_editor()
+        doc.act(lambda: ed.label_point(k, cls), clicks=1, points_labeled=1)
         if k in doc.unsure:
             doc.set_unsure(k, False)
         self.canvas.update_point(k)
@@ -106,7 +107,8 @@ class PointFlow(QObject):
 
     def clear(self, k: int) -> None:
         doc = self.document
-        doc.act(lambda: doc.editor.clear_point(k), clicks=1)
+        ed = doc.current_editor()
+        doc.act(lambda: ed.clear_point(k), clicks=1)
         self.canvas.update_point(k)
         self.changed.emit()
 
@@ -116,7 +118,9 @@ class PointFlow(QObject):
         items = unlabeled_points(
             len(doc.project.images),
             lambda i: doc.proposal(i)[1],
-            lambda i: doc.editor.labels if i == doc.index else (doc.pending.get(i) or doc.project.labels(i))[0],
+            lambda i: (
+                doc.current_editor().labels if i == doc.index else (doc.pending.get(i) or doc.project.labels(i))[0]
+            ),
         )
         if not items:
             self.ended.emit("no unlabeled points in this stage")
@@ -126,6 +130,7 @@ class PointFlow(QObject):
         return True
 
     def _show(self) -> None:
+        assert self.queue is not None  # shown only while the queue runs
         i, k = self.queue.current
         if self.document.index != i:
             self.open_image(i)
@@ -133,9 +138,10 @@ class PointFlow(QObject):
         if doc.index != i:  # the image could not be opened: the reason is on screen already
             self.stop("point queue stopped: the image could not be opened")
             return
-        self.predictions.request(i, doc.image_rgb)
-        y, x, _ = doc.editor.points[k]
-        h, w = doc.editor.labels.shape
+        self.predictions.request(i, doc.current_image())
+        ed = doc.current_editor()
+        y, x, _ = ed.points[k]
+        h, w = ed.labels.shape
         fit = min(self.canvas.width() / w, self.canvas.height() / h)
         self.canvas.center_on(float(y), float(x), min(8.0, max(2.0, fit * QUEUE_CONTEXT)))
         self.select(k)
@@ -178,11 +184,12 @@ class PointFlow(QObject):
         self._next()
 
     def _unsure_marks(self) -> np.ndarray:
-        marks = np.zeros(len(self.document.editor.points), bool)
+        marks = np.zeros(len(self.document.current_editor().points), np.bool_)
         marks[list(self.document.unsure)] = True
         return marks
 
     def _next(self) -> None:
+        assert self.queue is not None  # called only while the queue runs
         if self.queue.step():
             self._show()
         else:

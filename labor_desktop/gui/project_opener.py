@@ -75,4 +75,6 @@ class ProjectOpener:
         for path in recent_projects():
             self.recent_menu.addAction(path, lambda p=path: self.open_project(p))
         if not self.recent_menu.actions():
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
+            none_yet = self.recent_menu.addAction("(none yet)")
+            assert none_yet is not None
+            none_yet.setEnabled(False)

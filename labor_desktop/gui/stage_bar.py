@@ -8,7 +8,7 @@ import math
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 
-def eta_text(seconds: float) -> str:
+def eta_text(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return ""
     m, s = divmod(int(round(seconds)), 60)

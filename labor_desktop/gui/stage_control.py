@@ -99,17 +99,19 @@ class StageControl(QObject):
                 "the retrained model may be worse than before."
             )
         if self.warning and self.confirm(self.warning + "\n\nKeep the previous model for the next stage?"):
-            flow = self.flow
+            keeping = self.flow
+            assert keeping is not None  # the run that just finished made it
 
             def keep(progress, cancel):
-                flow.listen(progress, cancel)
-                flow.keep_previous_model(s)
-                return flow.propose_next()
+                keeping.listen(progress, cancel)
+                keeping.keep_previous_model(s)
+                return keeping.propose_next()
 
             self.warning += " The previous model was kept."
             self._start(keep, self._proposed)
             return
         flow = self.flow
+        assert flow is not None  # the run that just finished made it
 
         def propose(progress, cancel):
             flow.listen(progress, cancel)

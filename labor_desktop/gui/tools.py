@@ -95,7 +95,9 @@ class ToolController(QObject):
 
     def _paint(self, y: float, x: float) -> None:
         s = self.session
-        self.document.editor.stroke_to(y, x, s.brush_radius, erase=s.tool is Tool.ERASER, limit_to_mask=s.limit_to_mask)
+        self.document.current_editor().stroke_to(
+            y, x, s.brush_radius, erase=s.tool is Tool.ERASER, limit_to_mask=s.limit_to_mask
+        )
 
     def _drag(self, y: float, x: float) -> None:
         if self._stroking:
@@ -105,4 +107,4 @@ class ToolController(QObject):
         if self._stroking:
             self._stroking = False
             self._stroke_saver.stop()
-            self.document.act(self.document.editor.end_stroke, brush_strokes=1)
+            self.document.act(self.document.current_editor().end_stroke, brush_strokes=1)
