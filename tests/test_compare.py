@@ -1,5 +1,5 @@
-"""``labor compare`` on the smoke preset: one shared warm-up, PPL first so that the point
-baselines get its measured budget, then the report with its figures."""
+"""``labor compare`` on the smoke preset: one shared warm-up, SPL and PPL first so that the
+baselines get their measured budgets per image and stage, then the report with its figures."""
 
 import json
 
@@ -20,13 +20,13 @@ def compared(tiny_data, tmp_path_factory):
 
 def test_compare_shares_the_warm_up_runs_ppl_first_and_writes_the_report(compared, capsys):
     out, args = compared
-    assert main(args + ["--strategies", "rand", "spl", "ppl"]) == 0  # PPL named last
+    assert main(args + ["--strategies", "rand", "spl", "ppl"]) == 0  # the references named last
     stdout = capsys.readouterr().out
 
     saved = json.loads((out / "results.json").read_text())
-    assert list(saved["results"]) == ["ppl", "rand", "spl"]  # PPL ran first, the others in the order given
+    assert list(saved["results"]) == ["spl", "ppl", "rand"]  # the references ran first, the rest in the order given
     printed = [line.split()[0] for line in stdout.splitlines() if " stage " in line]
-    assert printed == ["ppl", "ppl", "rand", "rand", "spl", "spl"]  # stages 0 and 1 of each
+    assert printed == ["spl", "spl", "ppl", "ppl", "rand", "rand"]  # stages 0 and 1 of each
     assert f"report: {out / 'report.md'}" in stdout
 
     # One warm-up for all: one ledger with pre-training, every project starts from its checkpoint.
@@ -39,12 +39,14 @@ def test_compare_shares_the_warm_up_runs_ppl_first_and_writes_the_report(compare
             assert p.settings.extra["start_checkpoint"] == warm
         assert saved["results"][name][0] == saved["results"]["ppl"][0]  # stage 0 is the shared warm-up model
 
-    # RAND in point mode gets PPL's measured points per image and stage, not the preset's 8.
-    ppl_points = saved["results"]["ppl"][-1]["budget"]["points_per_image"]
-    assert saved["budgets"]["rand"]["points"] == max(1, round(ppl_points))
-    assert saved["budgets"]["spl"]["points"] == 8  # not a point baseline: untouched
-    rand_points = saved["results"]["rand"][-1]["budget"]["points_per_image"]
-    assert rand_points == pytest.approx(saved["budgets"]["rand"]["points"])
+    # RAND in point mode asks, on every image, for as many points as PPL proposed there.
+    assert saved["budgets"]["rand"]["matched_to"] == "ppl" and saved["budgets"]["spl"]["matched_to"] is None
+    with (
+        Project.open(out / "ppl" / "project.labor.h5", read_only=True) as ppl,
+        Project.open(out / "rand" / "project.labor.h5", read_only=True) as rand,
+    ):
+        for i in range(len(ppl.images)):
+            assert len(rand.proposal(1, i)[1]) == len(ppl.proposal(1, i)[1])
 
     report = (out / "report.md").read_text()
     assert report.startswith("# Comparison: ")

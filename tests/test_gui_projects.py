@@ -33,7 +33,7 @@ def test_an_spl_project_is_labelled_with_the_brush_and_counts_mask_pixels(spl_te
     try:
         assert win.session.tool is Tool.BRUSH and not win.action_map["point_queue"].isEnabled()  # no points in SPL
         total = sum(int(project.proposal(1, i)[0].sum()) for i in range(len(project.images)))
-        assert f"mask 0/{total} px labelled" in win.stage_bar.state.text()
+        qtbot.waitUntil(lambda: f"mask 0/{total} px labelled" in win.stage_bar.state.text())
         ed = win.document.editor
         ys, xs = np.nonzero(ed.mask)
         y, x = int(ys[0]), int(xs[0])

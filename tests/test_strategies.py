@@ -132,9 +132,11 @@ def test_spl_never_proposes_labeled_pixels_again():
 
 @pytest.mark.parametrize("name", [n for n, s in STRATEGIES.items() if s.unit in ("pixels", "points")])
 def test_no_strategy_proposes_a_labeled_pixel(name):
+    """With ``exclude_labeled`` (the baselines re-select by default, as in the paper)."""
     probs, heads, g = inputs(7)
     labeled = _half_labeled()
-    prop = propose(name, probs, heads, labeled=labeled, budget=Budget(pixel_share=0.05, points=10), generator=g)
+    budget = Budget(pixel_share=0.05, points=10, exclude_labeled=True)
+    prop = propose(name, probs, heads, labeled=labeled, budget=budget, generator=g)
     if name == "ripu":
         # RIPU's regions are centred on unlabeled pixels; a window next to labeled pixels
         # may overlap them (test_ripu.py): the annotator skips those, the budget counts them once.

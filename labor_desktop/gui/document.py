@@ -106,6 +106,14 @@ class Document(QObject):
             self._statuses[i] = image_status(labels, *self.proposal(i))
         return self._statuses[i]
 
+    def known_statuses(self) -> dict[int, ImageStatus]:
+        """The statuses computed so far (the image list fills them in the background), the
+        current image's from its editor."""
+        known = dict(self._statuses)
+        if self.index >= 0 and self.editor is not None:
+            known[self.index] = self.status(self.index)
+        return known
+
     def forget_statuses(self) -> None:
         """A new stage brings new proposals."""
         self._statuses.clear()

@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         doc, canvas = self.document, self.canvas
         self.session.listeners.append(self._session_changed)
         self.image_list.selected.connect(self.open_image)
+        self.image_list.filled.connect(self.update_status)  # the stage's counts are complete now
         self.class_palette.picked.connect(lambda k: self.session.update(active_class=k))
         self.layers.changed.connect(self._layer_changed)
         doc.image_changed.connect(self._show_document)
@@ -338,14 +339,21 @@ class MainWindow(QMainWindow):
         self.shortcut_sheet = ShortcutSheet(self, sheet_markdown(self.names))
         self.shortcut_sheet.show()
 
-    def stage_counts(self) -> tuple[int, int, int]:
-        """(labelled, proposed, unsure) points, or (labelled, mask) pixels, of the stage."""
-        statuses = [self.document.status(i) for i in range(len(self.project.images))]
+    def stage_counts(self, complete: bool = False) -> tuple[int, int, int]:
+        """(labelled, proposed, unsure) points, or (labelled, mask) pixels, of the stage, over
+        the statuses known so far (all of them once the image list has filled; ``complete``
+        computes the rest now)."""
+        doc = self.document
+        if complete:
+            for i in range(len(self.project.images)):
+                doc.status(i)
+        known = doc.known_statuses()
         if self.workflow.label_unit == "points":
             unsure = self.project.unsure_count(self.stage) if self.stage else 0
-            return sum(st.labeled_points for st in statuses), sum(st.points for st in statuses), unsure
-        mask = sum(int(st.mask_share * e.height * e.width) for st, e in zip(statuses, self.project.images))
-        return mask - sum(st.open_mask_pixels for st in statuses), mask, 0
+            return sum(st.labeled_points for st in known.values()), sum(st.points for st in known.values()), unsure
+        images = self.project.images
+        mask = sum(int(st.mask_share * images[i].height * images[i].width) for i, st in known.items())
+        return mask - sum(st.open_mask_pixels for st in known.values()), mask, 0
 
     def update_status(self) -> None:
         s = self.session
@@ -372,7 +380,7 @@ class MainWindow(QMainWindow):
         if not self.stage:
             self.stages.bootstrap()
             return
-        done, total, _ = self.stage_counts()
+        done, total, _ = self.stage_counts(complete=True)
         what = "proposed points" if self.workflow.label_unit == "points" else "mask pixels"
         if done < total and not self.confirm(
             f"{total - done} {what} of stage {self.stage} are still unlabeled. End the stage anyway?"

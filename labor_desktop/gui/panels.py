@@ -29,6 +29,7 @@ class ImageList(QWidget):
     """Each pool image with its status; "needs labels" hides the finished ones."""
 
     selected = pyqtSignal(int)
+    filled = pyqtSignal()  # every image's status is known
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,6 +71,7 @@ class ImageList(QWidget):
         self._next = end
         if end >= len(self._names):
             self._timer.stop()
+            self.filled.emit()
 
     def set_status(self, i: int, name: str, st: ImageStatus) -> None:
         if st.points:  # a point project: the points say it all (a few pixels are 0.0 % of an image)
