@@ -6,9 +6,6 @@ the editor, statuses and queue order live in ``labeling/``, the engine behind
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
@@ -17,9 +14,10 @@ from ..engine.workflow import DataError, ProjectWorkflow
 from ..labeling import SessionState, Tool
 from ..store import Project
 from . import TITLE
-from .actions import TOOL_ACTIONS, build_actions, build_menus, build_toolbar, gate
+from .actions import build_actions, build_menus, build_toolbar, gate
 from .canvas import Canvas
 from .document import Document
+from .handlers import window_handlers
 from .inspect_actions import InspectActions
 from .keymap import sheet_markdown
 from .panels import ImageList, LayerControls, Palette, PointsPanel
@@ -64,7 +62,7 @@ class MainWindow(QMainWindow):
         self.cursor_label.setObjectName("cursorReadout")
         self.opener = ProjectOpener(self, workflow_factory)
         self.readout = CursorReadout(self.canvas, self.document, self.names, self.cursor_label)
-        self.action_map = build_actions(self, self._handlers(), len(self.names))
+        self.action_map = build_actions(self, window_handlers(self), len(self.names))
         build_menus(self, self.action_map, self.opener.recent_menu)
         self.toolbar = build_toolbar(self, self.action_map, self.session)
         self._build_docks()
@@ -102,45 +100,6 @@ class MainWindow(QMainWindow):
             return self.workflow.current_stage()
         except Exception:  # noqa: BLE001 - a project whose run ledger is unreadable still opens for labeling
             return max(self.project.proposal_stages(), default=0)
-
-    def _handlers(self) -> dict[str, Callable[[], object]]:
-        s, tools, canvas, points = self.session, self.tools, self.canvas, self.points
-        handlers: dict[str, Callable[[], object]] = {
-            name: partial(s.update, tool=tool) for name, tool in TOOL_ACTIONS.items()
-        }
-        handlers |= {
-            "brush_smaller": lambda: tools.resize_brush(-1),
-            "brush_larger": lambda: tools.resize_brush(+1),
-            "toggle_mask_limit": tools.toggle_mask_limit,
-            "toggle_fast_points": lambda: s.update(fast_points=not s.fast_points),
-            "class_search": self.class_palette.start_search,
-            "clear_point": lambda: points.clear(points.selected) if points.selected is not None else None,
-            "undo": self.undo,
-            "redo": self.redo,
-            "zoom_fit": canvas.fit,
-            "zoom_in": lambda: canvas.zoom(1.25),
-            "zoom_out": lambda: canvas.zoom(0.8),
-            "next_image": lambda: self.step_image(+1),
-            "previous_image": lambda: self.step_image(-1),
-            "point_queue": points.start,
-            "queue_accept": points.accept,
-            "queue_unsure": points.unsure,
-            "queue_back": points.back,
-            "queue_exit": points.stop,
-            "advance_stage": self.advance_stage,
-            "fig6_view": self.inspect.fig6,
-            "history_chart": self.inspect.history,
-            "export": lambda: self.inspect.export(),
-            "new_project": self.opener.new_project,
-            "open_project": self.opener.open_project,
-            "quit": self.close,
-            "shortcuts": self.show_shortcuts,
-        }
-        for name in ("image", "prediction", "mask", "points", "labels", "truth"):
-            handlers[f"layer_{name}"] = partial(self.layers.toggle, name)
-        for k in range(len(self.names)):
-            handlers[f"class_{k}"] = partial(self.class_key, k)
-        return handlers
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
