@@ -307,3 +307,33 @@ def test_an_edit_is_one_journal_record_and_no_read_back(window, qtbot, monkeypat
     assert len(scan(win.project.journal_path).offsets) == before + 1
     assert reads == []
     assert win.project.effort(0).points_labeled == 1 and "labelled 1/" in win.stage_bar.state.text()
+
+
+# 10. The Fig. 6 view is small, fixed and computed on the GUI thread; the setup progress resets per job.
+def test_10_the_fig6_view_is_computed_off_the_gui_thread_scales_and_has_a_legend(window, qtbot):
+    win = window
+    job = win.inspect.fig6()
+    assert job is not None  # a background job, not a blocking call
+    qtbot.waitUntil(lambda: getattr(win.inspect, "last_fig6", None) is not None, timeout=30_000)
+    dialog = win.inspect.last_fig6
+    legend = dialog.findChild(type(win.cursor_label), "fig6Legend")
+    assert legend is not None and "terrain" in legend.text() and "PPL points" in legend.text()
+    small = dialog.view.scale()
+    dialog.resize(dialog.width() + 400, dialog.height() + 300)
+    qtbot.waitUntil(lambda: dialog.view.scale() > small)  # scales with its window
+    fit = dialog.view.scale()
+    qtbot.keyClick(dialog.view, Qt.Key.Key_Plus)  # zooms
+    assert dialog.view.scale() == pytest.approx(1.25 * fit)
+    dialog.close()
+
+
+def test_10_setup_progress_is_one_overall_bar_that_never_goes_back():
+    from labor_desktop.gui.demo_setup import overall_text
+
+    events = [("demo data: source", 1, 2), ("demo data: target val", 2, 2), ("pre-train on source", 1, 200)]
+    events += [("pre-train on source", 200, 200), ("warm-up (adversarial)", 30, 30), ("evaluate", 60, 60)]
+    events += [("pixel selector", 1, 20), ("pixel selector", 20, 20), ("proposals (ppl)", 60, 60)]
+    fractions = [overall_text(job, step, total, 10.0)[1] for job, step, total in events]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    text, _ = overall_text("pre-train on source", 100, 200, 60.0)
+    assert text.startswith("step 2 of 5: pre-train — overall ETA ")

@@ -28,6 +28,14 @@ def overall_fraction(step: int, done: int, total: int) -> float:
     return min(1.0, before + STEP_WEIGHTS[step] * (done / max(total, 1)))
 
 
+def overall_text(job: str, step: int, total: int, elapsed: float) -> tuple[str, float]:
+    """The overall line ("step 2 of 5: pre-train — overall ETA 3:10") and the overall fraction."""
+    k = demo_step(job)
+    fraction = overall_fraction(k, step, total)
+    eta = elapsed * (1 - fraction) / fraction if fraction > 0.02 else None
+    return f"step {k + 1} of {len(DEMO_STEPS)}: {DEMO_STEPS[k]} — overall {eta_text(eta)}", fraction
+
+
 class SetupDialog(QDialog):
     def __init__(self, root: Path = DEMO_DIR, config: str = "desktop") -> None:
         super().__init__()
@@ -61,11 +69,8 @@ class SetupDialog(QDialog):
         self.worker.start()
 
     def _progress(self, job, step, total, info) -> None:
-        k = demo_step(job)
-        fraction = overall_fraction(k, step, total)
-        elapsed = time.monotonic() - self.started
-        eta = elapsed * (1 - fraction) / fraction if fraction > 0.02 else None
-        self.overall.setText(f"step {k + 1} of {len(DEMO_STEPS)}: {DEMO_STEPS[k]} — overall {eta_text(eta)}")
+        text, fraction = overall_text(job, step, total, time.monotonic() - self.started)
+        self.overall.setText(text)
         self.total_bar.setValue(int(1000 * fraction))
         self.job.setText(f"{job}: {step}/{total} {eta_text(info.get('eta_s'))}")
         self.bar.setMaximum(max(total, 1))
