@@ -13,16 +13,20 @@ from labor_desktop.gui.main_window import MainWindow
 from labor_desktop.store import Project
 
 
-@pytest.fixture(scope="module")
-def template(tiny_data, tmp_path_factory):
-    """A PPL project at stage 1 (made once; each test works on a copy)."""
-    root = tmp_path_factory.mktemp("gui-template")
+def bootstrapped(tiny_data, root, strategy: str):
+    """A smoke-config project of ``strategy`` at stage 1 in ``root``."""
     cfg = preset("smoke")
     path = root / "demo.labor.h5"
-    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), "ppl").close()
+    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), strategy).close()
     with Project.open(path) as project:
         ProjectWorkflow(project).bootstrap()
     return root
+
+
+@pytest.fixture(scope="module")
+def template(tiny_data, tmp_path_factory):
+    """A PPL project at stage 1 (made once; each test works on a copy)."""
+    return bootstrapped(tiny_data, tmp_path_factory.mktemp("gui-template"), "ppl")
 
 
 def copy_of(template, tmp_path_factory):

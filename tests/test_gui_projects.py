@@ -4,7 +4,7 @@ and closing the window while a stage trains."""
 
 import numpy as np
 import pytest
-from gui_support import copy_of, key, open_window, stored, template, widget_pos, window
+from gui_support import bootstrapped, copy_of, key, open_window, stored, template, widget_pos, window
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.config import preset
@@ -19,13 +19,7 @@ pytestmark = pytest.mark.timeout(600)
 
 @pytest.fixture(scope="module")
 def spl_template(tiny_data, tmp_path_factory):
-    root = tmp_path_factory.mktemp("gui-spl")
-    cfg = preset("smoke")
-    path = root / "demo.labor.h5"
-    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), "spl").close()
-    with Project.open(path) as project:
-        ProjectWorkflow(project).bootstrap()
-    return root
+    return bootstrapped(tiny_data, tmp_path_factory.mktemp("gui-spl"), "spl")
 
 
 def test_an_spl_project_is_labelled_with_the_brush_and_counts_mask_pixels(spl_template, tmp_path_factory, qtbot):

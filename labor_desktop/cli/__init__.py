@@ -73,18 +73,11 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _count(low: int):
-    def parse(text: str) -> int:
-        from ..data.demo_generator import MAX_COUNT
+    """An image count in ``low``..the demo generator's bound."""
+    from ..data.demo_generator import MAX_COUNT
+    from .experiments import _int_in
 
-        try:
-            n = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= n <= MAX_COUNT:
-            raise argparse.ArgumentTypeError(f"{n} is not in {low}..{MAX_COUNT}")
-        return n
-
-    return parse
+    return _int_in(low, MAX_COUNT)
 
 
 def cmd_demo_data(args) -> int:

@@ -6,6 +6,7 @@ the editor, statuses and queue order live in ``labeling/``, the engine behind
 
 from __future__ import annotations
 
+import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
@@ -255,9 +256,12 @@ class MainWindow(QMainWindow):
 
     def _labels_changed(self, i: int, rect, what: str) -> None:
         self.canvas.update_image_rect(rect)
-        if what == "commit":
+        if what == "commit":  # a point's marker is larger than its pixel: repaint those in the rectangle
             self._points_changed()
-            self.canvas.update()
+            y0, y1, x0, x1 = rect
+            pts = self.canvas.marks.points
+            for k in np.flatnonzero((pts[:, 0] >= y0) & (pts[:, 0] < y1) & (pts[:, 1] >= x0) & (pts[:, 1] < x1)):
+                self.canvas.update_point(int(k))
 
     def _status_changed(self, i: int) -> None:
         self.image_list.set_status(i, self.project.images[i].path, self.document.status(i))

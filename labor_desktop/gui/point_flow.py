@@ -102,15 +102,13 @@ class PointFlow(QObject):
         doc.act(lambda: ed.label_point(k, cls), clicks=1, points_labeled=1)
         if k in doc.unsure:
             doc.set_unsure(k, False)
-        self.canvas.update_point(k)
-        self.changed.emit()
+        self.changed.emit()  # the window repaints the marker with the edit
 
     def clear(self, k: int) -> None:
         doc = self.document
         ed = doc.current_editor()
         doc.act(lambda: ed.clear_point(k), clicks=1)
-        self.canvas.update_point(k)
-        self.changed.emit()
+        self.changed.emit()  # the window repaints the marker with the edit
 
     # ---- the queue ---------------------------------------------------------------------------
     def start(self) -> bool:
