@@ -150,9 +150,13 @@ def test_a_failed_save_is_shown_and_kept_until_it_works(window, qtbot, monkeypat
     monkeypatch.setattr(win.project, "save_labels", full_disk)
     y, x = click_point(qtbot, win, 0)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_1)
-    assert "disk is full" in win.stage_bar.error.text() and 0 in win.document.pending
+    qtbot.waitUntil(lambda: "disk is full" in win.stage_bar.error.text())  # the writer thread reports it
+    assert 0 in win.document.pending and not win.document.flush(timeout=10)
+    win.open_image(1)
+    win.open_image(0)  # the label shown is the one in memory, not the file's
+    assert win.document.editor.labels[y, x] == 0 and win.project.labels(0)[0][y, x] == UNLABELED
     monkeypatch.setattr(win.project, "save_labels", real)
-    assert win.document.flush() and not win.document.pending
+    assert win.document.flush(timeout=10) and not win.document.pending
     assert stored(win, 0)[y, x] == 0
 
 

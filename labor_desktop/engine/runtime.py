@@ -125,3 +125,16 @@ def seed_job(seed: int, job: str) -> int:
     torch.manual_seed(s)
     np.random.seed(s)
     return s
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """CUDA's allocator failing (torch's ``OutOfMemoryError``, or the plain ``RuntimeError``
+    some kernels and older builds raise with the same words)."""
+    oom = getattr(torch.cuda, "OutOfMemoryError", ())
+    return (bool(oom) and isinstance(e, oom)) or (isinstance(e, RuntimeError) and "out of memory" in str(e).lower())
+
+
+def release_cuda_memory() -> None:
+    """Give the cached blocks back after a failure, so the next try starts clean."""
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -117,7 +117,7 @@ class PointFlow(QObject):
             len(doc.project.images),
             lambda i: doc.proposal(i)[1],
             lambda i: (
-                doc.current_editor().labels if i == doc.index else (doc.pending.get(i) or doc.project.labels(i))[0]
+                doc.current_editor().labels if i == doc.index else doc.labels_of(i)[0]
             ),
         )
         if not items:
