@@ -29,11 +29,11 @@ from ..store import Project
 from .adaptation import retrain, retrain_config, warmup
 from .annotator import annotate, budget_used
 from .config import ExperimentConfig, check_init_weights
+from .events import OutOfMemory
 from .experiment_data import ExperimentData
 from .projects import create_project
 from .proposals import OnProposal, Revealed, revealed_masks, write_proposals
 from .run_state import RunState
-from .events import OutOfMemory
 from .runtime import Runtime, is_out_of_memory, release_cuda_memory, seed_job
 from .selector_job import load_selector, probe_images, save_selector, train_selector
 from .training import Progress, TrainConfig, evaluate, train_supervised

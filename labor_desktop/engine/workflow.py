@@ -42,9 +42,9 @@ from .projects import (
     plan_project,
     run_folder,
 )
+from .proposals import OnProposal
 from .run_state import RunState
 from .runtime import Runtime
-from .proposals import OnProposal
 from .stages import Context, StageEngine, warm_start
 
 __all__ = [

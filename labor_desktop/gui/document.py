@@ -16,9 +16,10 @@ from dataclasses import astuple, fields
 
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from ..engine.workflow import GroundTruth, read_image
-from ..labeling import ImageStatus, LabelEditor, LabelSave, Rect, SaveQueue, StatusCache, UnsureSave
+from ..labeling import EditedImage, ImageStatus, LabelEditor, LabelSave, SaveQueue, StatusCache, UnsureSave
 from ..store import Effort, Project
 from .overlays import ClassOverlay, mask_overlay, rgb_image
 
@@ -56,8 +57,7 @@ class Document(QObject):
         self._effort_base: dict[int, Effort] = {}  # per stage: the stored totals when first shown
         self._effort_added: dict[int, dict[str, float]] = {}  # per stage: counted since
         self.statuses = StatusCache()
-        self._dirty: Rect | None = None  # what changed since the last save of the current image
-        self._saved_labels: np.ndarray | None = None  # the current image's labels at that save
+        self._edited: EditedImage | None = None  # the current image's edits since its last save
         self._saves = 0  # label saves handed in, and the count at each image's latest
         self._saved_at: dict[int, int] = {}
         self._failing = False
@@ -78,9 +78,7 @@ class Document(QObject):
         mask, points = self.proposal(i)
         self.editor = LabelEditor(labels, stage, max(1, self.stage), mask=mask, points=points, prediction=None)
         self.editor.listeners.append(self._on_edit)
-        self._saved_labels, self._dirty = labels, None  # the editor holds its own copy
-        if self.statuses.get(i) is None:
-            self.statuses.compute(i, labels, mask, points)
+        self._edited = EditedImage(self.statuses, i, self.editor)
         self.unsure = set(self._unsure.get((self.stage, i), project.unsure(self.stage, i) if self.stage else ()))
         self.overlays = {"image": rgb_image(self.image_rgb)}
         if mask is not None:
@@ -156,9 +154,8 @@ class Document(QObject):
         return self.writer.unsaved_images()
 
     def _on_edit(self, rect, what: str) -> None:
-        assert self.labels_overlay is not None  # made with the editor that calls this
-        d = self._dirty
-        self._dirty = rect if d is None else (min(d[0], rect[0]), max(d[1], rect[1]), min(d[2], rect[2]), max(d[3], rect[3]))
+        assert self.labels_overlay is not None and self._edited is not None  # made with the editor
+        self._edited.touched(rect)
         self.labels_overlay.refresh(rect)
         self.labels_changed.emit(self.index, rect, what)
         if what == "commit":
@@ -167,14 +164,10 @@ class Document(QObject):
     def save_current(self) -> None:
         """Hand the current image's labels (a stroke in progress included) to the writer,
         with the effort they cost, and update its status from the touched rectangle."""
-        ed = self.editor
-        if ed is None or self._dirty is None:
+        found = None if self._edited is None else self._edited.save()
+        if found is None:
             return
-        labels, stage = ed.labels.copy(), ed.stage.copy()
-        y0, y1, x0, x1 = rect = self._dirty
-        assert self._saved_labels is not None  # set with the editor
-        self.statuses.edited(self.index, rect, self._saved_labels[y0:y1, x0:x1], labels, ed.mask, ed.points)
-        self._saved_labels, self._dirty = labels, None
+        labels, stage = found
         effort = self._pending_effort.pop(self.index, None)
         self._saves += 1
         self._saved_at[self.index] = self._saves
@@ -255,3 +248,17 @@ class Document(QObject):
         self._unsure[(self.stage, self.index)] = changed
         self.writer.submit(UnsureSave(self.stage, self.index, tuple(sorted(changed))))
         self.status_changed.emit(self.index)
+
+
+def wait_for_saves(document: Document, parent: QWidget | None = None) -> bool:
+    """Wait until the writer has every label on disk, with a note on screen when that takes
+    more than a moment (a slow disk); False when a save failed (the status bar says why)."""
+    if not document.flush(timeout=0.25) and not document.writer.wait(0):
+        note = QProgressDialog("Saving the labels…", "", 0, 0, parent)
+        note.setCancelButton(None)
+        note.setMinimumDuration(0)
+        note.show()
+        while not document.writer.wait(0.05):
+            QApplication.processEvents()
+        note.close()
+    return not document.writer.failed

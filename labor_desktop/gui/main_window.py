@@ -8,17 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressDialog,
-    QStatusBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
 from .. import __version__
 from ..engine.workflow import DataError, ProjectWorkflow
@@ -27,7 +17,7 @@ from ..store import Project
 from . import TITLE
 from .actions import build_actions, build_menus, build_toolbar, gate
 from .canvas import Canvas
-from .document import Document
+from .document import Document, wait_for_saves
 from .handlers import window_handlers
 from .inspect_actions import InspectActions
 from .keymap import sheet_markdown
@@ -346,7 +336,7 @@ class MainWindow(QMainWindow):
         return QMessageBox.question(self, TITLE, text) == QMessageBox.StandardButton.Yes
 
     def advance_stage(self) -> None:
-        """"End stage": every label on disk first, then the stage's counts and question and
+        """ "End stage": every label on disk first, then the stage's counts and question and
         the retraining, all off this thread (``StageControl.end_stage``)."""
         if self.stages.running:
             return
@@ -359,18 +349,8 @@ class MainWindow(QMainWindow):
         self.stages.end_stage(self.document, self.workflow.label_unit, self.stage)
 
     def flush_saves(self) -> bool:
-        """Wait until the writer has every label on disk, with a note on screen when that
-        takes more than a moment; False when a save failed (the status bar says why)."""
-        doc = self.document
-        if not doc.flush(timeout=0.25) and not doc.writer.wait(0):
-            note = QProgressDialog("Saving the labels…", "", 0, 0, self)
-            note.setCancelButton(None)
-            note.setMinimumDuration(0)
-            note.show()
-            while not doc.writer.wait(0.05):
-                QApplication.processEvents()
-            note.close()
-        return not doc.writer.failed
+        """Every label on disk (a note on screen while that takes long); False when a save failed."""
+        return wait_for_saves(self.document, self)
 
     def _stage_done(self, stage: int) -> None:
         self.session.update(stage=stage)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt6.QtCore import QObject, pyqtSignal
-
 import numpy as np
+from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..engine.workflow import ProjectWorkflow
 from ..labeling import UNLABELED, ImageStatus, image_status, stage_counts
@@ -75,7 +74,7 @@ class StageControl(QObject):
         self._start(run, self._proposed)
 
     def end_stage(self, document: Document, unit: str, stage: int) -> None:
-        """"End stage": the stage's counts from the status cache (images not seen yet are
+        """ "End stage": the stage's counts from the status cache (images not seen yet are
         decoded on a job, never on the window's thread), the question when labels are
         missing, then ``advance``."""
         missing = [i for i in range(len(self.project.images)) if document.statuses.get(i) is None]

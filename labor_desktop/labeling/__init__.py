@@ -7,12 +7,13 @@ from ..store import UNLABELED
 from .editing import Edit, LabelEditor, Rect
 from .queue import QueueModel, unlabeled_points
 from .session import SessionState, Tool
-from .status import ImageStatus, StatusCache, image_status, stage_counts
+from .status import EditedImage, ImageStatus, StatusCache, image_status, stage_counts
 from .writer import LabelSave, SaveQueue, UnsureSave
 
 __all__ = [
     "UNLABELED",
     "Edit",
+    "EditedImage",
     "ImageStatus",
     "LabelEditor",
     "LabelSave",

@@ -16,8 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..store import UNLABELED
-
-Rect = tuple[int, int, int, int]  # y0, y1, x0, x1
+from .editing import LabelEditor, Rect
 
 
 @dataclass(frozen=True)
@@ -135,6 +134,38 @@ class StatusCache:
     def forget(self) -> None:
         """A new stage brings new proposals."""
         self._known.clear()
+
+
+class EditedImage:
+    """The open image's side of the cache: the rectangle its edits touched since its last
+    save and its labels at that save, so each save updates the status from that rectangle
+    alone (and hands the writer copies that nothing changes afterwards)."""
+
+    def __init__(self, cache: StatusCache, i: int, editor: LabelEditor) -> None:
+        self.cache, self.i, self.editor = cache, i, editor
+        self._saved = editor.labels.copy()
+        self._dirty: Rect | None = None
+        if cache.get(i) is None:
+            cache.compute(i, self._saved, editor.mask, editor.points)
+
+    def touched(self, rect: Rect) -> None:
+        """An edit (a stamp, a commit, an undo) changed pixels inside ``rect``."""
+        d = self._dirty
+        self._dirty = (
+            rect if d is None else (min(d[0], rect[0]), max(d[1], rect[1]), min(d[2], rect[2]), max(d[3], rect[3]))
+        )
+
+    def save(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Copies of the labels and stages to write, the status updated; None when nothing
+        changed since the last save."""
+        if self._dirty is None:
+            return None
+        ed = self.editor
+        labels, stage = ed.labels.copy(), ed.stage.copy()
+        y0, y1, x0, x1 = rect = self._dirty
+        self.cache.edited(self.i, rect, self._saved[y0:y1, x0:x1], labels, ed.mask, ed.points)
+        self._saved, self._dirty = labels, None
+        return labels, stage
 
 
 def stage_counts(statuses: Iterable[ImageStatus], unit: str) -> tuple[int, int]:

@@ -23,7 +23,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -78,7 +78,7 @@ def _add(a: dict[str, float] | None, b: dict[str, float] | None) -> dict[str, fl
     return {k: a.get(k, 0.0) + b.get(k, 0.0) for k in a.keys() | b.keys()}
 
 
-def _tell(callback: Callable, arg: object) -> None:
+def _tell(callback: Callable[[Any], None], arg: object) -> None:
     """A listener's failure must not stop the writer: it is printed, the saves go on."""
     try:
         callback(arg)
@@ -95,7 +95,7 @@ class SaveQueue:
         size: int = QUEUE_SIZE,
     ) -> None:
         self.store, self.on_failed, self.on_saved = store, on_failed, on_saved
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=size)
+        self._queue: queue.Queue[tuple[int, object]] = queue.Queue(maxsize=size)
         self._cond = threading.Condition()
         self._handed = self._attempted = 0  # items put on the queue / taken off and dealt with
         self._unsaved: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}  # image -> (seq, labels, stage)
@@ -173,10 +173,11 @@ class SaveQueue:
                     return
                 if item is _RETRY:
                     self._write_held()
-                elif self._held:
-                    self._hold(seq, item)  # keeps the order: nothing passes a failed save
-                else:
-                    self._write(seq, item)  # type: ignore[arg-type]  # only saves besides the markers
+                elif isinstance(item, (LabelSave, UnsureSave)):
+                    if self._held:
+                        self._hold(seq, item)  # keeps the order: nothing passes a failed save
+                    else:
+                        self._write(seq, item)
             finally:
                 with self._cond:
                     self._attempted += 1
@@ -203,8 +204,9 @@ class SaveQueue:
         return True
 
     def _hold(self, seq: int, item: Save) -> None:
-        """Keep ``item`` after the held ones; a held save of the same image and stage is
-        replaced by it (its labels are older, its effort is added)."""
+        """Keep ``item`` after the held ones.  A held save of the same image (and stage) is
+        replaced by a newer state, which takes its effort along; effort alone joins the held
+        save where it stands."""
         with self._cond:
             for k in range(len(self._held) - 1, -1, -1):
                 old_seq, old = self._held[k]
@@ -214,11 +216,11 @@ class SaveQueue:
                         break
                 elif isinstance(item, LabelSave) and isinstance(old, LabelSave):
                     if old.image == item.image and old.effort_stage == item.effort_stage:
+                        if item.labels is None:
+                            self._held[k] = (old_seq, replace(old, effort=_add(old.effort, item.effort)))
+                            return
                         del self._held[k]
-                        if item.labels is None:  # effort alone: joins the held state
-                            seq, item = old_seq, replace(old, effort=_add(old.effort, item.effort))
-                        else:
-                            item = replace(item, effort=_add(old.effort, item.effort))
+                        item = replace(item, effort=_add(old.effort, item.effort))
                         break
             self._held.append((seq, item))
 
