@@ -57,7 +57,10 @@ def save(i: int, value: int, effort=None) -> LabelSave:
 def test_saves_reach_the_store_in_the_order_handed_in():
     store, saved = Recorder(), []
     w = SaveQueue(store, on_saved=saved.append)
-    items = [save(k % 3, k) for k in range(40)] + [UnsureSave(1, 2, (0, 3)), LabelSave(0, None, None, {"clicks": 1.0}, 1)]
+    items = [save(k % 3, k) for k in range(40)] + [
+        UnsureSave(1, 2, (0, 3)),
+        LabelSave(0, None, None, {"clicks": 1.0}, 1),
+    ]
     for item in items:
         w.submit(item)
     assert w.flush(timeout=10) and w.failed == 0 and not w.unsaved_images()
@@ -163,7 +166,7 @@ for k in range(10_000):
     stroke(ed, k)
     w.submit(LabelSave(0, ed.labels.copy(), ed.stage.copy()))
     print("ended", k, flush=True)
-    time.sleep(0.05)  # a person's pace: a stroke takes longer than a save
+    time.sleep(0.15)  # a person's pace: a stroke takes longer than a save
 """
 
 
