@@ -199,7 +199,9 @@ def test_sigkill_while_labelling_loses_at_most_the_stroke_in_progress(tmp_path):
             env=dict(os.environ, PYTHONUNBUFFERED="1"),
         )
         lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(iter(child.stdout.readline, "")), daemon=True)
+        reader = threading.Thread(
+            target=lambda lines=lines, child=child: lines.extend(iter(child.stdout.readline, "")), daemon=True
+        )
         reader.start()
         deadline = time.time() + 60
         while sum(line.startswith("saved") for line in lines) < 3 and time.time() < deadline:
