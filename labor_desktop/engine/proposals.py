@@ -11,7 +11,7 @@ annotator.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -24,7 +24,7 @@ from ..data.datasets import EvalSet
 from ..data.readers import Sample
 from ..store import Project
 from .runtime import Runtime
-from .training import Progress, StepClock, predict_probs
+from .training import Progress, StepClock, in_order, predict_probs
 
 
 class Revealed:
@@ -97,11 +97,10 @@ def asked_pixels(mask: np.ndarray | None, points: np.ndarray, unit: str, shape: 
     return asked
 
 
-def _groups(dataset: EvalSet, batch: int):
+def _groups(items: Iterable, batch: int):
     """Consecutive images of equal input size, at most ``batch`` at a time."""
     group: list = []
-    for i in range(len(dataset)):
-        item = dataset[i]
+    for item in items:
         if group and (len(group) == batch or group[0][0].shape != item[0].shape):
             yield group
             group = []
@@ -128,12 +127,14 @@ def write_proposals(
     counts: list[int] | None = None,
     revealed: Revealed | None = None,
     on_proposal: OnProposal | None = None,
+    workers: int = 0,
 ) -> dict:
     """``counts``: per image, how many points (point unit) or pixels (pixel unit) a
     budgeted strategy asks for, instead of the budget's fixed number or share.
     ``revealed``: what stages 1..``stage``-1 asked for, when already read (the stage's
     budget accounting read it); ``on_proposal(i, mask, points)`` sees each proposal as it
-    is saved (the window makes each image's status from it, nothing decoded again)."""
+    is saved (the window makes each image's status from it, nothing decoded again).
+    ``workers``: processes that decode the next images while the GPU works."""
     unit = label_unit(strategy, budget)
     needs_selector = get_strategy(strategy).needs_selector
     if needs_selector and selector is None:
@@ -146,7 +147,7 @@ def write_proposals(
     unlabeled = EvalSet([Sample(s.name, s.image) for s in pool], input_size)  # never reads ground truth
     clock = StepClock(f"proposals ({strategy})", len(unlabeled), progress, cancel)
     done, asked_total, points_total, mask_total = 0, 0, 0, 0
-    for group in _groups(unlabeled, batch):
+    for group in _groups(in_order(unlabeled, workers, rt), batch):
         clock.check()
         images = torch.stack([image for image, _, _ in group])
         ids = [int(i) for _, _, i in group]

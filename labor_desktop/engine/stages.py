@@ -86,7 +86,14 @@ def run_job(state: RunState, ctx: Context, name: str, fn: Callable[[int], dict],
 def _evaluation(model: DeepLabV2, ctx: Context) -> dict:
     if not ctx.data.val:
         return {"miou": None, "iou": [None] * model.cfg.num_classes, "pixel_accuracy": None}
-    cm = evaluate(model, ctx.data.val_set(), runtime=ctx.rt, progress=ctx.progress, cancel=ctx.cancel)
+    cm = evaluate(
+        model,
+        ctx.data.val_set(),
+        runtime=ctx.rt,
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        workers=ctx.cfg.data.workers,
+    )
     return {
         "miou": cm.miou(),
         "iou": [None if np.isnan(v) else float(v) for v in cm.iou().tolist()],
@@ -134,6 +141,7 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
             ctx.rt,
             ctx.progress,
             ctx.cancel,
+            workers=cfg.data.workers,
         )
         path = state.checkpoint("warmup")
         sha = save_checkpoint(path, model, {"job": "warmup"}) if ctx.rt.is_main else ""
@@ -262,6 +270,7 @@ class StageEngine:
                 ctx.cancel,
                 stage=s,
                 probe=probe,
+                workers=cfg.data.workers,
             )
             path = state.checkpoint(f"selector-{s}")
             if ctx.rt.is_main:
@@ -296,6 +305,7 @@ class StageEngine:
                 counts=self.counts.get(s) if self.counts else None,
                 revealed=self._revealed,
                 on_proposal=on_proposal,
+                workers=cfg.data.workers,
             )
 
         if needs_selector:
@@ -342,6 +352,7 @@ class StageEngine:
                 ctx.progress,
                 ctx.cancel,
                 stage=s,
+                workers=cfg.data.workers,
             )
             path = state.checkpoint(f"stage-{s}")
             sha = (
