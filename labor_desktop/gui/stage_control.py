@@ -74,9 +74,9 @@ class StageControl(QObject):
         self._start(run, self._proposed)
 
     def end_stage(self, document: Document, unit: str, stage: int) -> None:
-        """ "End stage": the stage's counts from the status cache (images not seen yet are
-        decoded on a job, never on the window's thread), the question when labels are
-        missing, then ``advance``."""
+        """The "End stage" button: the stage's counts from the status cache (images not seen
+        yet are decoded on a job, never on the window's thread), the question when labels
+        are missing, then ``advance``."""
         missing = [i for i in range(len(self.project.images)) if document.statuses.get(i) is None]
         mark = document.edit_mark
 
