@@ -67,20 +67,23 @@ def load_share(data: ExperimentData, rounds: int) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--sizes", default="128x256,512x1024", help="demo image sizes, HxW, comma-separated")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the real loop (0: none)")
     args = ap.parse_args()
+    sizes = [tuple(int(v) for v in part.split("x")) for part in args.sizes.split(",")]
     cfg = preset("demo")
     print("| images | load a batch | step on it | workers 0 | workers 1 | workers 2 |\n|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        for size in ((128, 256), (512, 1024)):
+        for size in sizes:
             root = Path(tmp) / f"{size[0]}"
             generate_demo_data(root, DemoDataConfig(size=size, n_source=24, n_target=4, n_val=4))
             data = ExperimentData.find(replace(cfg.data, source_base=(128, 256)), root)
             load, step = load_share(data, 8)
             runs: dict[int, list[float]] = {0: [], 1: [], 2: []}
-            for _ in range(2):
+            for _ in range(args.rounds):
                 for w in runs:
                     runs[w].append(seconds_per_step(data, w, args.steps))
-            cells = " | ".join(f"{1000 * statistics.median(v):.0f} ms/step" for v in runs.values())
+            cells = " | ".join(f"{1000 * statistics.median(v):.0f} ms/step" if v else "-" for v in runs.values())
             print(f"| {size[1]}x{size[0]} | {1000 * load:.0f} ms | {1000 * step:.0f} ms | {cells} |", flush=True)
 
 
