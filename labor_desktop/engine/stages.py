@@ -218,7 +218,7 @@ class StageEngine:
 
     def _annotate(self, project: Project | None, s: int, seed: int) -> dict:
         assert project is not None  # a main_only job: the main rank holds the project
-        return annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget)
+        return annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget, seed)
 
     def prepare_stage(self, project: Project | None, s: int) -> None:
         """Selector (for LabOR strategies) and proposals of stage ``s``."""
