@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The measured runs behind docs/results.md (issue 13), on a 2-core CPU: the whole demo
 # comparison (9 strategies) x 3 seeds on both target domains, two processes of one thread
-# side by side, then the ablations from each seed's own warm-up model (photo domain).
+# side by side, and the ablations (seeds 0 and 1, photo domain) from each seed's own warm-up
+# model in a third process at a lower priority.
 #   docs/run_results.sh [OUT=runs/results]   then   .venv/bin/python docs/make_results.py --runs OUT
 # Resumable: run it again and every finished job is skipped.
 set -euo pipefail
@@ -24,10 +25,12 @@ ablate() {  # seed: the ablations from that seed's warm-up model
     "$L" compare --data photo/data --config ablations/few-pw1.toml --from "$w" --seed "$k" --strategies ppl --out "ablations/few-pw1/seed-$k"
     "$L" compare --data photo/data --config ablations/pixels.toml --from "$w" --seed "$k" --strategies spl rand sconf ent --out "ablations/pixels/seed-$k"
 }
-( "$L" demo --out photo --seeds 0 1 2 > photo.log 2>&1 && ablate 0 >> ablations.log 2>&1 && ablate 2 >> ablations.log 2>&1 ) &
-( "$L" demo --out night --target-style night --seeds 0 1 2 > night.log 2>&1 \
-  && { until [ -f photo/compare/seed-1/shared/checkpoints/warmup.pt ]; do sleep 10; done; ablate 1 >> ablations.log 2>&1; } ) &
+( "$L" demo --out photo --seeds 0 1 2 > photo.log 2>&1 ) &
+( "$L" demo --out night --target-style night --seeds 0 1 2 > night.log 2>&1 ) &
+# The ablations (seeds 0 and 1) at a lower priority, each as soon as its seed's warm-up is saved.
+warm() { until [ -f "photo/compare/seed-$1/shared/checkpoints/warmup.pt" ]; do sleep 20; done; }
+( warm 0; nice -n 10 bash -c "$(declare -f ablate); L=$L; ablate 0"; warm 1; nice -n 10 bash -c "$(declare -f ablate); L=$L; ablate 1" ) > ablations.log 2>&1 &
 wait
 printf '{"wall time": "%.1f min (two processes of one thread on %s cores)", "commit": "%s"}\n' \
-    "$(echo "($(date +%s) - $begin) / 60" | bc -l)" "$(nproc)" "$(git -C "$here" rev-parse --short HEAD)" > meta.json
+    "$(awk "BEGIN{print ($(date +%s) - $begin) / 60}")" "$(nproc)" "$(git -C "$here" rev-parse --short HEAD)" > meta.json
 echo "done: $out (now: .venv/bin/python docs/make_results.py --runs $out)"
