@@ -27,7 +27,11 @@ from labor_desktop.engine.report import (
 
 DOCS = Path(__file__).resolve().parent
 FINDINGS = DOCS / "results-findings.md"
-DOMAINS = {"photo": "overcast day ('photo', the default)", "night": "rainy night ('night')"}
+# name: (folder of its `labor demo` run under --runs, what it is)
+DOMAINS = {
+    "photo": ("photo/compare", "overcast day ('photo', the default)"),
+    "night": ("night/compare-night", "rainy night ('night', `--target-style night`)"),
+}
 # name: (what it is, strategies, config lines)
 ABLATIONS = {
     "pw1": ("SPL and PPL with self-training kept in retraining (Alg. 1 / Fig. 2's L_st)", "`pseudo_weight = 1`"),
@@ -92,7 +96,7 @@ def domain_section(name: str, folder: Path, results: dict[str, list[dict]], seed
     images.mkdir(exist_ok=True)
     shutil.copy(fig5, images / f"results-fig5-{name}.png")
     fig6 = folder / f"seed-{seeds[0]}" / "fig6-selection.png"
-    lines = [f"## Target domain: {DOMAINS.get(name, name)}", ""]
+    lines = [f"## Target domain: {DOMAINS[name][1]}", ""]
     lines += [f"Seeds {' '.join(map(str, seeds))}: mean ± sample std over the seeds.", ""]
     lines += ["### Goals (the paper's claims, final stage)", "", "| goal | measured | met |", "|---|---|---|"]
     lines += [f"| {g['goal']} | {g['measured']} | {'yes' if g['met'] else '**no**'} |" for g in check_goals(results)]
@@ -156,8 +160,8 @@ def main() -> None:
     meta = json.loads((runs / "meta.json").read_text()) if (runs / "meta.json").exists() else {}
     domains = {}
     body: list[str] = []
-    for name in DOMAINS:
-        folder = runs / name / "compare"
+    for name, (sub, _) in DOMAINS.items():
+        folder = runs / sub
         seeds = per_seed(folder)
         if not seeds:
             continue
