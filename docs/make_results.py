@@ -184,7 +184,7 @@ def main() -> None:
         "",
         "Settings: the `demo` preset of `labor_desktop/engine/config.py` (every run's full settings are",
         "in its `results.json` / `state.json`); the demo data's defaults (`labor demo-data`): 300 source,",
-        "200 target pool and 60 validation images, 128x256. Budgeted baselines are matched per image and",
+        "200 target and 60 validation images, 128x256 (the preset takes the first 120 target images as the pool). Budgeted baselines are matched per image and",
         "stage (a point baseline asks, on every image at every stage, for as many points as PPL proposed",
         "there; a pixel baseline and RIPU for as many pixels as SPL's mask held) and re-select, so what",
         "they spent (the union labeled) can be less; Fig. 5's x axis is what was spent. A lead counts only",
