@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .classes import ID_TO_TRAIN, IGNORE, LABEL_IDS, NUM_CLASSES
 
@@ -62,18 +62,22 @@ def read_image(path: str | Path) -> np.ndarray:
     grey, palette, alpha, 16-bit (scaled to 8 bits) or float pictures are converted."""
     path = Path(path)
     _check_complete(path)
-    # Orientation applied here, not by OpenCV: OpenCV 5 fails on a TIFF that has the tag,
-    # and one rule for every format keeps ``image_size`` and the pixels in agreement.
+    # Orientation applied here, not by OpenCV, so ``image_size`` and the pixels agree; TIFFs
+    # go through Pillow: OpenCV 5 turns them whatever it is told, and fails on orientations 5-8.
+    if path.suffix.lower() in (".tif", ".tiff"):
+        return _read_with_pillow(path)
     img = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if img is not None else _read_with_pillow(path)
-    return orient(rgb, _orientation(path))
+    if img is None:
+        return _read_with_pillow(path)
+    return orient(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), _orientation(path))
 
 
 def _read_with_pillow(path: Path) -> np.ndarray:
-    """What OpenCV cannot decode (some TIFFs), through Pillow."""
+    """TIFFs and what OpenCV cannot decode, through Pillow, upright (Pillow 13 turns a
+    TIFF as it loads it; ``exif_transpose`` turns the rest, once)."""
     try:
-        with Image.open(path) as im:
-            im.load()
+        with Image.open(path) as opened:
+            im = ImageOps.exif_transpose(opened)
             if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
                 raw = np.asarray(im).astype(np.float64)
                 scale = 257.0 if im.mode.startswith("I;16") else max(1.0, float(raw.max()) / 255.0)
@@ -178,6 +182,8 @@ def image_size(path: str | Path) -> tuple[int, int]:
     try:
         with Image.open(path) as im:
             w, h = im.size
+            if im.format == "TIFF":  # Pillow 13 reports a turned TIFF's size upright already: use the stored one
+                w, h = im.tag_v2.get(256, w), im.tag_v2.get(257, h)
             turned = im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
     except FileNotFoundError:
         raise DataError(f"{path}: image file not found") from None

@@ -23,11 +23,13 @@ from pathlib import Path
 
 from ..data.class_table import ClassTable, table_from_settings
 from ..data.folders import FolderScan, labeled_folder_samples, scan_images
-from ..data.io import DataError
+from ..data.io import DataError, read_label
 from ..data.readers import Sample, cityscapes_samples, detect_layout, gta5_samples
 from ..store import Project, ProjectSettings
 from .config import DataConfig
 from .experiment_data import ExperimentData
+
+SPOT_CHECKS = 3  # label files of a labelled folder read when it is chosen
 
 
 def project_table(settings: ProjectSettings) -> ClassTable:
@@ -55,7 +57,10 @@ def find_labeled(root: str | Path, table: ClassTable, what: str) -> tuple[str, l
         return layout, cityscapes_samples(root, "val" if what == "validation" else "train", require_labels=True)
     if layout == "gta5" and table.is_cityscapes():
         return layout, gta5_samples(root)
-    return "folder", labeled_folder_samples(root, table.id_map, what)
+    samples = labeled_folder_samples(root, table.id_map, what)
+    for sample in samples[:SPOT_CHECKS]:  # labels in other ids are refused now, not mid-training
+        read_label(sample.label, sample.label_kind, sample.id_map)
+    return "folder", samples
 
 
 def find_pool(
