@@ -72,5 +72,6 @@ def test_the_new_project_dialog_makes_a_project_from_a_plain_folder(tmp_path, qt
     dialog.classes.setText(str(d["table"]))
     dialog.create_project()
     assert dialog.error.text() == "" and dialog.created == tmp_path / "from-dialog.labor.h5"
+    assert dialog.notes == ["no validation set: stages report no mIoU, only what can be known without ground truth"]
     with Project.open(dialog.created, read_only=True) as p:
         assert len(p.images) == 5 and p.settings.classes[:2] == ["road", "car"] and p.settings.strategy == "ppl"

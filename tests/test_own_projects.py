@@ -4,6 +4,7 @@ known without a validation set; a validation folder giving an mIoU; exports that
 mirror the folder tree in the table's ids; every refusal names what to fix."""
 
 import csv
+
 import cv2
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from folder_support import TABLE_IDS, add_broken, make_all, make_checkpoint, mak
 
 from labor_desktop.cli import main
 from labor_desktop.engine.new_project import PlanError, plan_project
-from labor_desktop.engine.workflow import ProjectWorkflow
+from labor_desktop.engine.workflow import GroundTruth, ProjectWorkflow
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(300)
@@ -44,6 +45,9 @@ def test_a_project_from_a_folder_without_ground_truth_or_source(tmp_path, capsys
             mask, points = p.proposal(1, i)
             assert mask.shape == (e.height, e.width) and (points[:, 2] < 5).all()
         assert [h["stage"] for h in p.history()] == [0] and p.history()[0]["miou"] is None
+        truth = GroundTruth(p)  # wide.png has a label beside it (all road): shown in the window
+        assert [truth.has(i) for i in range(5)] == [False, True, False, False, False]
+        assert (truth.read(1) == 0).all() and truth.read(0) is None
     d["table"].unlink()  # the project holds its table: it opens without the TOML
 
     assert main(args) == 0  # the same command again continues: nothing to redo

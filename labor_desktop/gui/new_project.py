@@ -95,6 +95,7 @@ class NewProjectDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.created: Path | None = None
+        self.notes: list[str] = []
 
     def _dir(self, edit: QLineEdit) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a folder")
@@ -143,4 +144,5 @@ class NewProjectDialog(QDialog):
         if plan is None:
             return
         self.created = plan.create()
+        self.notes = plan.notes  # e.g. the images left out, no validation set: said once the project opens
         self.accept()
