@@ -182,8 +182,9 @@ def image_size(path: str | Path) -> tuple[int, int]:
     try:
         with Image.open(path) as im:
             w, h = im.size
-            if im.format == "TIFF":  # Pillow 13 reports a turned TIFF's size upright already: use the stored one
-                w, h = im.tag_v2.get(256, w), im.tag_v2.get(257, h)
+            tags = getattr(im, "tag_v2", None)
+            if im.format == "TIFF" and tags is not None:  # Pillow 13 reports a turned TIFF's size upright
+                w, h = tags.get(256, w), tags.get(257, h)  # the stored one, turned below like the rest
             turned = im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
     except FileNotFoundError:
         raise DataError(f"{path}: image file not found") from None

@@ -59,6 +59,7 @@ def find_labeled(root: str | Path, table: ClassTable, what: str) -> tuple[str, l
         return layout, gta5_samples(root)
     samples = labeled_folder_samples(root, table.id_map, what)
     for sample in samples[:SPOT_CHECKS]:  # labels in other ids are refused now, not mid-training
+        assert sample.label is not None  # a labelled folder's samples all have one
         read_label(sample.label, sample.label_kind, sample.id_map)
     return "folder", samples
 
