@@ -87,20 +87,23 @@ def test_a_project_from_a_folder_without_ground_truth_or_source(tmp_path, capsys
     ]
 
 
-def test_a_validation_folder_gives_the_stages_an_miou(tmp_path):
+def test_a_validation_folder_gives_the_stages_an_miou(tmp_path, monkeypatch):
     d = make_all(tmp_path)
     val = make_val(tmp_path / "val")
+    monkeypatch.chdir(tmp_path)
     plan = plan_project(
-        images=str(d["images"]),
-        val=str(val),
-        classes=str(d["table"]),
-        checkpoint=str(d["checkpoint"]),
+        images="photos",
+        val="val",
+        classes="classes.toml",
+        checkpoint="five.pt",
         preset_name="smoke",
         file=str(tmp_path / "v"),
     )
     assert [s.name for s in plan.data.val] == ["v0.png", "v1.png", "v2.png"] and plan.data.source == []
     assert plan.file == tmp_path / "v.labor.h5" and not any("no validation" in n for n in plan.notes)
+    assert plan.start_checkpoint == str(d["checkpoint"].resolve())  # relative paths are kept absolute
     plan.create()
+    monkeypatch.chdir(val)  # the project opens from anywhere
     with Project.open(plan.file) as p:
         ProjectWorkflow(p).bootstrap()
         start = p.history()[0]

@@ -118,6 +118,7 @@ def plan_project(
     start = checkpoint.strip() or None
     if start:
         cfg = _checkpoint(cfg, start, family, table)
+        start = str(Path(start).resolve())  # the project opens from any working directory
     source = source.strip()
     if not start and not source:
         raise PlanError(
@@ -163,6 +164,10 @@ def plan_project(
         val_found = find_labeled(root, table, "validation")
     n = cfg.data.max_target_images
     pool, sizes = scan.samples[:n], scan.sizes[:n]
+    if len(pool) < len(scan.samples):
+        notes.append(
+            f"the settings take the first {len(pool)} of the {len(scan.samples)} images ([data] max_target_images)"
+        )
     vals = val_found[1][: cfg.data.max_val_images] if val_found else []
     data = ExperimentData(
         Path(source) if source else None, root, src_found[1] if src_found else [], pool, vals, cfg.data
