@@ -122,12 +122,12 @@ def domain_section(name: str, folder: Path, results: dict[str, list[dict]], seed
     return lines
 
 
-def ablation_section(folder: Path, base: dict[str, list[dict]]) -> list[str]:
+def ablation_section(folder: Path, base: dict[int, dict[str, list[dict]]]) -> list[str]:
     lines = [
         "## Ablations (overcast day domain, from each seed's own warm-up model)",
         "",
         "Each row: mean ± std over the seeds that finished, per stage (what was spent in brackets).",
-        "The `main` rows are the main comparison's, for reference (same warm-up models and seeds).",
+        "The `main` rows are the main comparison's on the same seeds (same warm-up models), for reference.",
         "",
     ]
     for key, (what, setting) in ABLATIONS.items():
@@ -138,7 +138,8 @@ def ablation_section(folder: Path, base: dict[str, list[dict]]) -> list[str]:
         res = aggregate(seeds)
         lines += [f"### {what}", "", f"Setting: {setting} (seeds {' '.join(map(str, sorted(seeds)))}).", ""]
         lines += ["| run | stage 1 | stage 2 | stage 3 |", "|---|---|---|---|"]
-        ref = {} if key.startswith("few") else {n: base[n] for n in res if n in base}
+        main = aggregate({k: base[k] for k in seeds if k in base})
+        ref = {n: main[n] for n in res if n in main}
         lines += stage_rows(ref, "main")
         lines += stage_rows(res, key)
         lines.append("")
@@ -159,6 +160,7 @@ def main() -> None:
     runs = Path(args.runs)
     meta = json.loads((runs / "meta.json").read_text()) if (runs / "meta.json").exists() else {}
     domains = {}
+    photo_seeds: dict[int, dict[str, list[dict]]] = {}
     body: list[str] = []
     for name, (sub, _) in DOMAINS.items():
         folder = runs / sub
@@ -166,8 +168,10 @@ def main() -> None:
         if not seeds:
             continue
         domains[name] = aggregate(seeds)
+        if name == "photo":
+            photo_seeds = seeds
         body += domain_section(name, folder, domains[name], sorted(seeds))
-    body += ablation_section(runs / "ablations", domains.get("photo", {}))
+    body += ablation_section(runs / "ablations", photo_seeds)
     times: dict[str, float] = {}
     for part in (runs / "photo", runs / "night", runs / "ablations"):
         for k, v in job_times(part).items():
