@@ -78,11 +78,18 @@ def final_summary(domains: dict[str, dict[str, list[dict]]]) -> list[str]:
     return lines
 
 
+def _spent(h: dict) -> str:
+    """The budget, and for points also how many were answered (labeled) per image."""
+    b = h.get("budget") or {}
+    text = budget_text(b)
+    if b.get("unit") == "points" and "labeled_points_per_image" in b:
+        text += f", {b['labeled_points_per_image']:.1f} answered"
+    return text
+
+
 def stage_rows(results: dict[str, list[dict]], label: str) -> list[str]:
     return [
-        f"| {label} {n.upper()} | "
-        + " | ".join(f"{_m(h)} ({budget_text(h.get('budget'))})" for h in results[n] if h["stage"] > 0)
-        + " |"
+        f"| {label} {n.upper()} | " + " | ".join(f"{_m(h)} ({_spent(h)})" for h in results[n] if h["stage"] > 0) + " |"
         for n in _ordered(results)
     ]
 
