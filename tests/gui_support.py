@@ -67,6 +67,8 @@ def key(qtbot, win, k, mod=Qt.KeyboardModifier.NoModifier):
 
 
 def stored(win, i):
+    """Image ``i``'s labels on disk, once the writer thread has written what it was handed."""
+    assert win.document.flush(timeout=10)
     return win.project.labels(i)[0]
 
 

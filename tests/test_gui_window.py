@@ -150,9 +150,13 @@ def test_a_failed_save_is_shown_and_kept_until_it_works(window, qtbot, monkeypat
     monkeypatch.setattr(win.project, "save_labels", full_disk)
     y, x = click_point(qtbot, win, 0)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_1)
-    assert "disk is full" in win.stage_bar.error.text() and 0 in win.document.pending
+    qtbot.waitUntil(lambda: "disk is full" in win.stage_bar.error.text())  # the writer thread reports it
+    assert 0 in win.document.pending and not win.document.flush(timeout=10)
+    win.open_image(1)
+    win.open_image(0)  # the label shown is the one in memory, not the file's
+    assert win.document.editor.labels[y, x] == 0 and win.project.labels(0)[0][y, x] == UNLABELED
     monkeypatch.setattr(win.project, "save_labels", real)
-    assert win.document.flush() and not win.document.pending
+    assert win.document.flush(timeout=10) and not win.document.pending
     assert stored(win, 0)[y, x] == 0
 
 
@@ -249,3 +253,42 @@ def test_new_project_dialog_validates_then_creates(tiny_data, tmp_path, qtbot):
     assert dialog.created == tmp_path / "mine.labor.h5" and dialog.error.text() == ""
     with Project.open(tmp_path / "mine.labor.h5", read_only=True) as p:
         assert len(p.images) == 8 and p.settings.strategy == dialog.strategy.currentText()
+
+
+def test_out_of_memory_in_a_stage_is_shown_with_the_job_and_the_setting(window, qtbot):
+    from labor_desktop.engine.workflow import OutOfMemory
+
+    win = window
+
+    def short_of_memory(project, progress=None, cancel=None):
+        class Flow:
+            def finish(self):
+                raise OutOfMemory("retrain-1", 8, "[retrain] batch_size", "CUDA out of memory")
+
+        return Flow()
+
+    win.stages.workflow_factory = short_of_memory
+    win.advance_stage()
+    qtbot.waitUntil(lambda: win.stage_bar.error.isVisible(), timeout=10_000)
+    text = win.stage_bar.error.text()
+    assert text.startswith("retrain-1: the GPU ran out of memory at batch size 8;")
+    assert "Lower [retrain] batch_size (now 8)" in text and win.stage == 1 and not win.stages.running
+
+
+def test_end_stage_counts_the_images_not_seen_yet_off_the_window_thread(window, qtbot, monkeypatch):
+    import threading
+
+    win = window
+    win.image_list.stop()  # as if the list had not filled yet: only the shown image is known
+    win.document.forget_statuses()
+    asked, threads = [], []
+    win.confirm = lambda text: asked.append(text) or False
+    real = win.document.proposal
+    monkeypatch.setattr(win.document, "proposal", lambda i: threads.append(threading.current_thread()) or real(i))
+    qtbot.mouseClick(win.stage_bar.advance, Qt.MouseButton.LeftButton)
+    assert win.stage_bar.bar.isVisible() and not asked  # the click returned with the count under way
+    qtbot.waitUntil(lambda: bool(asked), timeout=30_000)
+    total = sum(len(win.project.proposal(1, i)[1]) for i in range(len(win.project.images)))
+    assert asked == [f"{total} proposed points of stage 1 are still unlabeled. End the stage anyway?"]
+    assert len(threads) == len(win.project.images) and threading.main_thread() not in threads
+    assert not win.stages.running and win.stage == 1

@@ -110,3 +110,41 @@ def test_keep_the_previous_model_after_a_worse_stage(tiny_data, tmp_path):
         assert project.history()[-1]["miou"] == result["before"]["miou"]  # stage 1 reports the kept model
         assert flow.propose_next() == 2 and flow.current_stage() == 2
         assert flow.current_model() == flow.engine().model_after(0)  # stage 2 was proposed with it
+
+
+def test_a_stage_end_reads_each_images_labels_and_proposals_once(tiny_data, tmp_path, monkeypatch):
+    from collections import Counter
+
+    from labor_desktop.labeling import image_status
+
+    cfg = preset("smoke")
+    path = tmp_path / "p.labor.h5"
+    create_project(path, cfg, ExperimentData.find(cfg.data, tiny_data), "ppl").close()
+    with Project.open(path) as project:
+        ProjectWorkflow(project).bootstrap()
+        for i in (0, 2):
+            labels, _ = project.labels(i)
+            y, x, k = project.proposal(1, i)[1][0]
+            labels[y, x] = k
+            project.save_labels(i, labels, 1)
+        reads: Counter = Counter()
+        for name in ("labels", "labels_snapshot", "proposal"):
+            real = getattr(project, name)
+            monkeypatch.setattr(
+                project, name, lambda *a, _real=real, _name=name, **k: reads.update([(_name, *a)]) or _real(*a, **k)
+            )
+        flow = ProjectWorkflow(project)
+        flow.finish()
+        made = {}
+        assert flow.propose_next(on_proposal=lambda i, mask, points: made.update({i: (mask, points)})) == 2
+        n = len(project.images)
+        assert reads[("labels_snapshot",)] == 1 and not any(key[0] == "labels" for key in reads)
+        assert {key for key in reads if key[0] == "proposal"} == {("proposal", 1, i) for i in range(n)}
+        assert all(count == 1 for key, count in reads.items() if key[0] == "proposal")
+        monkeypatch.undo()
+        assert sorted(made) == list(range(n))  # the window's statuses of stage 2, from what was written
+        for i, (mask, points) in made.items():
+            stored = project.proposal(2, i)
+            assert (mask == stored[0]).all() and (points == stored[1]).all()
+            labels = flow.labels_read.get(i, project.labels(i)[0])
+            assert image_status(labels, mask, points) == image_status(project.labels(i)[0], *stored)

@@ -56,6 +56,7 @@ def warmup(
     rt: Runtime,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    workers: int = 0,
 ) -> dict:
     """Output-space adversarial training as AdaptSegNet/IAST: source CE, plus the
     segmentation model fooling a discriminator on target softmax maps; the
@@ -71,8 +72,8 @@ def warmup(
         raise ValueError(f"[warmup] schedule must be 'cosine' or 'constant', not {cfg.schedule!r}")
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr, betas=(0.9, 0.99))
     scaler, scaler_d = rt.scaler(), rt.scaler()
-    src = batches(source, cfg.batch_size, seed, rt)
-    tgt = batches(target, cfg.batch_size, seed + 1, rt)
+    src = batches(source, cfg.batch_size, seed, rt, workers)
+    tgt = batches(target, cfg.batch_size, seed + 1, rt, workers)
     clock = StepClock("warm-up (adversarial)", cfg.steps, progress, cancel)
     stats: dict[str, float] = {}
     for step in range(cfg.steps):
@@ -124,6 +125,7 @@ def retrain(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     stage: int = 1,
+    workers: int = 0,
 ) -> dict:
     """Eq. 6 on every target pixel labeled so far; with ``source_weight`` the source
     CE keeps the model anchored, with ``entropy_weight`` unlabeled target pixels are
@@ -146,10 +148,12 @@ def retrain(
     opt = make_optimizer(model, TrainConfig(lr=lr, optimizer=cfg.optimizer))
     scaler = rt.scaler()
     base = [g["lr"] for g in opt.param_groups]
-    tgt = batches(labeled, cfg.batch_size, seed, rt) if labeled is not None and len(labeled) else None
-    src = batches(source, cfg.batch_size, seed + 1, rt) if source is not None and cfg.source_weight > 0 else None
+    tgt = batches(labeled, cfg.batch_size, seed, rt, workers) if labeled is not None and len(labeled) else None
+    src = (
+        batches(source, cfg.batch_size, seed + 1, rt, workers) if source is not None and cfg.source_weight > 0 else None
+    )
     ent = (
-        batches(unlabeled, cfg.batch_size, seed + 2, rt)
+        batches(unlabeled, cfg.batch_size, seed + 2, rt, workers)
         if unlabeled is not None and cfg.entropy_weight > 0 and tgt is None
         else None
     )

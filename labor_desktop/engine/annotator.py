@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.strategies import Budget, label_unit
 from ..store import UNLABELED, Project
-from .proposals import asked_pixels, revealed_masks
+from .proposals import Revealed, asked_pixels, revealed_masks
 from .training import Progress, StepClock
 
 
@@ -74,30 +74,29 @@ def answered(asked: np.ndarray, unit: str, share: float, rng: np.random.Generato
     return asked if rng.random() < share else np.zeros_like(asked)
 
 
-def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) -> dict:
-    """The budget spent in stages 1..``upto_stage``."""
+def budget_used(
+    project: Project,
+    upto_stage: int,
+    budget: Budget = Budget(),
+    labels: dict[int, np.ndarray] | None = None,
+    revealed: Revealed | None = None,
+) -> dict:
+    """The budget spent in stages 1..``upto_stage``.  ``labels`` (the labelled images'
+    labels) and ``revealed`` (``revealed_masks`` of those stages), when the caller read them
+    already; each proposal and each image's labels are read at most once here."""
     unit = label_unit(project.settings.strategy, budget)
-    asked = revealed_masks(project, upto_stage, unit)
+    if revealed is None or (revealed.upto, revealed.unit) != (upto_stage, unit):
+        revealed = revealed_masks(project, upto_stage, unit)
     total = sum(e.height * e.width for e in project.images)
     n = len(project.images)
-    proposed = 0
-    if unit == "points":
-        proposed = sum(
-            len(project.proposal(s, i)[1]) for s in project.proposal_stages() if 1 <= s <= upto_stage for i in range(n)
-        )
-    labeled = sum(int((project.labels(i)[0] != UNLABELED).sum()) for i in project.labeled_images())
+    labeled = 0
     labeled_points = 0  # proposed points that carry a label: what a person really spent
-    if unit == "points":
-        for i in project.labeled_images():
-            lab = project.labels(i)[0]
-            at = {
-                (y, x)
-                for s in project.proposal_stages()
-                if 1 <= s <= upto_stage
-                for y, x, _ in project.proposal(s, i)[1].tolist()
-            }
-            labeled_points += sum(1 for y, x in at if lab[y, x] != UNLABELED)
-    asked_px = sum(int(m.sum()) for m in asked.values())
+    for i in sorted(labels) if labels is not None else project.labeled_images():
+        lab = labels[i] if labels is not None else project.labels(i)[0]
+        labeled += int(np.count_nonzero(lab != UNLABELED))
+        if unit == "points":  # the asked pixels are the proposed points, each counted once
+            labeled_points += int(np.count_nonzero(lab.ravel()[revealed.indices(i)] != UNLABELED))
+    asked_px = revealed.pixels
     # Points spent: the union of the pixels asked for (a baseline that re-selects a point
     # labeled at an earlier stage spends nothing on it); ``points_proposed`` counts repeats.
     points = asked_px if unit == "points" else 0
@@ -109,7 +108,7 @@ def budget_used(project: Project, upto_stage: int, budget: Budget = Budget()) ->
         "labeled_share": labeled / total,
         "points": points,
         "points_per_image": points / n if n else 0.0,
-        "points_proposed": proposed,
+        "points_proposed": revealed.points_proposed,
         "labeled_points": labeled_points,
         "labeled_points_per_image": labeled_points / n if n else 0.0,
     }

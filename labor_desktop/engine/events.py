@@ -15,3 +15,19 @@ class Cancelled(Exception):
 
 class Diverged(RuntimeError):
     """A loss became NaN or infinite; the message names the job, the step and the loss."""
+
+
+class OutOfMemory(RuntimeError):
+    """The GPU ran out of memory in a job: the message names the job, its batch size and
+    the setting to lower; the job is not marked done and no label was touched."""
+
+    def __init__(self, job: str, batch: int | None, key: str, detail: str = "") -> None:
+        self.job, self.batch, self.key = job, batch, key
+        at = f" at batch size {batch}" if batch is not None else ""
+        now = f" (now {batch})" if batch is not None else ""
+        super().__init__(
+            f"{job}: the GPU ran out of memory{at}; the job was stopped and is not marked done, "
+            f"no label was changed. Lower {key}{now} in the experiment settings, or the crop size "
+            "([data] source_crop / target_crop), or close other programs using the GPU, and run it again"
+            + (f". ({detail})" if detail else "")
+        )

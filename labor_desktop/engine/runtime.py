@@ -27,13 +27,16 @@ _M = TypeVar("_M", bound=nn.Module)
 @dataclass
 class Runtime:
     device: torch.device
-    amp: bool = False  # float16 autocast + gradient scaling; CUDA only
+    amp: bool = False  # autocast (+ gradient scaling for float16); CUDA only
     channels_last: bool = False
     rank: int = 0
     world: int = 1
+    amp_dtype: str = "float16"  # or "bfloat16" (no scaling needed: float32's range)
 
     @classmethod
-    def create(cls, prefer: str = "auto", amp: bool = True, channels_last: bool = True) -> Runtime:
+    def create(
+        cls, prefer: str = "auto", amp: bool = True, channels_last: bool = True, amp_dtype: str = "float16"
+    ) -> Runtime:
         """CUDA when present (AMP and channels-last on), else the CPU (both off: no gain
         there, and the CPU path stays bit-for-bit deterministic).  Joins the process
         group when launched by ``torchrun``."""
@@ -55,7 +58,16 @@ class Runtime:
             if not dist.is_initialized():
                 dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(hours=2))
         cuda = device.type == "cuda"
-        return cls(device=device, amp=amp and cuda, channels_last=channels_last and cuda, rank=rank, world=world)
+        if amp_dtype not in ("float16", "bfloat16"):
+            raise ValueError(f"amp_dtype {amp_dtype!r}: use 'float16' or 'bfloat16'")
+        return cls(
+            device=device,
+            amp=amp and cuda,
+            channels_last=channels_last and cuda,
+            rank=rank,
+            world=world,
+            amp_dtype=amp_dtype,
+        )
 
     @property
     def is_main(self) -> bool:
@@ -67,11 +79,11 @@ class Runtime:
 
     def autocast(self):
         if self.amp:
-            return torch.autocast("cuda", dtype=torch.float16)
+            return torch.autocast("cuda", dtype=getattr(torch, self.amp_dtype))
         return contextlib.nullcontext()
 
     def scaler(self) -> torch.amp.GradScaler:
-        return torch.amp.GradScaler("cuda", enabled=self.amp)
+        return torch.amp.GradScaler("cuda", enabled=self.amp and self.amp_dtype == "float16")
 
     def images(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
@@ -125,3 +137,16 @@ def seed_job(seed: int, job: str) -> int:
     torch.manual_seed(s)
     np.random.seed(s)
     return s
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """CUDA's allocator failing (torch's ``OutOfMemoryError``, or the plain ``RuntimeError``
+    some kernels and older builds raise with the same words)."""
+    oom = getattr(torch.cuda, "OutOfMemoryError", ())
+    return (bool(oom) and isinstance(e, oom)) or (isinstance(e, RuntimeError) and "out of memory" in str(e).lower())
+
+
+def release_cuda_memory() -> None:
+    """Give the cached blocks back after a failure, so the next try starts clean."""
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

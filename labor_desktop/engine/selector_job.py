@@ -64,6 +64,7 @@ def train_selector(
     cancel: threading.Event | None = None,
     stage: int = 1,
     probe: list[torch.Tensor] | None = None,
+    workers: int = 0,
 ) -> tuple[PixelSelector, dict]:
     """The selector is trained in float32: the discrepancy is a difference of
     probabilities, small enough for float16 gradients to vanish.
@@ -83,7 +84,7 @@ def train_selector(
     )
     calibrate = cfg.target_share > 0 and bool(probe)
     share, dis_run, stopped = None, 0, False
-    stream = batches(target, cfg.batch_size, seed, rt)
+    stream = batches(target, cfg.batch_size, seed, rt, workers)
     total = cfg.self_train_steps + cfg.discrepancy_steps
     clock = StepClock("pixel selector", total, progress, cancel)
     stats: dict[str, float] = {}

@@ -23,18 +23,19 @@ import numpy as np
 
 from ..core.checkpoint import file_sha256, load_backbone_weights, load_model, save_checkpoint
 from ..core.model import DeepLabV2
-from ..core.strategies import get_strategy
+from ..core.strategies import get_strategy, label_unit
 from ..data.io import read_label
 from ..store import Project
 from .adaptation import retrain, retrain_config, warmup
 from .annotator import annotate, budget_used
 from .config import ExperimentConfig, check_init_weights
+from .events import OutOfMemory
 from .experiment_data import ExperimentData
 from .no_truth import pool_agreement
 from .projects import create_project
-from .proposals import write_proposals
+from .proposals import OnProposal, Revealed, revealed_masks, write_proposals
 from .run_state import RunState
-from .runtime import Runtime, seed_job
+from .runtime import Runtime, is_out_of_memory, release_cuda_memory, seed_job
 from .selector_job import load_selector, probe_images, save_selector, train_selector
 from .training import Progress, TrainConfig, evaluate, train_supervised
 
@@ -48,13 +49,33 @@ class Context:
     cancel: threading.Event | None = None
 
 
+def batch_setting(cfg: ExperimentConfig, job: str) -> tuple[int | None, str]:
+    """The batch size job ``job`` runs with and the setting that holds it (evaluation runs
+    one image at a time: its input size is what to lower)."""
+    kind = job.split("-")[0]
+    if kind == "propose":
+        return cfg.proposal_batch, "proposal_batch"
+    if kind in ("pretrain", "warmup", "selector", "retrain"):
+        section = getattr(cfg, kind)
+        return section.batch_size, f"[{kind}] batch_size"
+    return None, "[data] input_size"
+
+
 def run_job(state: RunState, ctx: Context, name: str, fn: Callable[[int], dict], main_only: bool = False) -> dict:
-    """Run ``fn(seed)`` unless the ledger says it is done; record its result."""
+    """Run ``fn(seed)`` unless the ledger says it is done; record its result.  The GPU
+    running out of memory stops the job with ``OutOfMemory`` (it stays not done)."""
     if state.done(name):
         return state.result(name)
     seed = seed_job(ctx.cfg.seed, name)
     start = time.perf_counter()
-    result = fn(seed) if ctx.rt.is_main or not main_only else {}
+    try:
+        result = fn(seed) if ctx.rt.is_main or not main_only else {}
+    except Exception as e:
+        if not is_out_of_memory(e):
+            raise
+        release_cuda_memory()
+        batch, key = batch_setting(ctx.cfg, name)
+        raise OutOfMemory(name, batch, key, str(e).splitlines()[0] if str(e) else "") from e
     if ctx.rt.is_main:
         state.finish(name, result, time.perf_counter() - start)
     ctx.rt.barrier()
@@ -66,7 +87,14 @@ def run_job(state: RunState, ctx: Context, name: str, fn: Callable[[int], dict],
 def _evaluation(model: DeepLabV2, ctx: Context) -> dict:
     if not ctx.data.val:
         return {"miou": None, "iou": [None] * model.cfg.num_classes, "pixel_accuracy": None}
-    cm = evaluate(model, ctx.data.val_set(), runtime=ctx.rt, progress=ctx.progress, cancel=ctx.cancel)
+    cm = evaluate(
+        model,
+        ctx.data.val_set(),
+        runtime=ctx.rt,
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        workers=ctx.cfg.data.workers,
+    )
     return {
         "miou": cm.miou(),
         "iou": [None if np.isnan(v) else float(v) for v in cm.iou().tolist()],
@@ -114,6 +142,7 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
             ctx.rt,
             ctx.progress,
             ctx.cancel,
+            workers=cfg.data.workers,
         )
         path = state.checkpoint("warmup")
         sha = save_checkpoint(path, model, {"job": "warmup"}) if ctx.rt.is_main else ""
@@ -164,6 +193,7 @@ class StageEngine:
 
         self.truth = truth or read_truth
         self.project_path = Path(project_path).resolve() if project_path else self.out / "project.labor.h5"
+        self._revealed: Revealed | None = None  # what the stages so far asked for, once read
 
     def _open_project(self) -> Project:
         if self.project_path.exists():
@@ -221,8 +251,9 @@ class StageEngine:
         assert project is not None  # a main_only job: the main rank holds the project
         return annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget, seed)
 
-    def prepare_stage(self, project: Project | None, s: int) -> None:
-        """Selector (for LabOR strategies) and proposals of stage ``s``."""
+    def prepare_stage(self, project: Project | None, s: int, on_proposal: OnProposal | None = None) -> None:
+        """Selector (for LabOR strategies) and proposals of stage ``s``; ``on_proposal`` sees
+        each proposal as it is written."""
         ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
         needs_selector = get_strategy(self.strategy).needs_selector
 
@@ -240,6 +271,7 @@ class StageEngine:
                 ctx.cancel,
                 stage=s,
                 probe=probe,
+                workers=cfg.data.workers,
             )
             path = state.checkpoint(f"selector-{s}")
             if ctx.rt.is_main:
@@ -272,23 +304,35 @@ class StageEngine:
                 ctx.progress,
                 ctx.cancel,
                 counts=self.counts.get(s) if self.counts else None,
+                revealed=self._revealed,
+                on_proposal=on_proposal,
+                workers=cfg.data.workers,
             )
 
         if needs_selector:
             run_job(state, ctx, f"selector-{s}", selector)
         run_job(state, ctx, f"propose-{s}", proposals, main_only=True)
 
-    def finish_stage(self, project: Project | None, s: int, labels_tag: str | None = None) -> None:
-        """Retraining on every label so far (Eq. 6) and the evaluation of stage ``s``."""
+    def finish_stage(
+        self,
+        project: Project | None,
+        s: int,
+        labels_tag: str | None = None,
+        labels: dict[int, np.ndarray] | None = None,
+    ) -> None:
+        """Retraining on every label so far (Eq. 6) and the evaluation of stage ``s``.
+        ``labels``: the labelled images' labels, when the caller read them already (the
+        window reads them once per stage's end); read here otherwise."""
         ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
 
         def retraining(seed):
             previous = self.model_after(s - 1) if cfg.retrain.start_from == "previous" else self.start["checkpoint"]
-            snapshot = (
-                _read_labels(self.project_path)
-                if project is None
-                else {i: lab for i, (lab, _) in project.labels_snapshot().items()}
-            )
+            if labels is not None:
+                snapshot = labels
+            elif project is None:
+                snapshot = _read_labels(self.project_path)
+            else:
+                snapshot = {i: lab for i, (lab, _) in project.labels_snapshot().items()}
             rcfg = retrain_config(cfg.retrain, self.strategy)
             if not snapshot and rcfg.entropy_weight == 0 and rcfg.pseudo_weight == 0:
                 return {"checkpoint": previous, "skipped": "no target labels", "labels": labels_tag}
@@ -309,6 +353,7 @@ class StageEngine:
                 ctx.progress,
                 ctx.cancel,
                 stage=s,
+                workers=cfg.data.workers,
             )
             path = state.checkpoint(f"stage-{s}")
             sha = (
@@ -332,7 +377,9 @@ class StageEngine:
                 else _evaluation(load_model(ckpt, cfg.model), ctx)
             )
             assert project is not None  # a main_only job: the main rank holds the project
-            budget = budget_used(project, s, cfg.budget)
+            unit = label_unit(self.strategy, cfg.budget)
+            self._revealed = revealed_masks(project, s, unit)  # the next stage's proposals reuse it
+            budget = budget_used(project, s, cfg.budget, labels=labels, revealed=self._revealed)
             entry = {**ev, "budget": budget, "checkpoint": ckpt, "strategy": self.strategy}
             if not ctx.data.val:  # no mIoU: what can be known without ground truth
                 entry.update(self.without_truth(s, ckpt))

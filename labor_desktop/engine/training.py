@@ -9,9 +9,10 @@ Progress goes through a plain callback ``(job, step, total, info)``; a set
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -86,18 +87,47 @@ class BatchPlan:
             epoch += 1
 
 
+def loader_options(workers: int, runtime: Runtime | None) -> dict:
+    """DataLoader settings: ``workers`` processes where the platform forks them (Linux: cheap,
+    and the in-memory labels are shared, not copied); none where it would spawn them (each
+    would re-import the application and receive a pickled copy of the data set).  Pinned
+    memory on CUDA, so the copy to the GPU overlaps the step."""
+    fork = workers > 0 and "fork" in mp.get_all_start_methods()
+    return {
+        "num_workers": workers if fork else 0,
+        "persistent_workers": fork,
+        "multiprocessing_context": "fork" if fork else None,
+        "worker_init_fn": _one_thread if fork else None,
+        "pin_memory": runtime is not None and runtime.device.type == "cuda",
+    }
+
+
+def _one_thread(_: int) -> None:
+    """A loader process decodes one image at a time: N processes, not N x OpenCV's threads."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
 def batches(
     dataset: TrainSet, batch_size: int, seed: int, runtime: Runtime | None = None, workers: int = 0
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless (images, labels) batches (this rank's shard of each global batch)."""
     loader = DataLoader(
-        dataset,
-        batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime),
-        num_workers=workers,
-        persistent_workers=workers > 0,
+        dataset, batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime), **loader_options(workers, runtime)
     )
     for images, labels, _ in loader:
         yield images, labels
+
+
+def in_order(dataset: EvalSet, workers: int = 0, runtime: Runtime | None = None) -> Iterable:
+    """The items of ``dataset`` in order, read ahead by ``workers`` processes (see
+    ``loader_options``): evaluation and proposals decode full-size images."""
+    if not loader_options(workers, runtime)["num_workers"]:
+        return (dataset[i] for i in range(len(dataset)))
+    opts = dict(loader_options(workers, runtime), persistent_workers=False)
+    return DataLoader(dataset, batch_size=None, shuffle=False, **opts)
 
 
 def global_ce(logits: torch.Tensor, target: torch.Tensor, runtime: Runtime) -> torch.Tensor:
@@ -200,6 +230,7 @@ def evaluate(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     runtime: Runtime | None = None,
+    workers: int = 0,
 ) -> ConfusionMatrix:
     """Confusion matrix at the labels' full resolution: logits are upsampled to each
     label map before the argmax, as the Cityscapes protocol does."""
@@ -207,9 +238,8 @@ def evaluate(
     rt.place(model).eval()
     cm = ConfusionMatrix(num_classes or model.cfg.num_classes)
     clock = StepClock("evaluate", len(dataset), progress, cancel)
-    for i in range(len(dataset)):
+    for i, (image, label, _) in enumerate(in_order(dataset, workers, rt)):
         clock.check()
-        image, label, _ = dataset[i]
         probs = predict_probs(model, image[None], label.shape, rt)
         cm.update(probs.argmax(1)[0], label.to(rt.device))
         clock.tick(i + 1)

@@ -26,7 +26,7 @@ from ..data.demo_generator import DemoDataConfig, generate_demo_data
 from ..data.io import DataError, read_image
 from ..store import Project
 from .config import PRESETS, ExperimentConfig, preset
-from .events import Cancelled, Progress
+from .events import Cancelled, OutOfMemory, Progress
 from .experiment_data import ExperimentData
 from .export import export_project
 from .folder_data import project_data
@@ -40,6 +40,7 @@ from .projects import (
     demo_step,
     run_folder,
 )
+from .proposals import OnProposal
 from .run_state import RunState
 from .runtime import Runtime
 from .stages import Context, StageEngine, warm_start
@@ -51,6 +52,7 @@ __all__ = [
     "DataError",
     "GroundTruth",
     "LABELING_STRATEGIES",
+    "OutOfMemory",
     "PRESETS",
     "STRATEGIES",
     "PlanError",
@@ -68,12 +70,15 @@ __all__ = [
 ]
 
 
-def labels_fingerprint(project: Project) -> str:
-    """Changes whenever any label changes: retraining done on older labels is redone."""
+def labels_fingerprint(project: Project, labels: dict[int, np.ndarray] | None = None) -> str:
+    """Changes whenever any label changes: retraining done on older labels is redone.
+    ``labels``: the labelled images' labels when already read (else they are read here)."""
+    if labels is None:
+        labels = {i: lab for i, (lab, _) in project.labels_snapshot().items()}
     h = hashlib.sha256()
-    for i, (labels, _) in sorted(project.labels_snapshot().items()):
+    for i, lab in sorted(labels.items()):
         h.update(str(i).encode())
-        h.update(labels.tobytes())
+        h.update(lab.tobytes())
     return h.hexdigest()
 
 
@@ -92,6 +97,7 @@ class ProjectWorkflow:
         self._ctx: Context | None = None
         self._engine: StageEngine | None = None
         self._building = threading.Lock()  # prediction jobs and a stage job may ask at once
+        self.labels_read: dict[int, np.ndarray] | None = None  # what the last ``finish`` read, once
 
     # ---- questions the window asks (no data scan, no torch device) ----------------------
     @property
@@ -180,8 +186,9 @@ class ProjectWorkflow:
                 )
             return self._engine
 
-    def bootstrap(self) -> int:
-        """Starting model and stage 1's proposals (resumes where a cancel stopped it)."""
+    def bootstrap(self, on_proposal: OnProposal | None = None) -> int:
+        """Starting model and stage 1's proposals (resumes where a cancel stopped it);
+        ``on_proposal(i, mask, points)`` sees each proposal as it is written."""
         engine = self.engine()
         if not any(h["stage"] == 0 for h in self.project.history()):
             ev = engine.evaluation(0)  # the starting model: the history chart's first point
@@ -193,7 +200,7 @@ class ProjectWorkflow:
                     "checkpoint": engine.model_after(0),
                 },
             )
-        engine.prepare_stage(self.project, 1)
+        engine.prepare_stage(self.project, 1, on_proposal)
         return 1
 
     def finish(self) -> dict:
@@ -201,9 +208,11 @@ class ProjectWorkflow:
         stage, its evaluation and the one before, so the caller can see a model get worse."""
         engine = self.engine()
         s = max(1, self.current_stage())
-        fingerprint = labels_fingerprint(self.project)
+        labels = {i: lab for i, (lab, _) in self.project.labels_snapshot().items()}  # read once per advance
+        self.labels_read = labels
+        fingerprint = labels_fingerprint(self.project, labels)
         engine.labels_changed(s, fingerprint)
-        engine.finish_stage(self.project, s, labels_tag=fingerprint)
+        engine.finish_stage(self.project, s, labels_tag=fingerprint, labels=labels)
         return {"stage": s, "before": engine.evaluation(s - 1), "after": engine.evaluation(s)}
 
     def keep_previous_model(self, s: int) -> None:
@@ -212,10 +221,10 @@ class ProjectWorkflow:
         engine = self.engine()
         engine.keep_previous_model(self.project, s, labels_fingerprint(self.project))
 
-    def propose_next(self) -> int:
+    def propose_next(self, on_proposal: OnProposal | None = None) -> int:
         """Proposals of the stage after the current one; returns the new current stage."""
         s = max(1, self.current_stage())
-        self.engine().prepare_stage(self.project, s + 1)
+        self.engine().prepare_stage(self.project, s + 1, on_proposal)
         return s + 1
 
     def advance(self) -> int:

@@ -1,23 +1,26 @@
 """One open project in the window: which image is shown, its editor and layers,
 each image's status, and saving every change as it is made.
 
-Statuses come from the arrays in memory (the editor's, or the last ones saved),
-never from reading back what was just written.  An edit and the effort it cost go
-to the store as one record.  A save that fails (disk full, file removed) is
-reported at once; the edits stay in memory and are written with the next change or
-the next retry.
+Saving never waits on the disk: an edit's labels and the effort it cost go to the
+writer thread (``labeling.SaveQueue``) as one record, in order.  Statuses come from
+a cache that each save updates from the touched rectangle, never from reading back
+what was just written.  A save that fails (disk full, file removed) is reported as
+soon as the writer meets it; the edits stay in memory (and are what the window
+shows) and are tried again every 2 s and before a stage ends or the window closes.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import astuple, fields
 
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from ..engine.workflow import GroundTruth, read_image
-from ..labeling import ImageStatus, LabelEditor, image_status
-from ..store import Project, SaveError
+from ..labeling import EditedImage, ImageStatus, LabelEditor, LabelSave, SaveQueue, StatusCache, UnsureSave
+from ..store import Effort, Project
 from .overlays import ClassOverlay, mask_overlay, rgb_image
 
 IDLE_CAP_S = 60.0  # idle gaps count as at most a minute of annotator time
@@ -30,8 +33,13 @@ class Document(QObject):
     status_changed = pyqtSignal(int)  # an image's status (in memory) changed
     saved = pyqtSignal(int)
     save_failed = pyqtSignal(str)
+    save_recovered = pyqtSignal()  # every failed save has been written since
+    _worker_saved = pyqtSignal(int)
+    _worker_failed = pyqtSignal(str)
 
-    def __init__(self, project: Project, stage: int, truth: GroundTruth | None = None) -> None:
+    def __init__(
+        self, project: Project, stage: int, truth: GroundTruth | None = None, writer: SaveQueue | None = None
+    ) -> None:
         super().__init__()
         self.project = project
         self.stage = stage
@@ -44,12 +52,21 @@ class Document(QObject):
         self.overlays: dict[str, tuple] = {}
         self.labels_overlay: ClassOverlay | None = None
         self.unsure: set[int] = set()  # the current image's unsure points (this stage)
-        self.pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._pending_effort: dict[int, dict[str, float]] = {}
-        self._statuses: dict[int, ImageStatus] = {}
+        self._unsure: dict[tuple[int, int], set[int]] = {}  # (stage, image) -> unsure points set this session
+        self._pending_effort: dict[int, dict[str, float]] = {}  # per image, not handed to the writer yet
+        self._effort_base: dict[int, Effort] = {}  # per stage: the stored totals when first shown
+        self._effort_added: dict[int, dict[str, float]] = {}  # per stage: counted since
+        self.statuses = StatusCache()
+        self._edited: EditedImage | None = None  # the current image's edits since its last save
+        self._saves = 0  # label saves handed in, and the count at each image's latest
+        self._saved_at: dict[int, int] = {}
+        self._failing = False
         self._retry = QTimer(self)
         self._retry.setInterval(2000)
-        self._retry.timeout.connect(self.flush)
+        self._retry.timeout.connect(lambda: self.writer.retry())
+        self._worker_saved.connect(self._on_saved)  # queued: emitted on the writer's thread
+        self._worker_failed.connect(self._on_failed)
+        self.writer = writer or SaveQueue(project, self._worker_failed.emit, self._worker_saved.emit)
         self._active_since = time.monotonic()
 
     # ---- images ----------------------------------------------------------------------
@@ -57,11 +74,12 @@ class Document(QObject):
         project = self.project
         image = read_image(project.image_path(i))  # may fail: then nothing changes
         self.index, self.image_rgb = i, image
-        labels, stage = self.pending.get(i) or project.labels(i)
+        labels, stage = self.labels_of(i)
         mask, points = self.proposal(i)
         self.editor = LabelEditor(labels, stage, max(1, self.stage), mask=mask, points=points, prediction=None)
         self.editor.listeners.append(self._on_edit)
-        self.unsure = set(project.unsure(self.stage, i)) if self.stage else set()
+        self._edited = EditedImage(self.statuses, i, self.editor)
+        self.unsure = set(self._unsure.get((self.stage, i), project.unsure(self.stage, i) if self.stage else ()))
         self.overlays = {"image": rgb_image(self.image_rgb)}
         if mask is not None:
             self.overlays["mask"] = mask_overlay(mask)
@@ -96,44 +114,65 @@ class Document(QObject):
         self.prediction_ready.emit(i)
 
     # ---- status ----------------------------------------------------------------------
+    def labels_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Image ``i``'s labels and stages as the annotator left them: the newest state the
+        writer still holds, else the stored one."""
+        return self.writer.latest(i) or self.project.labels(i)
+
     def status(self, i: int) -> ImageStatus:
-        """What the image list shows; from memory when the image was seen this session."""
-        if i == self.index and self.editor is not None:
-            ed = self.editor
-            return image_status(ed.labels, ed.mask, ed.points)
-        if i not in self._statuses:
-            labels, _ = self.pending.get(i) or self.project.labels(i)
-            self._statuses[i] = image_status(labels, *self.proposal(i))
-        return self._statuses[i]
+        """What the image list shows: from the cache, which every save keeps current; an
+        image not seen yet is decoded once."""
+        st = self.statuses.get(i)
+        if st is None:
+            st = self.statuses.compute(i, self.labels_of(i)[0], *self.proposal(i))
+        return st
 
     def known_statuses(self) -> dict[int, ImageStatus]:
-        """The statuses computed so far (the image list fills them in the background), the
-        current image's from its editor."""
-        known = dict(self._statuses)
-        if self.index >= 0 and self.editor is not None:
-            known[self.index] = self.status(self.index)
-        return known
+        """The statuses computed so far (the image list fills them in the background)."""
+        return self.statuses.known()
+
+    @property
+    def edit_mark(self) -> int:
+        """A mark to pass to ``put_statuses``: how many saves were handed in so far."""
+        return self._saves
+
+    def put_statuses(self, statuses: dict[int, ImageStatus], mark: int) -> None:
+        """Statuses computed elsewhere (a stage's job, off this thread) from labels read after
+        ``edit_mark`` was ``mark``; an image saved since then keeps (or recomputes) its own."""
+        for i, st in statuses.items():
+            if self._saved_at.get(i, 0) <= mark:
+                self.statuses.put(i, st)
 
     def forget_statuses(self) -> None:
         """A new stage brings new proposals."""
-        self._statuses.clear()
+        self.statuses.forget()
 
     # ---- saving ----------------------------------------------------------------------
+    @property
+    def pending(self) -> set[int]:
+        """Images whose newest labels are not on disk yet."""
+        return self.writer.unsaved_images()
+
     def _on_edit(self, rect, what: str) -> None:
-        assert self.labels_overlay is not None  # made with the editor that calls this
+        assert self.labels_overlay is not None and self._edited is not None  # made with the editor
+        self._edited.touched(rect)
         self.labels_overlay.refresh(rect)
         self.labels_changed.emit(self.index, rect, what)
         if what == "commit":
             self.save_current()
 
-    def save_current(self) -> bool:
-        """Write the current image's labels now (a stroke in progress included)."""
-        if self.editor is None:
-            return True
-        self.pending[self.index] = (self.editor.labels.copy(), self.editor.stage.copy())
-        self._statuses[self.index] = self.status(self.index)
+    def save_current(self) -> None:
+        """Hand the current image's labels (a stroke in progress included) to the writer,
+        with the effort they cost, and update its status from the touched rectangle."""
+        found = None if self._edited is None else self._edited.save()
+        if found is None:
+            return
+        labels, stage = found
+        effort = self._pending_effort.pop(self.index, None)
+        self._saves += 1
+        self._saved_at[self.index] = self._saves
+        self.writer.submit(LabelSave(self.index, labels, stage, effort, self.stage or None))
         self.status_changed.emit(self.index)
-        return self.flush()
 
     def count_effort(self, **deltas) -> None:
         """Effort of the current image (clicks, strokes, points, active seconds); written
@@ -142,48 +181,84 @@ class Document(QObject):
         deltas["active_seconds"] = deltas.get("active_seconds", 0.0) + min(now - self._active_since, IDLE_CAP_S)
         self._active_since = now
         acc = self._pending_effort.setdefault(self.index, {})
+        shown = self._effort_added.setdefault(self.stage, {})
         for name, value in deltas.items():
             acc[name] = acc.get(name, 0) + value
+            shown[name] = shown.get(name, 0) + value
+
+    def stage_effort(self, stage: int) -> Effort:
+        """The stage's effort as stored when first asked, plus what this session counted
+        since (saved or still on its way to the disk)."""
+        if stage not in self._effort_base:
+            self._effort_base[stage] = self.project.stage_effort(stage)
+        base, added = self._effort_base[stage], self._effort_added.get(stage, {})
+        return Effort(*(type(v)(v + added.get(f.name, 0)) for f, v in zip(fields(Effort), astuple(base))))
 
     def act(self, fn, **effort):
-        """Run one annotator action: its effort and its edit are saved together, and the
-        counters are current as soon as it returns."""
+        """Run one annotator action: its effort and its edit are saved together (or the
+        effort alone when it changed no label)."""
         self.count_effort(**effort)
         result = fn()
-        self.flush()
+        for i in list(self._pending_effort):
+            self.writer.submit(LabelSave(i, None, None, self._pending_effort.pop(i), self.stage or None))
         return result
 
-    def flush(self) -> bool:
-        """Write every pending image and effort; True when nothing is left in memory only."""
-        try:
-            for i in list(self.pending):
-                labels, stage = self.pending[i]
-                effort = self._pending_effort.get(i)
-                self.project.save_labels(i, labels, stage, effort=effort, effort_stage=self.stage or None)
-                del self.pending[i]
-                self._pending_effort.pop(i, None)
-                self.saved.emit(i)
-            for i in list(self._pending_effort):
-                self.project.add_effort(i, self.stage or None, **self._pending_effort[i])
-                del self._pending_effort[i]
-                self.saved.emit(i)
-        except SaveError as e:
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every edit handed to the writer is on disk (failed ones are tried
+        again first); True when nothing is left in memory only."""
+        for i in list(self._pending_effort):
+            self.writer.submit(LabelSave(i, None, None, self._pending_effort.pop(i), self.stage or None))
+        ok = self.writer.flush(timeout)
+        if not ok and self.writer.failed:
             self._retry.start()
-            self.save_failed.emit(str(e))
-            return False
+        return ok
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop the writer after it wrote what it holds; True when nothing was left unsaved."""
         self._retry.stop()
-        return True
+        return self.writer.close(timeout)
+
+    def _on_saved(self, i: int) -> None:
+        if self._failing and not self.writer.failed:
+            self._failing = False
+            self._retry.stop()
+            self.save_recovered.emit()
+        self.saved.emit(i)
+
+    def _on_failed(self, message: str) -> None:
+        self._failing = True
+        self._retry.start()
+        self.save_failed.emit(message)
+
+    def unsure_count(self, stage: int) -> int:
+        """The stage's unsure points, this session's changes included (saved or not yet)."""
+        n = self.project.unsure_count(stage)
+        for (s, i), points in self._unsure.items():
+            if s == stage:
+                n += len(points) - len(self.project.unsure(s, i))
+        return n
 
     def set_unsure(self, k: int, unsure: bool) -> None:
-        """Mark proposed point ``k`` of the current image unsure (or not), stored at once."""
+        """Mark proposed point ``k`` of the current image unsure (or not), saved like an edit."""
         changed = set(self.unsure)
         (changed.add if unsure else changed.discard)(k)
         if changed == self.unsure:
             return
-        try:
-            self.project.set_unsure(self.stage, self.index, sorted(changed))
-        except SaveError as e:
-            self.save_failed.emit(str(e))
-            return
         self.unsure = changed
+        self._unsure[(self.stage, self.index)] = changed
+        self.writer.submit(UnsureSave(self.stage, self.index, tuple(sorted(changed))))
         self.status_changed.emit(self.index)
+
+
+def wait_for_saves(document: Document, parent: QWidget | None = None) -> bool:
+    """Wait until the writer has every label on disk, with a note on screen when that takes
+    more than a moment (a slow disk); False when a save failed (the status bar says why)."""
+    if not document.flush(timeout=0.25) and not document.writer.wait(0):
+        note = QProgressDialog("Saving the labels…", "", 0, 0, parent)
+        note.setCancelButton(None)
+        note.setMinimumDuration(0)
+        note.show()
+        while not document.writer.wait(0.05):
+            QApplication.processEvents()
+        note.close()
+    return not document.writer.failed

@@ -14,11 +14,13 @@ from collections.abc import Callable
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
-from ..engine.workflow import Cancelled, Progress
+from ..engine.workflow import Cancelled, OutOfMemory, Progress
 
 
 def describe_failure(e: BaseException) -> str:
     text = str(e) or type(e).__name__
+    if isinstance(e, OutOfMemory):  # the engine's own words: the job, its batch size, the setting
+        return text
     if "out of memory" in text.lower():
         return (
             "the GPU ran out of memory. Lower the batch size or the crop size in the project's "

@@ -12,12 +12,12 @@ from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStat
 
 from .. import __version__
 from ..engine.workflow import DataError, ProjectWorkflow
-from ..labeling import SessionState, Tool
+from ..labeling import SessionState, Tool, stage_counts
 from ..store import Project
 from . import TITLE
 from .actions import build_actions, build_menus, build_toolbar, gate
 from .canvas import Canvas
-from .document import Document
+from .document import Document, wait_for_saves
 from .handlers import window_handlers
 from .inspect_actions import InspectActions
 from .keymap import project_class_keys, sheet_markdown
@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
     def __init__(self, project: Project, workflow_factory=ProjectWorkflow) -> None:
         super().__init__()
         self.project = project
+        self._save_error = ""
         self.workflow = workflow_factory(project)
         self.workflow_factory = workflow_factory
         self.names = project.settings.classes
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         doc.prediction_ready.connect(lambda i: canvas.set_layer("prediction", *doc.overlays["prediction"]))
         doc.labels_changed.connect(self._labels_changed)
         doc.status_changed.connect(self._status_changed)
-        doc.saved.connect(lambda i: self.update_status())
+        doc.save_recovered.connect(self._save_recovered)
         doc.save_failed.connect(self._save_failed)
         self.predictions.ready.connect(self._predicted)
         self.predictions.failed.connect(self.say)
@@ -269,8 +270,14 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     def _save_failed(self, text: str) -> None:
+        self._save_error = text
         self.stage_bar.show_error(text)
         self._status_bar().showMessage("NOT SAVED: " + text)
+
+    def _save_recovered(self) -> None:
+        if self.stage_bar.error.text() == self._save_error:  # not another error shown since
+            self.stage_bar.error.hide()
+        self.say("saved: every label is on disk again")
 
     def refresh_list(self) -> None:
         self.image_list.populate([e.path for e in self.project.images], self.document.status)
@@ -303,27 +310,19 @@ class MainWindow(QMainWindow):
         self.shortcut_sheet = ShortcutSheet(self, sheet_markdown(self.names, self.class_keys))
         self.shortcut_sheet.show()
 
-    def stage_counts(self, complete: bool = False) -> tuple[int, int, int]:
+    def stage_counts(self) -> tuple[int, int, int]:
         """(labelled, proposed, unsure) points, or (labelled, mask) pixels, of the stage, over
-        the statuses known so far (all of them once the image list has filled; ``complete``
-        computes the rest now)."""
-        doc = self.document
-        if complete:
-            for i in range(len(self.project.images)):
-                doc.status(i)
-        known = doc.known_statuses()
-        if self.workflow.label_unit == "points":
-            unsure = self.project.unsure_count(self.stage) if self.stage else 0
-            return sum(st.labeled_points for st in known.values()), sum(st.points for st in known.values()), unsure
-        images = self.project.images
-        mask = sum(int(st.mask_share * images[i].height * images[i].width) for i, st in known.items())
-        return mask - sum(st.open_mask_pixels for st in known.values()), mask, 0
+        the statuses known so far (all of them once the image list has filled)."""
+        unit = self.workflow.label_unit
+        done, total = stage_counts(self.document.known_statuses().values(), unit)
+        unsure = self.document.unsure_count(self.stage) if self.stage and unit == "points" else 0
+        return done, total, unsure
 
     def update_status(self) -> None:
         s = self.session
         name = self.names[s.active_class] if self.names else "-"
         history = [h for h in self.project.history() if h.get("stage", 0) < max(self.stage, 1)]
-        effort = self.project.stage_effort(self.stage) if self.stage else None
+        effort = self.document.stage_effort(self.stage) if self.stage else None
         counts = self.stage_counts() if self.stage else (0, 0, 0)
         unit = self.workflow.label_unit
         self.stage_bar.set_state(
@@ -338,26 +337,29 @@ class MainWindow(QMainWindow):
         return QMessageBox.question(self, TITLE, text) == QMessageBox.StandardButton.Yes
 
     def advance_stage(self) -> None:
+        """ "End stage": every label on disk first, then the stage's counts and question and
+        the retraining, all off this thread (``StageControl.end_stage``)."""
         if self.stages.running:
             return
         self.points.stop()
+        if not self.flush_saves():
+            return
         if not self.stage:
-            self.stages.bootstrap()
+            self.stages.bootstrap(self.document)
             return
-        done, total, _ = self.stage_counts(complete=True)
-        what = "proposed points" if self.workflow.label_unit == "points" else "mask pixels"
-        if done < total and not self.confirm(
-            f"{total - done} {what} of stage {self.stage} are still unlabeled. End the stage anyway?"
-        ):
-            return
-        if not self.document.flush():
-            return
-        self.stages.advance(done, total)
+        self.stages.end_stage(self.document, self.workflow.label_unit, self.stage)
+
+    def flush_saves(self) -> bool:
+        """Every label on disk (a note on screen while that takes long); False when a save failed."""
+        return wait_for_saves(self.document, self)
 
     def _stage_done(self, stage: int) -> None:
         self.session.update(stage=stage)
         self.document.stage = stage
         self.document.forget_statuses()
+        found = self.stages.take_statuses()  # the new proposals' statuses, made by the stage's job
+        if found is not None:
+            self.document.put_statuses(*found)
         self.predictions.forget()
         keep = max(self.document.index, 0)
         self.document.index = -1
@@ -368,7 +370,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.image_list.stop()
         self.stages.stop()
-        if not self.document.flush():
+        if not self.flush_saves():
             answer = QMessageBox.warning(
                 self,
                 TITLE,
@@ -378,6 +380,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        self.document.close(timeout=5.0)
         save_place(self.project.path, current_place(self))
         self.predictions.wait()
         event.accept()

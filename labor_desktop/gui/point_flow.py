@@ -118,9 +118,7 @@ class PointFlow(QObject):
         items = unlabeled_points(
             len(doc.project.images),
             lambda i: doc.proposal(i)[1],
-            lambda i: (
-                doc.current_editor().labels if i == doc.index else (doc.pending.get(i) or doc.project.labels(i))[0]
-            ),
+            lambda i: doc.current_editor().labels if i == doc.index else doc.labels_of(i)[0],
         )
         if not items:
             self.ended.emit("no unlabeled points in this stage")

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..engine.workflow import ProjectWorkflow
+from ..labeling import UNLABELED, ImageStatus, image_status, stage_counts
 from ..store import Project
+from .document import Document
 from .jobs import Job
 from .stage_bar import StageBar
 
@@ -37,6 +40,8 @@ class StageControl(QObject):
         self.last_failure: tuple[str, str] | None = None
         self.warning = ""  # what the last stage's end said about the model
         self._busy = False
+        self._mark: int | None = None  # the edit mark the coming jobs' statuses belong to
+        self._statuses: dict[int, ImageStatus] = {}
 
     @property
     def running(self) -> bool:
@@ -59,17 +64,54 @@ class StageControl(QObject):
         self._set_busy(True)
         job.start()
 
-    def bootstrap(self) -> None:
+    def bootstrap(self, document: Document | None = None) -> None:
+        self._watch(document)
+
         def run(progress, cancel):
             self.flow = self.workflow_factory(self.project, progress, cancel)
-            return self.flow.bootstrap()
+            return self._with_statuses(self.flow, lambda **kw: self.flow.bootstrap(**kw))
 
         self._start(run, self._proposed)
 
-    def advance(self, labelled: int, proposed: int) -> None:
+    def end_stage(self, document: Document, unit: str, stage: int) -> None:
+        """The "End stage" button: the stage's counts from the status cache (images not seen
+        yet are decoded on a job, never on the window's thread), the question when labels
+        are missing, then ``advance``."""
+        missing = [i for i in range(len(self.project.images)) if document.statuses.get(i) is None]
+        mark = document.edit_mark
+
+        def ask(found: dict | None = None) -> None:
+            if found:
+                document.put_statuses(found, mark)
+                self.bar.stopped("")
+                self._set_busy(False)
+            done, total = stage_counts((document.status(i) for i in range(len(self.project.images))), unit)
+            what = "proposed points" if unit == "points" else "mask pixels"
+            if done < total and not self.confirm(
+                f"{total - done} {what} of stage {stage} are still unlabeled. End the stage anyway?"
+            ):
+                return
+            self.advance(done, total, document)
+
+        if not missing:
+            ask()
+            return
+
+        def count(progress, cancel):
+            out = {}
+            for k, i in enumerate(missing):
+                if k % 16 == 0:
+                    progress("counting the stage's labels", k, len(missing), {})
+                out[i] = image_status(document.labels_of(i)[0], *document.proposal(i))
+            return out
+
+        self._start(count, ask)
+
+    def advance(self, labelled: int, proposed: int, document: Document | None = None) -> None:
         """End the current stage; ``labelled``/``proposed``: its points (for the warning)."""
         self.few_labels = proposed > 0 and labelled < FEW_LABELS * proposed
         self.counts = (labelled, proposed)
+        self._watch(document)
 
         def run(progress, cancel):
             self.flow = self.workflow_factory(self.project, progress, cancel)
@@ -79,6 +121,39 @@ class StageControl(QObject):
             return finish()
 
         self._start(run, self._finished)
+
+    # ---- the next stage's statuses, made where its proposals are ----------------------------
+    def _watch(self, document: Document | None) -> None:
+        """Statuses made by the coming jobs belong to labels saved up to now (every save is
+        on disk: the window flushed before the click got here)."""
+        self._mark = None if document is None else document.edit_mark
+        self._statuses = {}
+
+    def _with_statuses(self, flow, propose):
+        """Run ``propose(on_proposal=...)``, turning each proposal as it is written into its
+        image's status (with the labels the stage's end read, or read once here): the
+        window's list is complete at once, with nothing decoded again."""
+        if self._mark is None or not hasattr(flow, "labels_read"):
+            return propose()
+        labels = flow.labels_read
+        if labels is None:
+            labels = {i: lab for i, (lab, _) in self.project.labels_snapshot().items()}
+        images = self.project.images
+
+        def on_proposal(i: int, mask, points) -> None:
+            lab = labels.get(i)
+            if lab is None:
+                lab = np.full((images[i].height, images[i].width), UNLABELED, np.uint8)
+            self._statuses[i] = image_status(lab, mask, points)
+
+        return propose(on_proposal=on_proposal)
+
+    def take_statuses(self) -> tuple[dict[int, ImageStatus], int] | None:
+        """The statuses the last jobs made of the new stage and the edit mark they belong to
+        (once; None when there are none)."""
+        found, mark = self._statuses, self._mark
+        self._statuses, self._mark = {}, None
+        return (found, mark) if found and mark is not None else None
 
     def _finished(self, result: dict) -> None:
         if result.get("new_stage") is not None:
@@ -105,7 +180,7 @@ class StageControl(QObject):
             def keep(progress, cancel):
                 keeping.listen(progress, cancel)
                 keeping.keep_previous_model(s)
-                return keeping.propose_next()
+                return self._with_statuses(keeping, keeping.propose_next)
 
             self.warning += " The previous model was kept."
             self._start(keep, self._proposed)
@@ -115,7 +190,7 @@ class StageControl(QObject):
 
         def propose(progress, cancel):
             flow.listen(progress, cancel)
-            return flow.propose_next()
+            return self._with_statuses(flow, flow.propose_next)
 
         self._start(propose, self._proposed)
 

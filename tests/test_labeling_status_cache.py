@@ -1,0 +1,122 @@
+"""The status cache (``labeling.StatusCache`` with ``EditedImage``): every save updates
+an image's status from the touched rectangle alone; after any sequence of edits, undos,
+saves in the middle of a stroke and image switches, each status equals a fresh decode
+of what the writer thread put on disk."""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labor_desktop.labeling import (
+    UNLABELED,
+    EditedImage,
+    LabelEditor,
+    LabelSave,
+    SaveQueue,
+    StatusCache,
+    image_status,
+    stage_counts,
+)
+from labor_desktop.store import ImageEntry, Project, ProjectSettings
+
+H, W, N = 24, 32, 2
+coord = st.tuples(st.integers(0, H - 1), st.integers(0, W - 1))
+op = st.one_of(
+    st.tuples(
+        st.just("stroke"), st.lists(coord, min_size=1, max_size=4), st.integers(0, 4), st.booleans(), st.booleans()
+    ),
+    st.tuples(st.just("fill"), coord),
+    st.tuples(st.just("accept"), coord),
+    st.tuples(st.just("point"), st.integers(0, 5), st.integers(0, 4)),
+    st.tuples(st.just("clear"), st.integers(0, 5)),
+    st.tuples(st.just("undo")),
+    st.tuples(st.just("redo")),
+    st.tuples(st.just("switch"), st.integers(0, N - 1)),
+)
+
+
+def proposal(i: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(i)
+    yy, xx = np.mgrid[0:H, 0:W]
+    mask = ((yy - 8 - 4 * i) ** 2 + (xx - 12) ** 2 < 30) | ((xx + yy) % 11 == 0)
+    points = np.stack([rng.integers(0, H, 6), rng.integers(0, W, 6), rng.integers(0, 5, 6)], 1)
+    return mask, points
+
+
+def project_in(folder: Path) -> Project:
+    settings = ProjectSettings(classes=[str(k) for k in range(5)])
+    p = Project.create(folder / "s.labor.h5", settings, [ImageEntry(f"i{k}.png", H, W) for k in range(N)])
+    for i in range(N):
+        p.save_proposal(1, i, *proposal(i))
+    return p
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(op, max_size=25), st.integers(0, 2))
+def test_the_cache_equals_a_fresh_decode_after_random_edits(ops, initial):
+    with tempfile.TemporaryDirectory() as tmp:
+        project = project_in(Path(tmp))
+        if initial:  # some labels on disk before the session starts
+            labels = np.full((H, W), UNLABELED, np.uint8)
+            labels[: 3 * initial, : 5 * initial] = initial
+            project.save_labels(0, labels, 1)
+        writer, cache = SaveQueue(project), StatusCache()
+
+        def open_image(i: int) -> tuple[LabelEditor, EditedImage]:
+            labels, stage = writer.latest(i) or project.labels(i)
+            ed = LabelEditor(labels, stage, 1, *proposal(i))
+            ed.prediction = (np.arange(H * W).reshape(H, W) % 5).astype(np.uint8)
+            edited = EditedImage(cache, i, ed)
+            ed.listeners.append(lambda rect, what: (edited.touched(rect), what == "commit" and save()))
+            return ed, edited
+
+        def save() -> None:
+            found = edited.save()
+            if found is not None:
+                writer.submit(LabelSave(edited.i, *found))
+
+        ed, edited = open_image(0)
+        for name, *args in ops:
+            if name == "stroke":
+                points, radius, erase, limit = args
+                ed.active_class = radius % 5
+                ed.begin_stroke()
+                for k, (y, x) in enumerate(points):
+                    ed.stroke_to(y, x, radius, erase=erase, limit_to_mask=limit)
+                    if k == 1:
+                        save()  # the stroke saver's save in the middle of a stroke
+                ed.end_stroke()
+            elif name in ("fill", "accept"):
+                ed.active_class = 3
+                (ed.fill if name == "fill" else ed.accept_component)(*args[0])
+            elif name == "point":
+                ed.label_point(*args)
+            elif name == "clear":
+                ed.clear_point(args[0])
+            elif name in ("undo", "redo"):
+                getattr(ed, name)()
+            else:
+                save()
+                ed, edited = open_image(args[0])
+        save()
+        assert writer.close(timeout=30)
+        for i, status in cache.known().items():
+            fresh = image_status(project.labels(i)[0], *proposal(i))
+            assert status == fresh, (i, status, fresh)
+            assert status.mask_share == fresh.mask_share and status.labeled_share == fresh.labeled_share
+        assert cache.get(edited.i) == image_status(ed.labels, ed.mask, ed.points)
+        project.close()
+
+
+def test_stage_counts_over_statuses():
+    labels = np.full((4, 5), UNLABELED, np.uint8)
+    mask = np.zeros((4, 5), bool)
+    mask[0, :4] = True
+    labels[0, :2] = 1
+    a = image_status(labels, mask, np.array([[0, 0, 1], [3, 3, 2]]))
+    b = image_status(np.full((4, 5), UNLABELED, np.uint8), mask, np.array([[1, 1, 0]]))
+    assert stage_counts([a, b], "points") == (1, 3)
+    assert stage_counts([a, b], "pixels") == (2, 8)
