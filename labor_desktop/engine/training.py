@@ -88,16 +88,18 @@ class BatchPlan:
 
 
 def loader_options(workers: int, runtime: Runtime | None) -> dict:
-    """DataLoader settings: ``workers`` processes where the platform forks them (Linux: cheap,
-    and the in-memory labels are shared, not copied); none where it would spawn them (each
-    would re-import the application and receive a pickled copy of the data set).  Pinned
-    memory on CUDA, so the copy to the GPU overlaps the step."""
-    fork = workers > 0 and "fork" in mp.get_all_start_methods()
+    """DataLoader settings: ``workers`` processes started by a fork server where the
+    platform has one (Linux, macOS): a clean single-threaded process forks them, so a
+    caller with threads of its own (the window's writer, a Qt job, torch's pools) cannot
+    hand a held lock to a worker, which hung a plain fork under the test suite.  Each
+    worker receives a pickled copy of the data set once (``persistent_workers``).  None
+    elsewhere.  Pinned memory on CUDA, so the copy to the GPU overlaps the step."""
+    server = workers > 0 and "forkserver" in mp.get_all_start_methods()
     return {
-        "num_workers": workers if fork else 0,
-        "persistent_workers": fork,
-        "multiprocessing_context": "fork" if fork else None,
-        "worker_init_fn": _one_thread if fork else None,
+        "num_workers": workers if server else 0,
+        "persistent_workers": server,
+        "multiprocessing_context": "forkserver" if server else None,
+        "worker_init_fn": _one_thread if server else None,
         "pin_memory": runtime is not None and runtime.device.type == "cuda",
     }
 
