@@ -51,10 +51,12 @@ def open_window(path, qtbot):
 
 @pytest.fixture
 def window(template, tmp_path_factory, qtbot):
-    win, project = open_window(copy_of(template, tmp_path_factory), qtbot)
+    path = copy_of(template, tmp_path_factory)
+    win, project = open_window(path, qtbot)
     yield win
     win.close()  # cancels a running stage, stops background work, saves
     project.close()
+    shutil.rmtree(path.parent, ignore_errors=True)  # ~230 MB a copy (its models): a suite kept ~9 GB
 
 
 def widget_pos(win, y, x) -> QPoint:

@@ -101,3 +101,29 @@ def test_annotator_refuses_ground_truth_of_the_wrong_size(tmp_path):
         p.save_proposal(1, 1, None, np.zeros((0, 3)))
         with pytest.raises(ValueError, match="ground truth of image 0 .* is 4x3"):
             annotate(p, 1, lambda i: np.zeros((3, 4), np.uint8))
+
+
+def test_a_partial_annotator_answers_a_seeded_share_of_the_points(tmp_path):
+    """``answer_share``: the few-labels case (a person who labels a few of the proposed
+    points); what is answered depends on seed, stage and image only, and the budget still
+    counts what was asked while ``labeled_points`` counts what was answered."""
+    from labor_desktop.core.strategies import Budget
+
+    ys, xs = np.mgrid[0:H, 0:7]  # every non-void pixel proposed as a point
+    pts = np.stack([ys.ravel(), xs.ravel(), np.zeros(ys.size, int)], 1)
+    answered = {}
+    for run, seed in (("a", 3), ("b", 3), ("c", 4)):
+        (tmp_path / run).mkdir()
+        with make_project(tmp_path / run, "ppl") as p:
+            for i in range(2):
+                p.save_proposal(1, i, None, pts)
+            r = annotate(p, 1, truth, budget=Budget(answer_share=0.25), seed=seed)
+            answered[run] = [p.labels(i)[0] != 255 for i in range(2)]
+            n = sum(int(a.sum()) for a in answered[run])
+            assert 0 < n < 2 * len(pts) // 2  # about a quarter of 84, certainly not all
+            assert r["labeled_points"] == n and r["points"] == 2 * len(pts)
+            for i in range(2):  # what is answered is the truth
+                lab = p.labels(i)[0]
+                assert np.array_equal(lab[answered[run][i]], truth(i)[answered[run][i]])
+    assert all(np.array_equal(x, y) for x, y in zip(answered["a"], answered["b"]))  # same seed, same answers
+    assert not all(np.array_equal(x, y) for x, y in zip(answered["a"], answered["c"]))

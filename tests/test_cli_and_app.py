@@ -15,9 +15,20 @@ def test_help_lists_the_existing_commands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for cmd in ["demo", "simulate", "compare", "demo-data", "export", "info", "strategies", "inspect-checkpoint"]:
+    for cmd in [
+        "new",
+        "demo",
+        "simulate",
+        "compare",
+        "demo-data",
+        "export",
+        "info",
+        "strategies",
+        "inspect-checkpoint",
+    ]:
         assert cmd in out
     assert set(build_parser()._subparsers._group_actions[0].choices) == {
+        "new",
         "demo",
         "simulate",
         "compare",

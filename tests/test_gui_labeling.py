@@ -297,7 +297,8 @@ def test_9_a_second_launch_on_an_open_project_says_so_in_a_dialog(template, tmp_
 
 def test_an_edit_is_one_journal_record_and_no_read_back(window, qtbot, monkeypatch):
     """The house's round trips: labelling a point writes one record (labels and effort
-    together) and the window reads nothing back from the store to show the result."""
+    together, by the writer thread) and the window reads nothing back from the store to
+    show the result."""
     from labor_desktop.store.journal import scan
 
     win = window
@@ -310,6 +311,7 @@ def test_an_edit_is_one_journal_record_and_no_read_back(window, qtbot, monkeypat
         )
     before = len(scan(win.project.journal_path).offsets)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_2)
+    assert win.document.flush(timeout=10)  # the writer thread saves it
     assert len(scan(win.project.journal_path).offsets) == before + 1
     assert reads == []
     assert win.project.effort(0).points_labeled == 1 and "labelled 1/" in win.stage_bar.state.text()

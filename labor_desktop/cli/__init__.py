@@ -150,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from .experiments import add_commands
+    from .new import add_new_command
 
+    add_new_command(sub)
     add_commands(sub)
 
     from ..data.demo_generator import DemoDataConfig

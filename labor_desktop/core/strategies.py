@@ -42,6 +42,10 @@ class Budget:
     # RAND/SCONF/ENT: never re-propose pixels labeled at earlier stages.  The paper's
     # baselines re-select (their picks overlap across stages): False, its default.
     exclude_labeled: bool = False
+    # The simulated annotator answers this share of what it is asked (each asked point, or
+    # each image's asked region, kept at random, seeded by stage and image): 1 = all, as the
+    # paper's experiments; 0.02 = a person who labels 6 of 300 proposed points.
+    answer_share: float = 1.0
 
 
 @dataclass

@@ -41,7 +41,7 @@ def load_pair(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     image = read_image(sample.image)
     if sample.label is None:
         return image, np.full(image.shape[:2], IGNORE, dtype=np.uint8)
-    label = read_label(sample.label, sample.label_kind)
+    label = read_label(sample.label, sample.label_kind, sample.id_map)
     check_same_size(image, label, sample.image, sample.label)
     return image, label
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .io import IMAGE_SUFFIXES, DataError
+from .io import IMAGE_SUFFIXES, DataError, IdMap
 
 CS_IMAGE_SUFFIX = "_leftImg8bit.png"
 
@@ -19,7 +19,8 @@ class Sample:
     name: str  # unique within its data set, e.g. "aachen/aachen_000000_000019" or "00001"
     image: Path
     label: Path | None = None
-    label_kind: str = "label_ids"  # or "train_ids"
+    label_kind: str = "label_ids"  # or "train_ids", or "table" (values in ``id_map``'s ids)
+    id_map: IdMap | None = None
 
 
 def _require_dir(path: Path, what: str, hint: str) -> None:

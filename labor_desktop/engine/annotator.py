@@ -28,9 +28,11 @@ def annotate(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     budget: Budget = Budget(),
+    seed: int = 0,
 ) -> dict:
     """Label what stage ``stage`` proposes on every image.  ``truth(i)`` returns image
-    i's ground-truth train ids.  Idempotent: re-running a stage changes nothing."""
+    i's ground-truth train ids.  Idempotent: re-running a stage changes nothing (the
+    answered subset, with ``budget.answer_share`` < 1, depends only on seed, stage, image)."""
     unit = label_unit(project.settings.strategy, budget)
     clock = StepClock("annotator", len(project.images), progress, cancel)
     labeled_now = 0
@@ -38,6 +40,8 @@ def annotate(
         clock.check()
         mask, points = project.proposal(stage, i)
         asked = asked_pixels(mask, points, unit, (entry.height, entry.width))
+        if budget.answer_share < 1.0 and asked.any():
+            asked = answered(asked, unit, budget.answer_share, np.random.default_rng([seed, stage, i]))
         if asked.any():
             labels, stages = project.labels(i)
             gt = truth(i)
@@ -56,6 +60,18 @@ def annotate(
                     project.add_effort(i, stage, clicks=int(new.sum()), points_labeled=int(new.sum()))
         clock.tick(i + 1)
     return dict(budget_used(project, stage, budget), labeled_this_stage=labeled_now)
+
+
+def answered(asked: np.ndarray, unit: str, share: float, rng: np.random.Generator) -> np.ndarray:
+    """The part of ``asked`` a partial annotator labels: each asked point with probability
+    ``share`` (points), or the whole asked region of the image with that probability."""
+    if unit == "points":
+        ys, xs = np.nonzero(asked)
+        keep = rng.random(len(ys)) < share
+        out = np.zeros_like(asked)
+        out[ys[keep], xs[keep]] = True
+        return out
+    return asked if rng.random() < share else np.zeros_like(asked)
 
 
 def budget_used(

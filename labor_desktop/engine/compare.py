@@ -146,7 +146,7 @@ def selection_figure(path: Path, out: Path, warm_checkpoint: str, ctx: Context, 
         for r in range(n):
             sample = ctx.data.target[r]
             image = read_image(sample.image)
-            truth = read_label(sample.label, sample.label_kind) if sample.label else None
+            truth = read_label(sample.label, sample.label_kind, sample.id_map) if sample.label else None
             mask, _ = spl.proposal(1, r)
             _, points = ppl.proposal(1, r)
             probs = predict_probs_image(warm_checkpoint, ctx.cfg.model, image, ctx.cfg.data.input_size)

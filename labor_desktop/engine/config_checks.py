@@ -77,6 +77,7 @@ _RANGES: dict[str, tuple] = {
     "max_target_images": _POSITIVE_INT,
     "max_val_images": _POSITIVE_INT,
     "pixel_share": (lambda v: 0 < v <= 1, "a number in (0, 1]"),
+    "answer_share": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "points": (lambda v: 1 <= v <= 100000, "an integer in 1..100000"),
     "ripu_k_region": _POSITIVE_INT,
     "ripu_k_pixel": _POSITIVE_INT,

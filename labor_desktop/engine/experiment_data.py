@@ -17,7 +17,7 @@ from .config import DataConfig
 
 @dataclass
 class ExperimentData:
-    source_root: Path
+    source_root: Path | None  # None: no source data (a project that starts from a checkpoint)
     target_root: Path
     source: list[Sample]
     target: list[Sample]  # the pool; labels present only where ground truth exists (simulation)

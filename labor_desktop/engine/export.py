@@ -1,7 +1,12 @@
 """``labor export``: a project's labels as Cityscapes ``*_gtFine_labelTrainIds.png``
 (255 = unlabeled) and colour PNGs, and CSVs of the budget and effort per image and
 per stage.  Reads the project read-only, so it also works while the application
-has it open.
+has it open.  Label values are the class table's ids (Cityscapes' table: the train
+ids) and its ignore id where nothing is labelled.
+
+A project over a plain folder mirrors that folder instead: ``<relative path>_label.png``
+and ``<relative path>_label_color.png`` (the naming rule ``data.folders`` reads, so an
+export can serve as a validation set or be exported into the images folder itself).
 
 The label files keep the Cityscapes tree (``gtFine/<split>/<city>/<name>_gtFine_labelTrainIds.png``;
 images outside that layout keep their folders under ``gtFine/``), so two images with
@@ -21,9 +26,11 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import numpy as np
 
 from ..data.classes import CLASS_COLORS
+from ..data.folders import LABEL_COLOR_SUFFIX, LABEL_SUFFIX
 from ..data.io import write_png
 from ..store import UNLABELED, Project
 from ..store.schema import EFFORT_FIELDS
+from .folder_data import project_table
 
 SUFFIXES = ("_leftImg8bit", "_gtFine_labelIds", "_gtFine_labelTrainIds")
 
@@ -39,6 +46,7 @@ def export_name(image_path: str) -> str:
 
 MANIFEST = "labor-export.json"
 LABEL_SUFFIXES = ("_gtFine_labelTrainIds.png", "_gtFine_color.png")
+FOLDER_SUFFIXES = (LABEL_SUFFIX, LABEL_COLOR_SUFFIX)
 
 
 def export_stem(image_path: str) -> str:
@@ -55,6 +63,15 @@ def export_stem(image_path: str) -> str:
     return str(PurePosixPath("gtFine", *parts[:-1], name))
 
 
+def folder_stem(image_path: str, root: str) -> str:
+    """``sub/dir/NAME`` for ``ROOT/sub/dir/NAME.jpg``: the images folder's tree, mirrored."""
+    try:
+        rel = PurePosixPath(Path(image_path).resolve().relative_to(Path(root).resolve()).as_posix())
+    except ValueError:  # not under the root (cannot happen for a folder project's pool)
+        return export_stem(image_path)
+    return str(rel.with_suffix(""))
+
+
 def export_project(
     project_path: str | Path, out_dir: str | Path, progress: Callable[[int, int], None] | None = None
 ) -> dict:
@@ -68,6 +85,10 @@ def export_project(
         colors = np.array(project.settings.colors or CLASS_COLORS.tolist(), np.uint8)
         lut = np.zeros((256, 3), np.uint8)
         lut[: len(colors)] = colors
+        to_ids = project_table(project.settings).class_to_id()
+        root = project.settings.target_root
+        mirror = project.settings.extra.get("data", {}).get("layout") == "folder"
+        suffixes = FOLDER_SUFFIXES if mirror else LABEL_SUFFIXES
         n_stages = max([project.settings.stages, *[h["stage"] for h in project.history()]], default=0)
         per_stage = np.zeros((n_stages + 1, 2), np.int64)  # pixels, images
         rows, labeled = [], set(project.labeled_images())
@@ -76,14 +97,14 @@ def export_project(
             pixels = 0 if labels is None else int((labels != UNLABELED).sum())
             stem = ""
             if pixels:
-                stem = export_stem(entry.path)
+                stem = folder_stem(str(project.image_path(i)), root) if mirror else export_stem(entry.path)
                 if stem.lower() in taken:  # e.g. a.png and a.jpg in one folder
                     stem = f"{stem}_image{i}"
                 taken.add(stem.lower())
             row = {
                 "image": i,
                 "path": entry.path,
-                "label_file": f"{stem}{LABEL_SUFFIXES[0]}" if pixels else "",
+                "label_file": f"{stem}{suffixes[0]}" if pixels else "",
                 "height": entry.height,
                 "width": entry.width,
                 "labeled_pixels": pixels,
@@ -104,7 +125,7 @@ def export_project(
             rows.append(row)
             if pixels:
                 assert labels is not None  # pixels only on a labeled image
-                for suffix, array, rgb in ((LABEL_SUFFIXES[0], labels, False), (LABEL_SUFFIXES[1], lut[labels], True)):
+                for suffix, array, rgb in ((suffixes[0], to_ids[labels], False), (suffixes[1], lut[labels], True)):
                     _replace(out / f"{stem}{suffix}", partial(write_png, array=array, rgb=rgb))
                     written.append(f"{stem}{suffix}")
             progress(i + 1, len(project.images))
@@ -116,7 +137,10 @@ def export_project(
                 "images_labeled": int(per_stage[s, 1]),
                 "labeled_pixels": int(per_stage[s, 0]),
                 "pixel_share": per_stage[s, 0] / total_pixels,
-                "miou": history.get(s, {}).get("miou", ""),
+                "miou": _blank(history.get(s, {}).get("miou")),
+                # without a validation set: what can be known instead (engine.no_truth)
+                "inconsistency_share": _blank(history.get(s, {}).get("inconsistency_share")),
+                "agreement_with_previous": _blank(history.get(s, {}).get("agreement")),
                 **{name: getattr(project.stage_effort(s), name) for name in EFFORT_FIELDS},
             }
             for s in range(1, n_stages + 1)
@@ -133,6 +157,11 @@ def export_project(
         "removed": removed,
         "warning": warning,
     }
+
+
+def _blank(value):
+    """A CSV cell: empty where nothing was measured (never a made-up number)."""
+    return "" if value is None else value
 
 
 def _replace(path: Path, write: Callable[[Path], object]) -> None:
@@ -156,10 +185,12 @@ def _remove_stale(out: Path, keep: set[str]) -> int:
         return 0
     removed = 0
     for name in old if isinstance(old, list) else []:
-        if not isinstance(name, str) or name in keep or not name.endswith(LABEL_SUFFIXES):
+        if not isinstance(name, str) or name in keep or not name.endswith(LABEL_SUFFIXES + FOLDER_SUFFIXES):
             continue
         rel = PurePosixPath(name)
-        if rel.is_absolute() or ".." in rel.parts or "\\" in name or ":" in name or rel.parts[:1] != ("gtFine",):
+        if rel.is_absolute() or ".." in rel.parts or "\\" in name or ":" in name:
+            continue
+        if name.endswith(LABEL_SUFFIXES) and rel.parts[:1] != ("gtFine",):
             continue
         target = out.joinpath(*rel.parts)
         if os.path.isfile(target) or os.path.islink(target):

@@ -37,7 +37,12 @@ def predict_probs_image(
 
 
 def selection_panels(
-    image: np.ndarray, probs: torch.Tensor, mask: np.ndarray | None, points: np.ndarray, truth: np.ndarray | None
+    image: np.ndarray,
+    probs: torch.Tensor,
+    mask: np.ndarray | None,
+    points: np.ndarray,
+    truth: np.ndarray | None,
+    colors: np.ndarray | None = None,
 ) -> list[tuple[str, np.ndarray]]:
     """Fig. 6's panels as (title, RGB array): ground truth, an ENT selection with as many
     pixels as the mask, the SPL mask, the PPL points.  Without stored points, PPL's
@@ -45,7 +50,7 @@ def selection_panels(
     dim = (image * 0.45).astype(np.uint8)
     share = float(mask.mean()) if mask is not None and mask.any() else 0.01
     ent = top_share(entropy_score(probs), share).cpu().numpy()
-    panels = [("ground truth", colorize(truth) if truth is not None else dim.copy())]
+    panels = [("ground truth", _colorize(truth, colors) if truth is not None else dim.copy())]
     for title, sel in (("ENT selection", ent), ("SPL: inconsistency mask", mask)):
         p = dim.copy()
         if sel is not None:
@@ -58,3 +63,12 @@ def selection_panels(
         cv2.circle(p, (int(x), int(y)), max(2, image.shape[1] // 128), (255, 60, 60), -1)
     panels.append(("PPL: points", p))
     return panels
+
+
+def _colorize(classes: np.ndarray, colors: np.ndarray | None) -> np.ndarray:
+    """RGB of a class map in the project's colours (Cityscapes' when none are given)."""
+    if colors is None:
+        return colorize(classes)
+    lut = np.zeros((256, 3), np.uint8)
+    lut[: len(colors)] = colors
+    return lut[classes]

@@ -8,29 +8,18 @@ The window reaches these through ``engine.workflow``; the stage engine uses
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from ..core.checkpoint import CheckpointError, load_model
-from ..core.model import ModelConfig
 from ..core.strategies import get_strategy
-from ..data.classes import CLASS_COLORS, CLASS_NAMES
-from ..data.io import DataError, image_size, read_label
+from ..data.class_table import ClassTable
+from ..data.folders import label_for
+from ..data.io import DataError, IdMap, image_size, read_label
 from ..data.readers import cityscapes_samples
 from ..store import ImageEntry, Project, ProjectSettings
-from .config import ExperimentConfig, preset
+from .config import ExperimentConfig
 from .experiment_data import ExperimentData
-
-# Checkpoint families a new project may start from (label -> ModelConfig preset; None: ours).
-CHECKPOINT_STYLES = {
-    "this program's": None,
-    "AdaptSegNet": "adaptsegnet",
-    "ADVENT": "advent",
-    "IAST": "iast",
-    "CRST": "crst",
-}
 
 
 def run_folder(project_path: str | Path) -> Path:
@@ -40,21 +29,36 @@ def run_folder(project_path: str | Path) -> Path:
 
 
 def create_project(
-    path: str | Path, cfg: ExperimentConfig, data: ExperimentData, strategy: str, start_checkpoint: str | None = None
+    path: str | Path,
+    cfg: ExperimentConfig,
+    data: ExperimentData,
+    strategy: str,
+    start_checkpoint: str | None = None,
+    table: ClassTable | None = None,
+    data_spec: dict | None = None,
+    sizes: list[tuple[int, int]] | None = None,
 ) -> Project:
-    """A project over the data's target pool, with the experiment settings inside."""
+    """A project over the data's target pool, with the experiment settings and the class
+    table inside (Cityscapes' by default).  ``data_spec``: where a folder project's data
+    is (``folder_data.data_spec``); ``sizes``: the pool's (height, width), when known."""
     get_strategy(strategy)
-    images = [ImageEntry(str(s.image.resolve()), *image_size(s.image)) for s in data.target]
+    table = table or ClassTable.cityscapes()
+    if sizes is None:
+        sizes = [image_size(s.image) for s in data.target]
+    images = [ImageEntry(str(s.image.resolve()), h, w) for s, (h, w) in zip(data.target, sizes)]
+    extra: dict = {"experiment": cfg.to_dict(), "start_checkpoint": start_checkpoint, "class_table": table.to_dict()}
+    if data_spec is not None:
+        extra["data"] = data_spec
     settings = ProjectSettings(
-        classes=list(CLASS_NAMES),
-        colors=CLASS_COLORS.tolist(),
-        source_root=str(data.source_root.resolve()),
+        classes=list(table.names),
+        colors=[list(c) for c in table.colors],
+        source_root=str(data.source_root.resolve()) if data.source_root else "",
         target_root=str(data.target_root.resolve()),
         strategy=strategy,
         stages=cfg.stages,
         model=cfg.model.to_dict(),
         seed=cfg.seed,
-        extra={"experiment": cfg.to_dict(), "start_checkpoint": start_checkpoint},
+        extra=extra,
     )
     return Project.create(path, settings, images)
 
@@ -62,93 +66,44 @@ def create_project(
 # ---- ground truth ---------------------------------------------------------------------
 class GroundTruth:
     """The pool images' ground-truth label files, where the target folder has them
-    (simulated projects, the demo); looked up once, read on demand."""
+    (simulated projects, the demo, a folder whose images have ``NAME_label.png``);
+    looked up once, read on demand."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._paths: dict[str, tuple[Path, str]] | None = None
+        self._paths: dict[str, tuple[Path, str, IdMap | None]] | None = None
 
-    def _index(self) -> dict[str, tuple[Path, str]]:
+    def _index(self) -> dict[str, tuple[Path, str, IdMap | None]]:
         if self._paths is None:
-            root = self.project.settings.target_root
+            settings = self.project.settings
+            root = settings.target_root
             self._paths = {}
-            if root and Path(root).is_dir():
+            saved = settings.extra.get("class_table")
+            table = ClassTable.from_dict(saved) if saved else None
+            if not root or not Path(root).is_dir():
+                return self._paths
+            if settings.extra.get("data", {}).get("layout") == "folder":
+                assert table is not None  # folder projects are made with their table
+                for i in range(len(self.project.images)):
+                    image = self.project.image_path(i).resolve()
+                    label = label_for(Path(root), image)
+                    if label.is_file():
+                        self._paths[str(image)] = (label, "table", table.id_map)
+            elif table is None or table.is_cityscapes():  # Cityscapes label ids need Cityscapes' classes
                 try:
                     samples = cityscapes_samples(root, "train")
                 except DataError:
                     samples = []
-                self._paths = {str(Path(s.image).resolve()): (s.label, s.label_kind) for s in samples if s.label}
+                self._paths = {str(Path(s.image).resolve()): (s.label, s.label_kind, None) for s in samples if s.label}
         return self._paths
 
     def has(self, i: int) -> bool:
         return str(self.project.image_path(i).resolve()) in self._index()
 
     def read(self, i: int) -> np.ndarray | None:
-        """Train-id map of image ``i``, or None when it has no ground truth."""
+        """Class map of image ``i`` (255: not labelled), or None when it has no ground truth."""
         found = self._index().get(str(self.project.image_path(i).resolve()))
         return None if found is None else read_label(*found)
-
-
-# ---- the New-project dialog's choices ----------------------------------------------------
-class PlanError(ValueError):
-    """A choice that cannot make a project; ``field`` names the dialog's field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass
-class ProjectPlan:
-    cfg: ExperimentConfig
-    data: ExperimentData
-    start_checkpoint: str | None
-    file: Path
-    strategy: str
-
-    def create(self) -> Path:
-        create_project(self.file, self.cfg, self.data, self.strategy, self.start_checkpoint).close()
-        return self.file
-
-
-def plan_project(
-    *,
-    source: str,
-    target: str,
-    checkpoint: str,
-    style: str,
-    strategy: str,
-    preset_name: str,
-    file: str,
-) -> ProjectPlan:
-    """Check every choice before anything is written; the first problem raises ``PlanError``."""
-    cfg = preset(preset_name)
-    family = CHECKPOINT_STYLES[style]
-    if family is not None:
-        cfg = replace(cfg, model=ModelConfig.preset(family))
-    try:
-        data = ExperimentData.find(
-            cfg.data, source=source or None, target=target or None, need_truth=False, need_val=False
-        )
-    except DataError as e:
-        raise PlanError("target" if "target" in str(e).lower() else "source", str(e)) from None
-    start = checkpoint.strip() or None
-    if start:
-        try:
-            model = load_model(start, cfg.model if family is not None else None)
-        except (CheckpointError, OSError) as e:
-            raise PlanError("checkpoint", str(e)) from None
-        cfg = replace(cfg, model=model.cfg)
-    file = file.strip()
-    if not file:
-        raise PlanError("file", "choose where to save the project file")
-    path = Path(file if file.endswith(".labor.h5") else file + ".labor.h5")
-    if path.exists():
-        raise PlanError("file", f"{path}: exists already; open it instead, or choose another name")
-    if not path.parent.is_dir():
-        raise PlanError("file", f"{path.parent}: folder not found")
-    get_strategy(strategy)
-    return ProjectPlan(cfg, data, start, path, strategy)
 
 
 # ---- the demo project of the first run -------------------------------------------------------

@@ -98,10 +98,11 @@ def asked_pixels(mask: np.ndarray | None, points: np.ndarray, unit: str, shape: 
 
 
 def _groups(items: Iterable, batch: int):
-    """Consecutive images of equal input size, at most ``batch`` at a time."""
+    """Consecutive images of equal input size and equal full size (their labels' size:
+    the probabilities are upsampled to it), at most ``batch`` at a time."""
     group: list = []
     for item in items:
-        if group and (len(group) == batch or group[0][0].shape != item[0].shape):
+        if group and (len(group) == batch or group[0][0].shape != item[0].shape or group[0][1].shape != item[1].shape):
             yield group
             group = []
         group.append(item)

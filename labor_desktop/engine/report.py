@@ -69,7 +69,7 @@ def aggregate(per_seed: dict[int, dict[str, list[dict]]]) -> dict[str, list[dict
             budget = None
             if hs[0].get("budget"):
                 budget = {"unit": hs[0]["budget"]["unit"]}
-                for key in ("pixel_share", "points_per_image", "labeled_share"):
+                for key in ("pixel_share", "points_per_image", "labeled_share", "labeled_points_per_image"):
                     vals = [h["budget"].get(key) for h in hs if h["budget"].get(key) is not None]
                     if vals:
                         budget[key], budget[f"{key}_std"] = _mean_std(vals)

@@ -31,6 +31,7 @@ from .annotator import annotate, budget_used
 from .config import ExperimentConfig, check_init_weights
 from .events import OutOfMemory
 from .experiment_data import ExperimentData
+from .no_truth import pool_agreement
 from .projects import create_project
 from .proposals import OnProposal, Revealed, revealed_masks, write_proposals
 from .run_state import RunState
@@ -188,7 +189,7 @@ class StageEngine:
         def read_truth(i: int) -> np.ndarray:
             sample = ctx.data.target[i]
             assert sample.label is not None  # the pool is loaded with its labels when the annotator is simulated
-            return read_label(sample.label, sample.label_kind)
+            return read_label(sample.label, sample.label_kind, sample.id_map)
 
         self.truth = truth or read_truth
         self.project_path = Path(project_path).resolve() if project_path else self.out / "project.labor.h5"
@@ -248,7 +249,7 @@ class StageEngine:
 
     def _annotate(self, project: Project | None, s: int, seed: int) -> dict:
         assert project is not None  # a main_only job: the main rank holds the project
-        return annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget)
+        return annotate(project, s, self.truth, self.ctx.progress, self.ctx.cancel, self.ctx.cfg.budget, seed)
 
     def prepare_stage(self, project: Project | None, s: int, on_proposal: OnProposal | None = None) -> None:
         """Selector (for LabOR strategies) and proposals of stage ``s``; ``on_proposal`` sees
@@ -380,11 +381,30 @@ class StageEngine:
             self._revealed = revealed_masks(project, s, unit)  # the next stage's proposals reuse it
             budget = budget_used(project, s, cfg.budget, labels=labels, revealed=self._revealed)
             entry = {**ev, "budget": budget, "checkpoint": ckpt, "strategy": self.strategy}
+            if not ctx.data.val:  # no mIoU: what can be known without ground truth
+                entry.update(self.without_truth(s, ckpt))
             project.record_stage(s, entry)
             return entry
 
         run_job(state, ctx, f"retrain-{s}", retraining)
         run_job(state, ctx, f"evaluate-{s}", evaluation, main_only=True)
+
+    def without_truth(self, s: int, checkpoint: str) -> dict:
+        """Stage ``s``'s inconsistency share (of its proposals) and its model's agreement
+        with the previous stage's on the pool (``engine.no_truth``)."""
+        ctx, state = self.ctx, self.state
+        proposed = state.result(f"propose-{s}") if state.done(f"propose-{s}") else {}
+        agreement = pool_agreement(
+            checkpoint,
+            self.model_after(s - 1),
+            ctx.cfg.model,
+            ctx.data.target,
+            ctx.cfg.data.input_size,
+            ctx.rt,
+            ctx.progress,
+            ctx.cancel,
+        )
+        return {"inconsistency_share": proposed.get("inconsistency_share"), "agreement": agreement}
 
     def history(self) -> list[dict]:
         rows = [{"stage": 0, **self.start["evaluation"], "budget": None}]

@@ -88,26 +88,28 @@ class BatchPlan:
 
 
 def loader_options(workers: int, runtime: Runtime | None) -> dict:
-    """DataLoader settings: ``workers`` processes where the platform forks them (Linux: cheap,
-    and the in-memory labels are shared, not copied); none where it would spawn them (each
-    would re-import the application and receive a pickled copy of the data set).  Pinned
-    memory on CUDA, so the copy to the GPU overlaps the step.
-
-    Before forking, OpenCV's own thread pool is switched off in this process: a forked
-    child inherits the pool's locks but not its threads (resizing its pool there hung,
-    tests/test_loader.py; using it is not promised to work either).  The loading runs in
-    the worker processes then, one image each."""
-    fork = workers > 0 and "fork" in mp.get_all_start_methods()
-    if fork:
-        import cv2
-
-        cv2.setNumThreads(0)
+    """DataLoader settings: ``workers`` processes started by a fork server where the
+    platform has one (Linux, macOS): a clean single-threaded process forks them, so a
+    caller with threads of its own (the window's writer, a Qt job, torch's pools) cannot
+    hand a held lock to a worker, which hung a plain fork under the test suite.  Each
+    worker receives a pickled copy of the data set once (``persistent_workers``).  None
+    elsewhere.  Pinned memory on CUDA, so the copy to the GPU overlaps the step."""
+    server = workers > 0 and "forkserver" in mp.get_all_start_methods()
     return {
-        "num_workers": workers if fork else 0,
-        "persistent_workers": fork,
-        "multiprocessing_context": "fork" if fork else None,
+        "num_workers": workers if server else 0,
+        "persistent_workers": server,
+        "multiprocessing_context": "forkserver" if server else None,
+        "worker_init_fn": _one_thread if server else None,
         "pin_memory": runtime is not None and runtime.device.type == "cuda",
     }
+
+
+def _one_thread(_: int) -> None:
+    """A loader process decodes one image at a time: N processes, not N x OpenCV's threads."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
 
 
 def batches(

@@ -29,17 +29,15 @@ from .config import PRESETS, ExperimentConfig, preset
 from .events import Cancelled, OutOfMemory, Progress
 from .experiment_data import ExperimentData
 from .export import export_project
+from .folder_data import project_data
+from .new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
 from .projects import (
-    CHECKPOINT_STYLES,
     DEMO_STEPS,
     GroundTruth,
-    PlanError,
-    ProjectPlan,
     create_project,
     demo_project_path,
     demo_ready,
     demo_step,
-    plan_project,
     run_folder,
 )
 from .proposals import OnProposal
@@ -53,6 +51,7 @@ __all__ = [
     "Cancelled",
     "DataError",
     "GroundTruth",
+    "LABELING_STRATEGIES",
     "OutOfMemory",
     "PRESETS",
     "STRATEGIES",
@@ -137,12 +136,11 @@ class ProjectWorkflow:
         cfg = self.config
         return predict_probs_image(self.current_model(), cfg.model, image, cfg.data.input_size)
 
-    @staticmethod
-    def panels(image, probs, mask, points, truth):
-        """The Fig. 6 view's panels for one image."""
+    def panels(self, image, probs, mask, points, truth):
+        """The Fig. 6 view's panels for one image (ground truth in the project's colours)."""
         from .predict import selection_panels
 
-        return selection_panels(image, probs, mask, points, truth)
+        return selection_panels(image, probs, mask, points, truth, np.array(self.project.settings.colors, np.uint8))
 
     def export(self, folder: str | Path) -> dict:
         """Label PNGs, CSVs and the current model into ``folder`` (made if missing)."""
@@ -168,9 +166,7 @@ class ProjectWorkflow:
     def _context(self) -> Context:
         if self._ctx is None:
             settings, cfg = self.project.settings, self.config
-            data = ExperimentData.find(
-                cfg.data, source=settings.source_root, target=settings.target_root, need_truth=False, need_val=False
-            )
+            data = project_data(self.project, cfg.data)
             if len(data.target) != len(self.project.images):
                 raise ValueError(
                     f"{settings.target_root}: holds {len(data.target)} pool images but the project "

@@ -12,7 +12,7 @@ from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QSpinBox, QToolBar
 
 from ..labeling import SessionState, Tool
-from .keymap import BINDINGS, NUM_CLASS_KEYS, class_of_action
+from .keymap import BINDINGS, NUM_CLASS_KEYS, Binding, class_key, class_of_action
 
 MENUS = (
     ("&File", ["new_project", "open_project", "@recent", "-", "export", "-", "quit"]),
@@ -43,13 +43,19 @@ TOOL_ACTIONS = {
 CHECKABLE = {"toggle_mask_limit", "toggle_fast_points", *TOOL_ACTIONS}
 
 
-def build_actions(window: QMainWindow, handlers: dict[str, Callable], n_classes: int) -> dict[str, QAction]:
+def build_actions(
+    window: QMainWindow, handlers: dict[str, Callable], n_classes: int, class_keys: list[str] | None = None
+) -> dict[str, QAction]:
+    """``class_keys``: each class's key (the project's table); default 1-9, 0, Alt+1-9."""
     actions: dict[str, QAction] = {}
     tools = QActionGroup(window)
-    for b in BINDINGS:
-        k = class_of_action(b.action)
-        if k is not None and k >= min(n_classes, NUM_CLASS_KEYS):
-            continue
+    keys = class_keys or [class_key(k) for k in range(min(n_classes, NUM_CLASS_KEYS))]
+    bindings = [b for b in BINDINGS if class_of_action(b.action) is None] + [
+        Binding(f"class_{k}", (key,), "Classes", f"Class {k + 1} of the palette")
+        for k, key in enumerate(keys[:n_classes])
+        if key
+    ]
+    for b in bindings:
         act = QAction(b.description, window)
         act.setObjectName(b.action)
         act.setShortcuts([QKeySequence(k) for k in b.keys])

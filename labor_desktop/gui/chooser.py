@@ -32,13 +32,13 @@ def class_icon(color) -> QIcon:
 
 
 def key_text_of(event) -> str:
-    """A key press as the key map writes it ("3", "Alt+3"), or "" for other keys."""
-    text = event.text()
-    if Qt.Key.Key_0 <= event.key() <= Qt.Key.Key_9:
+    """A key press as the key map writes it ("3", "Alt+3", "R"), or "" for other keys."""
+    if Qt.Key.Key_0 <= event.key() <= Qt.Key.Key_9 or Qt.Key.Key_A <= event.key() <= Qt.Key.Key_Z:
+        mods = event.modifiers()
+        if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            return ""
         text = chr(event.key())
-        if event.modifiers() & Qt.KeyboardModifier.AltModifier:
-            return "Alt+" + text
-        return text
+        return "Alt+" + text if mods & Qt.KeyboardModifier.AltModifier else text
     return ""
 
 
@@ -46,11 +46,12 @@ class ClassChooser(QFrame):
     chosen = pyqtSignal(int)
     dismissed = pyqtSignal()
 
-    def __init__(self, parent, names: list[str], colors) -> None:
+    def __init__(self, parent, names: list[str], colors, keys: list[str] | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("classChooser")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.names, self.colors = names, colors
+        self.keys = keys or [class_key(k) for k in range(len(names))]
         self.title = QLabel()
         self.title.setObjectName("chooserTitle")
         self.search = QLineEdit()
@@ -78,7 +79,7 @@ class ClassChooser(QFrame):
         current = None
         for k, p in top:
             prob = "" if p is None else f"  {p:.2f}"
-            item = QListWidgetItem(class_icon(self.colors[k]), f"model: {self.names[k]}{prob}   [{class_key(k)}]")
+            item = QListWidgetItem(class_icon(self.colors[k]), f"model: {self.names[k]}{prob}   [{self.keys[k]}]")
             item.setData(ROLE_CLASS, k)
             self.list.addItem(item)
             if k == suggestion and current is None:
@@ -88,7 +89,7 @@ class ClassChooser(QFrame):
             sep.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(sep)
         for k, name in enumerate(self.names):
-            item = QListWidgetItem(class_icon(self.colors[k]), f"{class_key(k):>6}   {name}")
+            item = QListWidgetItem(class_icon(self.colors[k]), f"{self.keys[k]:>6}   {name}")
             item.setData(ROLE_CLASS, k)
             self.list.addItem(item)
         self.list.setCurrentItem(current or self.list.item(len(top) + 1 if top else 0))
@@ -150,7 +151,7 @@ class ClassChooser(QFrame):
             if item is not None and not item.isHidden():
                 self._clicked(item)
             return True
-        k = class_for_key(key_text_of(event))
+        k = class_for_key(key_text_of(event), self.keys)
         if k is not None and k < len(self.names) and not self.search.text():
             self._answer(k)
             return True

@@ -178,6 +178,7 @@ class HistoryChart(QWidget):
     def __init__(self, history: list[dict]) -> None:
         super().__init__()
         self.history = [h for h in history if h.get("miou") is not None]
+        self.evaluated = not any("agreement" in h for h in history)  # a project with a validation set
         self.setMinimumSize(520, 320)
 
     def paintEvent(self, event) -> None:
@@ -189,7 +190,12 @@ class HistoryChart(QWidget):
         p.drawLine(left, top + h, left + w, top + h)
         p.drawLine(left, top, left, top + h)
         if not self.history:
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no evaluated stage yet")
+            text = (
+                "no evaluated stage yet"
+                if self.evaluated
+                else "no validation set: no mIoU (the table shows what is known)"
+            )
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, text)
             return
         xs = [budget_value(e)[0] for e in self.history]
         ys = [100 * e["miou"] for e in self.history]
@@ -220,12 +226,16 @@ class HistoryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Stage history")
         self.chart = HistoryChart(history)
-        self.table = QTableWidget(len(classes) + 1, len(history))
+        # Without a validation set: the selector's inconsistency share and the agreement of
+        # each stage's model with the previous one (percent); never a made-up mIoU.
+        known = [("inconsistency %", "inconsistency_share"), ("agrees with previous %", "agreement")]
+        known = [row for row in known if any(h.get(row[1]) is not None for h in history)]
+        self.table = QTableWidget(len(classes) + 1 + len(known), len(history))
         self.table.setObjectName("historyTable")
         self.table.setHorizontalHeaderLabels([f"stage {h['stage']}" for h in history])
-        self.table.setVerticalHeaderLabels(["mIoU", *classes])
+        self.table.setVerticalHeaderLabels(["mIoU", *[name for name, _ in known], *classes])
         for c, h in enumerate(history):
-            values = [h.get("miou"), *(h.get("iou") or [None] * len(classes))]
+            values = [h.get("miou"), *[h.get(key) for _, key in known], *(h.get("iou") or [None] * len(classes))]
             for r, v in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem("-" if v is None else f"{100 * v:.1f}"))
         lay = QVBoxLayout(self)

@@ -24,12 +24,19 @@ def class_key(k: int) -> str:
     return f"Alt+{k - 9}" if k < NUM_CLASS_KEYS else ""
 
 
-def class_for_key(text: str) -> int | None:
-    """Inverse of ``class_key``."""
-    for k in range(NUM_CLASS_KEYS):
-        if class_key(k) == text:
-            return k
-    return None
+def class_for_key(text: str, keys: list[str] | None = None) -> int | None:
+    """Inverse of ``class_key`` (or of a project's ``keys``)."""
+    keys = keys or [class_key(k) for k in range(NUM_CLASS_KEYS)]
+    return keys.index(text) if text and text in keys else None
+
+
+def project_class_keys(n: int, table: dict | None) -> list[str]:
+    """Each class's key: the ones the project's class table holds (saved with it; its
+    TOML may name them, and the table refuses the window's own keys), else the defaults."""
+    keys = (table or {}).get("keys")
+    if isinstance(keys, list) and len(keys) == n and all(isinstance(k, str) for k in keys):
+        return list(keys)
+    return [class_key(k) for k in range(n)]
 
 
 BINDINGS: tuple[Binding, ...] = (
@@ -93,14 +100,15 @@ def key_text(action: str) -> str:
     return b.keys[0] if b and b.keys else ""
 
 
-def sheet_markdown(class_names: list[str] | None = None) -> str:
+def sheet_markdown(class_names: list[str] | None = None, class_keys: list[str] | None = None) -> str:
     lines = ["| keys | action |", "|---|---|"]
     for b in BINDINGS:
-        description = b.description
-        k = class_of_action(b.action)
-        if k is not None and class_names:
-            if k >= len(class_names):
-                continue
-            description = f"Class {k + 1}: {class_names[k]}"
-        lines.append(f"| {' or '.join(b.keys)} | {b.group}: {description} |")
+        if class_names and class_of_action(b.action) is not None:
+            continue  # the project's classes follow, with their keys
+        lines.append(f"| {' or '.join(b.keys)} | {b.group}: {b.description} |")
+    if class_names:
+        keys = class_keys or [class_key(k) for k in range(len(class_names))]
+        for k, name in enumerate(class_names):
+            if keys[k]:
+                lines.append(f"| {keys[k]} | Classes: Class {k + 1}: {name} |")
     return "\n".join(lines)

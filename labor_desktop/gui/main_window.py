@@ -20,7 +20,7 @@ from .canvas import Canvas
 from .document import Document, wait_for_saves
 from .handlers import window_handlers
 from .inspect_actions import InspectActions
-from .keymap import sheet_markdown
+from .keymap import project_class_keys, sheet_markdown
 from .panels import ImageList, LayerControls, Palette, PointsPanel
 from .place import add_recent, load_place, save_place
 from .point_flow import PointFlow
@@ -54,7 +54,8 @@ class MainWindow(QMainWindow):
         self.tools = ToolController(self.canvas, self.document, self.session)
         self.points = PointFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
         self.image_list = ImageList()
-        self.class_palette = Palette(self.names, self.document.colors)
+        self.class_keys = project_class_keys(len(self.names), project.settings.extra.get("class_table"))
+        self.class_palette = Palette(self.names, self.document.colors, self.class_keys)
         self.layers = LayerControls(self.canvas.layers)
         self.points_panel = PointsPanel(self.names, self.document.colors)
         self.stage_bar = StageBar(self)
@@ -64,7 +65,7 @@ class MainWindow(QMainWindow):
         self.cursor_label.setObjectName("cursorReadout")
         self.opener = ProjectOpener(self, workflow_factory)
         self.readout = CursorReadout(self.canvas, self.document, self.names, self.cursor_label)
-        self.action_map = build_actions(self, window_handlers(self), len(self.names))
+        self.action_map = build_actions(self, window_handlers(self), len(self.names), self.class_keys)
         build_menus(self, self.action_map, self.opener.recent_menu)
         self.toolbar = build_toolbar(self, self.action_map, self.session)
         self._build_docks()
@@ -306,7 +307,7 @@ class MainWindow(QMainWindow):
         self.canvas.update()
 
     def show_shortcuts(self) -> None:
-        self.shortcut_sheet = ShortcutSheet(self, sheet_markdown(self.names))
+        self.shortcut_sheet = ShortcutSheet(self, sheet_markdown(self.names, self.class_keys))
         self.shortcut_sheet.show()
 
     def stage_counts(self) -> tuple[int, int, int]:

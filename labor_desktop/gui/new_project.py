@@ -1,13 +1,15 @@
-"""File > New project: a project from a source (GTA5 layout) and a target
-(Cityscapes layout) folder, optionally starting from an adapted checkpoint
-(ours, or AdaptSegNet / ADVENT / IAST DeepLab-v2).  Everything is checked before
-the project is written, and each problem is said next to its field."""
+"""File > New project: the choices of ``labor new``.  The images to label are any
+folder (the default path; a Cityscapes root works too); a validation folder, source
+data, a class table (TOML) and a starting checkpoint (ours, or AdaptSegNet / ADVENT /
+IAST / CRST DeepLab-v2) are optional.  Everything is checked before the project is
+written; the problem is said under the fields and its field gets the focus."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -20,7 +22,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.workflow import CHECKPOINT_STYLES, PRESETS, STRATEGIES, PlanError, ProjectPlan, plan_project
+from ..engine.workflow import CHECKPOINT_STYLES, LABELING_STRATEGIES, PRESETS, PlanError, ProjectPlan, plan_project
 
 
 def _path_row(edit: QLineEdit, pick) -> QWidget:
@@ -38,32 +40,54 @@ class NewProjectDialog(QDialog):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New project")
-        self.source, self.target, self.checkpoint, self.file = (QLineEdit() for _ in range(4))
-        for name, edit in (
-            ("source", self.source),
-            ("target", self.target),
-            ("checkpoint", self.checkpoint),
-            ("file", self.file),
-        ):
-            edit.setObjectName(f"new_{name}")
+        self.target, self.val, self.source, self.classes, self.checkpoint, self.config, self.file = (
+            QLineEdit() for _ in range(7)
+        )
+        self.fields = {
+            "images": self.target,
+            "val": self.val,
+            "source": self.source,
+            "classes": self.classes,
+            "checkpoint": self.checkpoint,
+            "config": self.config,
+            "file": self.file,
+        }
+        for name, edit in self.fields.items():
+            edit.setObjectName(f"new_{'target' if name == 'images' else name}")
+        self.target.setPlaceholderText("any folder of images (subfolders too)")
+        self.val.setPlaceholderText("optional: images with NAME_label.png, or a Cityscapes root")
+        self.source.setPlaceholderText("optional with a checkpoint: GTA5 / Cityscapes layout, or images + labels")
+        self.classes.setPlaceholderText("optional: a TOML class table (default: Cityscapes' 19 classes)")
+        self.checkpoint.setPlaceholderText("optional: a model that fits the classes")
+        self.config.setPlaceholderText("optional: a TOML settings file (overrides the preset)")
         self.checkpoint_style = QComboBox()
         self.checkpoint_style.addItems(list(CHECKPOINT_STYLES))
         self.strategy = QComboBox()
-        # What a person can label: not the baselines that ask for no labels (uda, iast) or all of them.
-        self.strategy.addItems([n for n, st in STRATEGIES.items() if st.unit not in ("none", "all")])
+        self.strategy.addItems(list(LABELING_STRATEGIES))
+        self.strategy.setCurrentText("ppl")
         self.preset = QComboBox()
         self.preset.addItems([p for p in PRESETS if p != "smoke"])
+        self.skip_unreadable = QCheckBox("Leave out images that cannot be read (they are listed)")
+        self.skip_unreadable.setObjectName("new_skip_unreadable")
         self.error = QLabel()
         self.error.setObjectName("newProjectError")
         self.error.setStyleSheet("color: #c00")
         self.error.setWordWrap(True)
         form = QFormLayout(self)
-        form.addRow("Source (GTA5 layout)", _path_row(self.source, lambda: self._dir(self.source)))
-        form.addRow("Target (Cityscapes layout)", _path_row(self.target, lambda: self._dir(self.target)))
+        form.addRow("Images to label (a folder)", _path_row(self.target, lambda: self._dir(self.target)))
+        form.addRow("Validation images (optional)", _path_row(self.val, lambda: self._dir(self.val)))
+        form.addRow("Source data (optional)", _path_row(self.source, lambda: self._dir(self.source)))
+        form.addRow(
+            "Class table (optional)", _path_row(self.classes, lambda: self._file(self.classes, "TOML (*.toml)"))
+        )
         form.addRow("Start from checkpoint (optional)", _path_row(self.checkpoint, self._ckpt))
         form.addRow("Checkpoint written by", self.checkpoint_style)
         form.addRow("Strategy", self.strategy)
         form.addRow("Settings", self.preset)
+        form.addRow(
+            "Settings file (optional)", _path_row(self.config, lambda: self._file(self.config, "TOML (*.toml)"))
+        )
+        form.addRow(self.skip_unreadable)
         form.addRow("Project file", _path_row(self.file, self._save))
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -71,16 +95,20 @@ class NewProjectDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.created: Path | None = None
+        self.notes: list[str] = []
 
     def _dir(self, edit: QLineEdit) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a folder")
         if path:
             edit.setText(path)
 
-    def _ckpt(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Checkpoint", "", "PyTorch (*.pth *.pt *.tar);;All files (*)")
+    def _file(self, edit: QLineEdit, kinds: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a file", "", f"{kinds};;All files (*)")
         if path:
-            self.checkpoint.setText(path)
+            edit.setText(path)
+
+    def _ckpt(self) -> None:
+        self._file(self.checkpoint, "PyTorch (*.pth *.pt *.tar)")
 
     def _save(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Project file", "project.labor.h5", "LabOR project (*.labor.h5)")
@@ -92,25 +120,29 @@ class NewProjectDialog(QDialog):
         self.error.setText("")
         try:
             return plan_project(
+                images=self.target.text(),
+                val=self.val.text(),
                 source=self.source.text(),
-                target=self.target.text(),
+                classes=self.classes.text(),
                 checkpoint=self.checkpoint.text(),
                 style=self.checkpoint_style.currentText(),
                 strategy=self.strategy.currentText(),
                 preset_name=self.preset.currentText(),
+                config_file=self.config.text(),
+                skip_unreadable=self.skip_unreadable.isChecked(),
                 file=self.file.text(),
             )
         except PlanError as e:
-            self._fail(str(e))
+            self.error.setText(str(e))
+            edit = self.fields.get(e.field)
+            if edit is not None:
+                edit.setFocus()
             return None
-
-    def _fail(self, text: str) -> None:
-        self.error.setText(text)
-        return None
 
     def create_project(self) -> None:
         plan = self.validate()
         if plan is None:
             return
         self.created = plan.create()
+        self.notes = plan.notes  # e.g. the images left out, no validation set: said once the project opens
         self.accept()

@@ -114,13 +114,14 @@ class Palette(QWidget):
 
     picked = pyqtSignal(int)
 
-    def __init__(self, names: list[str], colors) -> None:
+    def __init__(self, names: list[str], colors, keys: list[str] | None = None) -> None:
         super().__init__()
         self.names = names
+        keys = keys or [class_key(k) for k in range(len(names))]
         self.list = QListWidget()
         self.list.setObjectName("palette")
         for k, (name, color) in enumerate(zip(names, colors)):
-            self.list.addItem(QListWidgetItem(class_icon(color), f"{class_key(k):>6}  {name}"))
+            self.list.addItem(QListWidgetItem(class_icon(color), f"{keys[k]:>6}  {name}"))
         self.list.currentRowChanged.connect(lambda row: self.picked.emit(row) if row >= 0 else None)
         self.search = QLineEdit()
         self.search.setObjectName("classSearch")

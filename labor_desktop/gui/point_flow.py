@@ -17,6 +17,7 @@ from ..labeling import QueueModel, SessionState, unlabeled_points
 from .canvas import Canvas
 from .chooser import ClassChooser
 from .document import Document
+from .keymap import project_class_keys
 from .predictions import Predictions
 
 QUEUE_CONTEXT = 4.0  # the queue's zoom: this many times the fit scale (at least 2x, at most 8x)
@@ -39,7 +40,8 @@ class PointFlow(QObject):
         self.predictions, self.open_image = predictions, open_image
         names = document.project.settings.classes
         self.names = names
-        self.chooser = ClassChooser(canvas, names, document.colors)
+        keys = project_class_keys(len(names), document.project.settings.extra.get("class_table"))
+        self.chooser = ClassChooser(canvas, names, document.colors, keys)
         self.chooser.chosen.connect(self._chosen)
         self.chooser.dismissed.connect(self.changed.emit)
         predictions.ready.connect(self._prediction_ready)

@@ -48,6 +48,8 @@ class ProjectOpener:
         window = self.open_window(dialog.created)
         if window is not None:
             window.advance_stage()  # stage 0: bootstrap (train or load the model, first proposals)
+            if dialog.notes:
+                QMessageBox.information(window, TITLE, "\n\n".join(dialog.notes))
         return window
 
     def open_project(self, path: str | None = None):

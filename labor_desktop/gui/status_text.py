@@ -29,9 +29,13 @@ def stage_text(
     elif stage:
         parts.append(f"mask {done}/{total} px labelled")
     if last is not None:
-        miou = last.get("miou")
+        miou, agreement = last.get("miou"), last.get("agreement")
         evaluated = f"stage {last['stage']}: " + budget_text(last)
-        parts.append(evaluated + (f", mIoU {100 * miou:.1f}" if miou is not None else ""))
+        if miou is not None:
+            evaluated += f", mIoU {100 * miou:.1f}"
+        elif agreement is not None:  # no validation set: never a made-up mIoU
+            evaluated += f", model agrees {100 * agreement:.1f} % with the previous"
+        parts.append(evaluated)
     if effort is not None:
         parts.append(
             f"{effort.clicks} clicks, {effort.brush_strokes} strokes, {effort.active_seconds / 60:.1f} min this stage"
