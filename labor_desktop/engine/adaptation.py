@@ -106,6 +106,30 @@ def warmup(
     return stats
 
 
+@torch.no_grad()
+def adapt_batchnorm(model: DeepLabV2, target: TrainSet, n_batches: int, batch_size: int, seed: int, rt: Runtime) -> dict:
+    """AdaBN: every BatchNorm's running statistics re-estimated on target crops alone
+    (forward passes in train mode, a cumulative average, no gradient, no label).  The
+    warm-up's statistics mix source and target batches; the model is evaluated and
+    proposes on the target, so its normalisation should be the target's."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if n_batches <= 0 or not norms:
+        return {"adabn_batches": 0}
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    rt.place(model).train()
+    stream = batches(target, batch_size, seed, rt, 0)
+    for _ in range(n_batches):
+        images, _ = next(stream)
+        model(rt.images(images))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    model.eval()
+    return {"adabn_batches": n_batches}
+
+
 def retrain_config(cfg: RetrainConfig, strategy: str) -> RetrainConfig:
     """The retraining settings a strategy runs with: a self-training strategy
     (``iast``) always trains on pseudo labels."""

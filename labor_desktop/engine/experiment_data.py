@@ -69,7 +69,10 @@ class ExperimentData:
 
     def source_set(self, seed: int) -> TrainSet:
         c = self.cfg
-        return TrainSet(self.source, TrainAugment(c.source_crop, c.source_base, c.source_scale), seed)
+        look = c.photometric if c.source_augment == "photometric" else None
+        return TrainSet(
+            self.source, TrainAugment(c.source_crop, c.source_base, c.source_scale, photometric=look), seed
+        )
 
     def target_images_set(self, seed: int) -> TrainSet:
         """Target images without labels (adversarial warm-up, selector training)."""

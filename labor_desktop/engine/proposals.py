@@ -129,13 +129,16 @@ def write_proposals(
     revealed: Revealed | None = None,
     on_proposal: OnProposal | None = None,
     workers: int = 0,
+    mask_share: float = 0.0,
 ) -> dict:
     """``counts``: per image, how many points (point unit) or pixels (pixel unit) a
     budgeted strategy asks for, instead of the budget's fixed number or share.
     ``revealed``: what stages 1..``stage``-1 asked for, when already read (the stage's
     budget accounting read it); ``on_proposal(i, mask, points)`` sees each proposal as it
     is saved (the window makes each image's status from it, nothing decoded again).
-    ``workers``: processes that decode the next images while the GPU works."""
+    ``workers``: processes that decode the next images while the GPU works.
+    ``mask_share``: the cap on the selector's mask per image (``[selector] target_share``);
+    the stats give the mask's share of the pool's pixels before and after it."""
     unit = label_unit(strategy, budget)
     needs_selector = get_strategy(strategy).needs_selector
     if needs_selector and selector is None:
@@ -147,7 +150,7 @@ def write_proposals(
         rt.place(selector).eval()
     unlabeled = EvalSet([Sample(s.name, s.image) for s in pool], input_size)  # never reads ground truth
     clock = StepClock(f"proposals ({strategy})", len(unlabeled), progress, cancel)
-    done, asked_total, points_total, mask_total = 0, 0, 0, 0
+    done, asked_total, points_total, mask_total, uncapped_total, capped_total = 0, 0, 0, 0, 0, 0
     for group in _groups(in_order(unlabeled, workers, rt), batch):
         clock.check()
         images = torch.stack([image for image, _, _ in group])
@@ -174,6 +177,7 @@ def write_proposals(
                 labeled=None if labeled is None else torch.from_numpy(labeled).to(rt.device),
                 budget=b_i,
                 generator=gen,
+                mask_share=mask_share,
             )
             shown = prop.region if unit in ("pixels", "all") else prop.inconsistency
             mask = None if shown is None else shown.cpu().numpy()
@@ -185,6 +189,9 @@ def write_proposals(
             points_total += len(points)
             if prop.inconsistency is not None:
                 mask_total += int(prop.inconsistency.sum())
+            if prop.uncapped is not None and prop.capped is not None:
+                uncapped_total += prop.uncapped
+                capped_total += prop.capped
             done += 1
             clock.tick(done)
     pixels = sum(e.height * e.width for e in project.images)
@@ -193,4 +200,7 @@ def write_proposals(
         "points": points_total,
         "images": done,
         "inconsistency_share": mask_total / pixels if needs_selector else None,
+        # the unlabeled part of the mask before and after the cap: SPL's asked share per stage
+        "mask_share_before_cap": uncapped_total / pixels if needs_selector else None,
+        "mask_share_after_cap": capped_total / pixels if needs_selector else None,
     }

@@ -69,10 +69,11 @@ def train_selector(
     """The selector is trained in float32: the discrepancy is a difference of
     probabilities, small enough for float16 gradients to vanish.
 
-    With ``cfg.target_share`` > 0 the discrepancy phase stops (checked before its
-    first step and every ``cfg.check_every`` steps on ``probe``) once the mask covers
-    that share of the probe pixels; the stats record the share reached and the steps
-    run."""
+    Both phases always run their configured steps (the paper's selector: heads pushed to
+    disagree by Eq. 5, not two self-trained copies that differ by noise); SPL's budget is
+    held afterwards by capping the mask (``[selector] target_share``, see
+    ``core.selection.capped_mask``).  With a ``probe`` the stats record the mask's share of
+    the probe pixels after self-training and after the discrepancy game."""
     rt.place(model).eval()
     selector = rt.place(build_selector(model, cfg, seed)).train()
     net = rt.wrap(selector)
@@ -82,22 +83,16 @@ def train_selector(
         if cfg.pseudo == "iast"
         else cfg.pseudo_threshold
     )
-    calibrate = cfg.target_share > 0 and bool(probe)
-    share, dis_run, stopped = None, 0, False
+    shares: dict[str, float] = {}
+    dis_run = 0
     stream = batches(target, cfg.batch_size, seed, rt, workers)
     total = cfg.self_train_steps + cfg.discrepancy_steps
     clock = StepClock("pixel selector", total, progress, cancel)
     stats: dict[str, float] = {}
     for step in range(total):
         clock.check()
-        d = step - cfg.self_train_steps
-        if calibrate and d >= 0 and d % max(1, cfg.check_every) == 0:
-            assert probe is not None  # calibrate needs a probe
-            share = mask_share(selector, probe, rt)
-            if share >= cfg.target_share:
-                stopped = True
-                clock.tick(total, stats)
-                break
+        if probe and step == cfg.self_train_steps:
+            shares["probe_share_self_trained"] = mask_share(selector, probe, rt)
         images, _ = next(stream)
         images = rt.images(images)
         with torch.no_grad():
@@ -110,12 +105,11 @@ def train_selector(
         stats["pseudo_labeled"] = float((pseudo != 255).float().mean())
         clock.tick(step + 1, stats)
     stats = dict(stats, discrepancy_steps_run=dis_run)
-    if calibrate:
-        if not stopped:
-            assert probe is not None  # calibrate needs a probe
-            share = mask_share(selector, probe, rt)  # the share after the last step
-        assert share is not None  # measured in the loop (stopped) or just above
-        stats.update(probe_share=share, target_share=cfg.target_share)
+    if probe:
+        if cfg.discrepancy_steps == 0:
+            shares["probe_share_self_trained"] = mask_share(selector, probe, rt)
+        shares["probe_share"] = mask_share(selector, probe, rt)  # after the last step, before any cap
+        stats.update(shares, target_share=cfg.target_share)
     return selector.eval(), stats
 
 

@@ -26,7 +26,7 @@ from ..core.model import DeepLabV2
 from ..core.strategies import get_strategy, label_unit
 from ..data.io import read_label
 from ..store import Project
-from .adaptation import retrain, retrain_config, warmup
+from .adaptation import adapt_batchnorm, retrain, retrain_config, warmup
 from .annotator import annotate, budget_used
 from .config import ExperimentConfig, check_init_weights
 from .events import OutOfMemory
@@ -144,6 +144,8 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
             ctx.cancel,
             workers=cfg.data.workers,
         )
+        w = cfg.warmup
+        stats.update(adapt_batchnorm(model, ctx.data.target_images_set(seed + 1), w.adabn_batches, w.batch_size, seed, ctx.rt))
         path = state.checkpoint("warmup")
         sha = save_checkpoint(path, model, {"job": "warmup"}) if ctx.rt.is_main else ""
         return {"checkpoint": str(path), "sha256": sha, **stats}
@@ -307,6 +309,7 @@ class StageEngine:
                 revealed=self._revealed,
                 on_proposal=on_proposal,
                 workers=cfg.data.workers,
+                mask_share=cfg.selector.target_share,
             )
 
         if needs_selector:
