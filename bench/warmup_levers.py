@@ -20,12 +20,13 @@ from pathlib import Path
 import torch
 
 from labor_desktop.core.checkpoint import load_model
-from labor_desktop.engine.adaptation import adapt_batchnorm
 from labor_desktop.engine.config import merge, preset
-from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.runtime import Runtime
-from labor_desktop.engine.stages import Context, warm_start
-from labor_desktop.engine.training import evaluate
+from labor_desktop.engine.jobs.adaptation import adapt_batchnorm
+from labor_desktop.engine.jobs.runtime import Runtime
+from labor_desktop.engine.jobs.training import evaluate
+from labor_desktop.engine.projects.experiment_data import ExperimentData
+from labor_desktop.engine.run_jobs import Context
+from labor_desktop.engine.warm_start import warm_start
 
 LEVERS: dict[str, dict] = {
     "base": {},

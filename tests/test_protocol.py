@@ -14,13 +14,14 @@ import torch
 from labor_desktop.cli import main
 from labor_desktop.core.model import DeepLabV2
 from labor_desktop.core.strategies import Budget, get_strategy, propose
-from labor_desktop.engine.adaptation import cosine_restart_factor, iast_optimizer, retrain, retrain_config
 from labor_desktop.engine.config import check_init_weights, load_config, preset, stage_value
-from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.report import aggregate, check_goals
-from labor_desktop.engine.runtime import Runtime
-from labor_desktop.engine.selector_job import probe_images, train_selector
-from labor_desktop.engine.stages import Context, warm_start
+from labor_desktop.engine.experiments.report import aggregate, check_goals
+from labor_desktop.engine.jobs.adaptation import cosine_restart_factor, iast_optimizer, retrain, retrain_config
+from labor_desktop.engine.jobs.runtime import Runtime
+from labor_desktop.engine.jobs.selector_job import probe_images, train_selector
+from labor_desktop.engine.projects.experiment_data import ExperimentData
+from labor_desktop.engine.run_jobs import Context
+from labor_desktop.engine.warm_start import warm_start
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(600)
@@ -31,8 +32,8 @@ pytestmark = pytest.mark.timeout(600)
 
 def test_paper_preset_without_init_weights_refuses_at_once(tmp_path, capsys, monkeypatch):
     """ "At once": before any data is looked at or any device or model is made."""
-    from labor_desktop.engine import runtime
-    from labor_desktop.engine.experiment_data import ExperimentData
+    from labor_desktop.engine.jobs import runtime
+    from labor_desktop.engine.projects.experiment_data import ExperimentData
 
     def no_work(*a, **k):
         raise AssertionError("work started before the init weights were checked")
@@ -136,14 +137,18 @@ def test_the_discrepancy_game_always_runs_and_the_probe_shares_are_recorded(tiny
     model = DeepLabV2(cfg.model)
     sel = replace(cfg.selector, discrepancy_steps=4)
     for share in (1e-9, 0.01, 1.0):
-        _, stats = train_selector(model, data.target_images_set(0), replace(sel, target_share=share), 0, rt, probe=probe)
+        _, stats = train_selector(
+            model, data.target_images_set(0), replace(sel, target_share=share), 0, rt, probe=probe
+        )
         assert stats["discrepancy_steps_run"] == 4 and stats["target_share"] == share
         assert set(stats) >= {"probe_share", "probe_share_self_trained"}
     _, off = train_selector(model, data.target_images_set(0), sel, 0, rt, probe=probe)
     assert off["discrepancy_steps_run"] == 4 and "probe_share" in off
     _, none = train_selector(model, data.target_images_set(0), sel, 0, rt)
     assert "probe_share" not in none and none["discrepancy_steps_run"] == 4
-    _, only_self = train_selector(model, data.target_images_set(0), replace(sel, discrepancy_steps=0), 0, rt, probe=probe)
+    _, only_self = train_selector(
+        model, data.target_images_set(0), replace(sel, discrepancy_steps=0), 0, rt, probe=probe
+    )
     assert only_self["discrepancy_steps_run"] == 0 and only_self["probe_share_self_trained"] == only_self["probe_share"]
     assert preset("demo").selector.target_share == 0.01 and preset("paper").selector.target_share == 0.01
 

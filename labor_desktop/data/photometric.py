@@ -87,7 +87,7 @@ def photometric(image: np.ndarray, aug: Photometric, rng: np.random.Generator) -
         x = x * pick(aug.dark, dark)
     if u[4] < aug.p_blur:
         s = pick(aug.blur_sigma, blur)
-        x = cv2.GaussianBlur(x, (0, 0), sigmaX=s, sigmaY=s)
+        x = np.asarray(cv2.GaussianBlur(x, (0, 0), sigmaX=s, sigmaY=s), dtype=np.float32)
     if u[5] < aug.p_noise:
         sigma = pick(aug.noise_sigma, noise_sigma) / 255.0
         x = x + np.random.default_rng(noise_seed).normal(0.0, sigma, size=x.shape).astype(np.float32)
