@@ -220,7 +220,11 @@ def test_seeds_are_full_runs_reported_with_mean_and_std(seed_runs):
 def test_a_lead_counts_only_beyond_both_stds():
     def row(miou, std, unit="points"):
         b = {"unit": unit, "pixel_share": 0.01, "points_per_image": 8.0}
-        return [{"stage": 1, "miou": miou, "miou_std": std, "iou": [miou] * 19, "budget": b, "seeds": 3}]
+        per_seed = {"0": miou, "1": miou + 0.001, "2": miou - 0.001}
+        return [
+            {"stage": 1, "miou": miou, "miou_std": std, "iou": [miou] * 19, "budget": b, "seeds": 3}
+            | {"per_seed_miou": per_seed}
+        ]
 
     goals = check_goals({"ppl": row(0.45, 0.01), "rand": row(0.44, 0.02)})
     assert not goals[0]["met"]  # +1.0 mIoU but rand's std is 2.0

@@ -92,6 +92,17 @@ def _baseline(score_fn):
     return run
 
 
+def _pixel_baseline(score_fn):
+    """A baseline that always labels pixels, whatever ``baseline_unit`` says: random pixels
+    at SPL's share sit in the main comparison beside the point baselines."""
+
+    def run(probs, heads, labeled, budget, gen, mask=None):
+        score = score_fn(probs, gen)
+        return Proposal(region=top_share(score, budget.pixel_share, labeled if budget.exclude_labeled else None))
+
+    return run
+
+
 def _ripu(probs, heads, labeled, budget, gen, mask=None):
     h, w = probs.shape[1:]
     n = ripu.regions_for_share(h, w, budget.pixel_share, budget.ripu_k_region)
@@ -136,6 +147,13 @@ STRATEGIES: dict[str, Strategy] = {
             False,
             "pixels",
             _baseline(lambda p, g: random_score(p.shape[1:], g, p.device)),
+        ),
+        Strategy(
+            "rand-pixels",
+            "RAND pixels: uniformly random pixels, as many as SPL's mask held (per image and stage)",
+            False,
+            "pixels",
+            _pixel_baseline(lambda p, g: random_score(p.shape[1:], g, p.device)),
         ),
         Strategy(
             "sconf", "SCONF: lowest max-probability pixels", False, "pixels", _baseline(lambda p, g: sconf_score(p))

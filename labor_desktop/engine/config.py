@@ -127,6 +127,17 @@ class RetrainConfig:
 
 
 @dataclass(frozen=True)
+class ReferenceConfig:
+    """The converged supervised reference of ``labor compare`` (the paper's "fully
+    supervised" row): the warm-up model retrained on the whole pool's ground truth in rounds
+    of ``[retrain] steps``, evaluated after each, until the validation mIoU has not risen
+    for ``patience`` rounds (at most ``max_rounds``); the best round is reported."""
+
+    patience: int = 2
+    max_rounds: int = 10
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     name: str = "paper"
     seed: int = 0
@@ -141,6 +152,7 @@ class ExperimentConfig:
     warmup: WarmupConfig = field(default_factory=WarmupConfig)
     selector: SelectorConfig = field(default_factory=SelectorConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    reference: ReferenceConfig = field(default_factory=ReferenceConfig)
     budget: Budget = field(default_factory=lambda: Budget(baseline_unit="points"))
 
     def to_dict(self) -> dict:

@@ -71,6 +71,8 @@ _RANGES: dict[str, tuple] = {
     "schedule": (lambda v: v in ("cosine", "constant"), "'cosine' or 'constant'"),
     "source_augment": (lambda v: v in ("none", "photometric"), "'none' or 'photometric'"),
     "adabn_batches": (lambda v: v >= 0, "an integer >= 0"),
+    "patience": _POSITIVE_INT,
+    "max_rounds": _POSITIVE_INT,
     "num_k": _POSITIVE_INT,
     "d_first_kernel": _POSITIVE_INT,
     "stages": (lambda v: 1 <= v <= 255, "an integer in 1..255"),

@@ -28,6 +28,10 @@ class Context:
     rt: Runtime
     progress: Progress | None = None
     cancel: threading.Event | None = None
+    # A source-only checkpoint to warm up from instead of pre-training ("{seed}" is replaced
+    # by the run's seed): pre-training sees no target image, so the target domains of one
+    # seed can share it.
+    pretrained: str | None = None
 
 
 def batch_setting(cfg: ExperimentConfig, job: str) -> tuple[int | None, str]:

@@ -21,7 +21,14 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
     cfg = ctx.cfg
     check_init_weights(cfg, start)
     out = Path(out).resolve()  # checkpoint paths in the ledger must not depend on the working directory
-    state = RunState(out, {"config": cfg.to_dict(), "start": None if start is None else str(start)}, ctx.rt.is_main)
+    identity = {"config": cfg.to_dict(), "start": None if start is None else str(start)}
+    given = None if ctx.pretrained is None or start is not None else Path(ctx.pretrained.format(seed=cfg.seed))
+    if given is not None:
+        if not given.is_file():
+            raise ValueError(f"{given}: no such pre-trained checkpoint (--pretrained); check the path")
+        load_model(given, cfg.model)  # refuses a checkpoint of another model before any work
+        identity["pretrained"] = str(given.resolve())
+    state = RunState(out, identity, ctx.rt.is_main)
 
     def pretrain(seed):
         model = DeepLabV2(cfg.model)
@@ -64,8 +71,12 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
         sha = save_checkpoint(path, model, {"job": "warmup"}) if ctx.rt.is_main else ""
         return {"checkpoint": str(path), "sha256": sha, **stats}
 
+    def reuse(seed):
+        assert given is not None  # only run with a given checkpoint
+        return {"checkpoint": str(given.resolve()), "sha256": file_sha256(given), "given": True}
+
     if start is None:
-        run_job(state, ctx, "pretrain", pretrain)
+        run_job(state, ctx, "pretrain", pretrain if given is None else reuse)
         run_job(state, ctx, "warmup", warm)
         ckpt = state.result("warmup")
     else:

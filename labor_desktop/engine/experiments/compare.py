@@ -27,20 +27,29 @@ from ..jobs.predict import predict_probs_image, selection_panels
 from ..run_jobs import Context
 from ..stages import StageEngine
 from ..warm_start import warm_start
+from .converged import NAME as CONVERGED
+from .converged import converged_supervised
 from .report import aggregate, write_report
 
 
 def run_compare(
     ctx: Context, out: str | Path, strategies: list[str], start: str | Path | None = None, match_points: bool = True
 ) -> dict:
+    """``strategies`` may also name the converged supervised reference
+    (``supervised-converged``).  UDA (the shared warm-up model) is always reported."""
     out = Path(out)
-    for name in strategies:
+    labeling = [name for name in strategies if name != CONVERGED]
+    for name in labeling:
         get_strategy(name)
     began = time.perf_counter()
     warm = warm_start(out / "shared", ctx, start)
-    order = sorted(strategies, key=lambda s: s not in REFERENCE.values()) if match_points else list(strategies)
+    order = sorted(labeling, key=lambda s: s not in REFERENCE.values()) if match_points else list(labeling)
     results: dict[str, list[dict]] = {}
     budgets: dict[str, dict] = {}
+    if "uda" not in labeling:  # the warm-up model's row costs nothing: always there
+        results["uda"] = [{"stage": 0, **warm["evaluation"], "budget": None}]
+    if CONVERGED in strategies:
+        results[CONVERGED] = converged_supervised(out / CONVERGED, ctx, warm)
     for name in order:
         cfg = ctx.cfg
         counts = None
@@ -48,9 +57,7 @@ def run_compare(
         if match_points and ref in results:
             counts = proposal_counts(out / ref / "project.labor.h5", cfg.stages, label_unit(name, cfg.budget))
         budgets[name] = dict(cfg.budget.__dict__, matched_to=ref if counts else None)
-        engine = StageEngine(
-            out / name, Context(cfg, ctx.data, ctx.rt, ctx.progress, ctx.cancel), name, warm, counts=counts
-        )
+        engine = StageEngine(out / name, replace(ctx), name, warm, counts=counts)
         results[name] = engine.run()
     if not ctx.rt.is_main:
         return {"results": results}
@@ -75,7 +82,7 @@ def run_compare(
 
 
 REFERENCE = {"points": "ppl", "pixels": "spl"}  # whose measured budget a budgeted baseline gets
-MATCHED = (*BASELINES, "ripu", "ripu-pixel")
+MATCHED = (*BASELINES, "rand-pixels", "ripu", "ripu-pixel")
 
 
 def proposal_counts(project_path: Path, stages: int, unit: str) -> dict[int, list[int]]:
@@ -107,7 +114,7 @@ def run_seeds(
     began = time.perf_counter()
     per_seed: dict[int, dict[str, list[dict]]] = {}
     for seed in seeds:
-        sctx = Context(replace(ctx.cfg, seed=seed), ctx.data, ctx.rt, ctx.progress, ctx.cancel)
+        sctx = replace(ctx, cfg=replace(ctx.cfg, seed=seed))
         per_seed[seed] = run_compare(sctx, out / f"seed-{seed}", strategies, start, match_points)["results"]
     if not ctx.rt.is_main:
         return {"results": per_seed}

@@ -16,6 +16,7 @@ ORDER = [
     "uda",
     "iast",
     "supervised",
+    "supervised-converged",
     "spl",
     "ppl",
     "ppl-worst",
@@ -24,6 +25,7 @@ ORDER = [
     "ripu",
     "ripu-pixel",
     "rand",
+    "rand-pixels",
     "sconf",
     "ent",
 ]
@@ -51,7 +53,8 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 def aggregate(per_seed: dict[int, dict[str, list[dict]]]) -> dict[str, list[dict]]:
     """Histories of several seeds as one history per strategy: per stage, the mean of
     mIoU, per-class IoU and budget, with ``miou_std`` and the budget's stds (sample
-    std over the seeds) and ``seeds`` (how many had that stage)."""
+    std over the seeds), ``seeds`` (how many had that stage) and ``per_seed_miou`` (seed ->
+    mIoU, for paired comparisons)."""
     out: dict[str, list[dict]] = {}
     names = sorted({n for r in per_seed.values() for n in r})
     for name in names:
@@ -62,6 +65,12 @@ def aggregate(per_seed: dict[int, dict[str, list[dict]]]) -> dict[str, list[dict
             if not hs:
                 continue
             miou, miou_std = _mean_std([h["miou"] for h in hs])
+            by_seed = {
+                str(seed): h["miou"]
+                for seed, r in per_seed.items()
+                for h in r.get(name, [])
+                if h["stage"] == stage and h.get("miou") is not None
+            }
             iou = []
             for c in range(len(hs[0]["iou"])):
                 vals = [h["iou"][c] for h in hs if h["iou"][c] is not None]
@@ -73,9 +82,8 @@ def aggregate(per_seed: dict[int, dict[str, list[dict]]]) -> dict[str, list[dict
                     vals = [h["budget"].get(key) for h in hs if h["budget"].get(key) is not None]
                     if vals:
                         budget[key], budget[f"{key}_std"] = _mean_std(vals)
-            rows.append(
-                {"stage": stage, "miou": miou, "miou_std": miou_std, "iou": iou, "budget": budget, "seeds": len(hs)}
-            )
+            row = {"stage": stage, "miou": miou, "miou_std": miou_std, "iou": iou, "budget": budget, "seeds": len(hs)}
+            rows.append({**row, "per_seed_miou": by_seed})
         out[name] = rows
     return out
 
@@ -164,10 +172,11 @@ def plot_stages(path: Path, results: dict[str, list[dict]]) -> Path:
         hist = results[name]
         last = hist[-1]
         unit = spent(last)[0]
-        if name == "supervised" or unit == "none":
+        if name.startswith("supervised") or unit == "none":
             for ax in axes:
-                color = {"supervised": "black", "uda": "gray", "iast": "purple"}.get(name, "brown")
-                ax.axhline(100 * last["miou"], ls="--" if name == "supervised" else ":", lw=1, color=color)
+                color = {"supervised": "black", "uda": "gray", "iast": "purple", "supervised-converged": "black"}
+                ls = {"supervised": "--", "supervised-converged": "-"}.get(name, ":")
+                ax.axhline(100 * last["miou"], ls=ls, lw=1, color=color.get(name, "brown"))
                 ax.annotate(name, (0, 100 * last["miou"]), xytext=(2, 2), textcoords="offset points", fontsize=7)
             continue
         rows = [h for h in hist if h["stage"] > 0]
@@ -190,10 +199,25 @@ def plot_stages(path: Path, results: dict[str, list[dict]]) -> Path:
     return path
 
 
+def paired_differences(a: dict, b: dict) -> list[float]:
+    """``a``'s mIoU minus ``b``'s, seed by seed, over the seeds both rows have."""
+    pa, pb = a.get("per_seed_miou") or {}, b.get("per_seed_miou") or {}
+    return [pa[s] - pb[s] for s in sorted(set(pa) & set(pb), key=int)]
+
+
 def _leads(a: dict, b: dict) -> bool:
-    """``a`` ahead of ``b``: by more than both stds when there are several seeds."""
-    margin = max(a.get("miou_std", 0.0), b.get("miou_std", 0.0)) if a.get("seeds", 1) > 1 else 0.0
-    return a["miou"] - b["miou"] > margin
+    """``a`` ahead of ``b``: with several seeds, by more than both stds and on every seed
+    (the paired differences agree in sign); with one, by any margin."""
+    if a.get("seeds", 1) <= 1:
+        return a["miou"] - b["miou"] > 0.0
+    margin = max(a.get("miou_std", 0.0), b.get("miou_std", 0.0))
+    diffs = paired_differences(a, b)
+    return a["miou"] - b["miou"] > margin and bool(diffs) and all(d > 0 for d in diffs)
+
+
+def _paired(a: dict, b: dict) -> str:
+    diffs = paired_differences(a, b)
+    return f"; paired per seed {', '.join(f'{100 * d:+.1f}' for d in diffs)}" if len(diffs) > 1 else ""
 
 
 def _m(h: dict) -> str:
@@ -202,24 +226,48 @@ def _m(h: dict) -> str:
 
 def check_goals(results: dict[str, list[dict]]) -> list[dict]:
     """The paper's claims, measured on the final stage.  With several seeds (rows
-    carrying ``miou_std``) a lead counts only when it exceeds both stds."""
+    carrying ``miou_std``) a lead counts only when it exceeds both stds and the paired
+    per-seed differences agree in sign."""
     final = {name: hist[-1] for name, hist in results.items()}
     goals = []
 
     def miou(name):
         return 100 * final[name]["miou"]
 
+    def lead(a: str, b: str, what: str, goal: str | None = None) -> None:
+        if {a, b} <= set(final):
+            seeds = final[a].get("seeds", 1)
+            goals.append(
+                {
+                    "goal": (goal or f"{a.upper()} above {b.upper()} {what}")
+                    + (" (beyond both stds)" if seeds > 1 else ""),
+                    "measured": f"{a.upper()} {_m(final[a])} vs {b.upper()} {_m(final[b])}{_paired(final[a], final[b])}",
+                    "met": _leads(final[a], final[b]),
+                }
+            )
+
+    reference = "supervised-converged" if "supervised-converged" in final else "supervised"
+    if {"uda", reference} <= set(final):
+        ratio = miou("uda") / miou(reference) if miou(reference) > 0 else 0.0
+        goals.append(
+            {
+                "goal": f"UDA at least 50 % of {reference}'s mIoU (a real starting point)",
+                "measured": f"UDA {_m(final['uda'])} = {100 * ratio:.0f} % of {reference} {_m(final[reference])}",
+                "met": ratio >= 0.5,
+            }
+        )
     if {"spl", "supervised"} <= set(final):
         share = 100 * final["spl"]["budget"]["pixel_share"]
         gap = miou("supervised") - miou("spl")
         goals.append(
             {
-                "goal": "SPL within 2 mIoU of supervised with at most 3 % of pixels",
+                "goal": "SPL within 2 mIoU of supervised (same training budget) with at most 3 % of pixels",
                 "measured": f"SPL {_m(final['spl'])} vs supervised {_m(final['supervised'])} "
                 f"(gap {gap:.1f}) at {share:.2f} % of pixels",
                 "met": gap <= 2.0 and share <= 3.0,
             }
         )
+    lead("spl", "rand-pixels", "", "SPL above random pixels at SPL's share")
     if "ppl" in final:
         others = [s for s in ("rand", "sconf", "ent") if s in final]
         if others:
@@ -231,10 +279,22 @@ def check_goals(results: dict[str, list[dict]]) -> list[dict]:
                     + (" (beyond both stds)" if seeds > 1 else ""),
                     "measured": ", ".join(
                         f"{s.upper()} {_m(final[s])} ({pts[s]:.1f} pts/img)" for s in ["ppl", *others]
-                    ),
+                    )
+                    + "".join(f"; vs {s.upper()}{_paired(final['ppl'], final[s])}" for s in others if seeds > 1),
                     "met": all(_leads(final["ppl"], final[s]) for s in others),
                 }
             )
+    lead("regions", "ppl", "at PPL's clicks")
+    lead("regions", "rand-regions", "at the same number of regions")
+    if {"regions", "spl"} <= set(final):
+        gap = miou("spl") - miou("regions")
+        goals.append(
+            {
+                "goal": "regions within 2 mIoU of SPL",
+                "measured": f"regions {_m(final['regions'])} vs SPL {_m(final['spl'])} (gap {gap:.1f})",
+                "met": gap <= 2.0,
+            }
+        )
     for base in ("uda", "iast"):
         if base in final:
             for s in ("spl", "ppl"):

@@ -78,6 +78,11 @@ class ExperimentData:
         unlabeled = [Sample(s.name, s.image) for s in self.target]
         return TrainSet(unlabeled, TrainAugment(c.target_crop, c.target_base, c.target_scale), seed)
 
+    def truth_target_set(self, seed: int) -> TrainSet:
+        """The whole pool with its ground truth (the supervised reference; simulation only)."""
+        c = self.cfg
+        return TrainSet(self.target, TrainAugment(c.target_crop, c.target_base, c.target_scale), seed)
+
     def labeled_target_set(self, labels: dict[int, np.ndarray], seed: int) -> TrainSet:
         """The pool images the annotator has labeled, with the store's sparse labels."""
         c = self.cfg
