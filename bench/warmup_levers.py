@@ -1,6 +1,7 @@
 """Which warm-up levers make the UDA model a real starting point (issue 23)?
 
-Each variant is the ``demo`` preset with a few settings overridden; it runs the shared
+Each variant is the ``demo`` preset with its issue-23 levers off (``base``: no photometric
+augmentation, no AdaBN) and some switched back on or changed; it runs the shared
 warm start (source pre-training, adversarial warm-up, evaluation) into its own folder and
 prints UDA's mIoU on the target validation set, before and after AdaBN.  Variants run one
 after another in this process (one thread), so their numbers compare side by side.
@@ -28,6 +29,7 @@ from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.run_jobs import Context
 from labor_desktop.engine.warm_start import warm_start
 
+OFF = {"data": {"source_augment": "none"}, "warmup": {"adabn_batches": 0}}
 LEVERS: dict[str, dict] = {
     "base": {},
     "photometric": {"data": {"source_augment": "photometric"}},
@@ -39,7 +41,7 @@ LEVERS: dict[str, dict] = {
 
 def variant(name: str) -> dict:
     """``a+b``: the union of levers ``a`` and ``b`` (``adabn`` is measured on every variant)."""
-    merged: dict = {}
+    merged: dict = {k: dict(v) for k, v in OFF.items()}
     for part in name.split("+"):
         if part == "adabn":
             continue
@@ -72,6 +74,7 @@ def main() -> None:
         row = {"variant": name, "uda": warm["evaluation"]["miou"], "uda_adabn": after, "seconds": seconds}
         rows.append(row)
         print(json.dumps(row), flush=True)
+        (Path(args.out) / name / f"seed-{args.seed}" / "lever.json").write_text(json.dumps(row, indent=1))
     print(f"{'variant':24s} {'UDA':>6s} {'+AdaBN':>7s} {'s':>6s}")
     for r in rows:
         print(f"{r['variant']:24s} {100 * r['uda']:6.1f} {100 * r['uda_adabn']:7.1f} {r['seconds']:6.0f}")
