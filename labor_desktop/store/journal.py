@@ -4,7 +4,10 @@ Record layout: ``MAGIC (4) | length (4, little endian) | crc32 (4) | payload``. 
 save is acknowledged only after its record is written and ``fsync``-ed, so a
 record that a kill tore in half was never acknowledged: ``scan`` accepts the intact
 records up to the first one whose length or checksum does not hold.  Only a *torn
-tail* may be cut: a bad record at the end that is a prefix of a frame (or zeros).
+tail* may be cut: a bad record at the end that is a prefix of a frame (or zeros), i.e.
+its declared length runs past the end of the file *and* the bytes there are not the whole
+payload its CRC names (a complete record with a damaged length field is damage: its save
+was acknowledged).
 A bad record followed by intact ones is damage, not a torn write: ``scan`` reports
 its offset and resynchronises on the next valid frame, so a repair can keep every
 intact record.  Every file is opened with ``O_NOFOLLOW``: a journal that is a
@@ -55,6 +58,7 @@ class ScanResult:
     data: bytes  # the file as read, so the caller need not read it again
     damage: int | None = None  # offset of the first bad bytes when they are not a torn tail
     later: list[tuple[int, int]] = field(default_factory=list)  # intact records found after the damage
+    stretches: int = 0  # damaged stretches: runs of bad bytes between intact records (0 when intact or torn)
 
     @property
     def torn(self) -> bool:
@@ -85,21 +89,28 @@ def _is_torn_tail(rest: bytes) -> bool:
         return True
     if len(rest) < HEADER.size:
         return MAGIC.startswith(rest[:4])
-    magic, length, _ = HEADER.unpack_from(rest, 0)
-    return bool(magic == MAGIC and HEADER.size + length > len(rest))
+    magic, length, crc = HEADER.unpack_from(rest, 0)
+    # a payload that is whole (its CRC holds) behind a length past the end: the length field is damaged
+    return bool(magic == MAGIC and HEADER.size + length > len(rest) and zlib.crc32(rest[HEADER.size :]) != crc)
 
 
 def scan_bytes(data: bytes) -> ScanResult:
     offsets, pos = _run(data, 0)
     if pos == len(data):
         return ScanResult(offsets, pos, len(data), data)
-    later, q = [], pos + 1
+    later: list[tuple[int, int]] = []
+    stretches, q = 1, pos + 1
     while (q := data.find(MAGIC, q)) >= 0:
         found, end = _run(data, q)
-        later += found
-        q = end + 1 if found else q + 1
-    damage = None if not later and _is_torn_tail(data[pos:]) else pos
-    return ScanResult(offsets, pos, len(data), data, damage, later)
+        if found:
+            later += found
+            stretches += end < len(data)  # bad bytes again after this run of intact records
+            q = end + 1
+        else:
+            q += 1
+    if not later and _is_torn_tail(data[pos:]):
+        return ScanResult(offsets, pos, len(data), data)
+    return ScanResult(offsets, pos, len(data), data, pos, later, stretches)
 
 
 def scan(path: Path) -> ScanResult:

@@ -250,14 +250,14 @@ class Project(ProjectWriting):
             raise ProjectError(f"{self.journal_path}: cannot be read ({_reason(e)}); check its permissions") from None
         shapes = self._shapes
         damage, reason, applied = result.damage, "a record's length or checksum does not hold", 0
-        later = list(result.later)
+        later, skipped = list(result.later), result.stretches
         for k, (off, length) in enumerate(result.offsets):
             try:
                 self._apply(codec.decode_header(result.data, off, length), off, length, shapes)
                 applied += 1
             except _BAD_CONTENT as e:
                 damage, reason = off - HEADER.size, str(e)
-                later = result.offsets[k + 1 :] + later
+                later, skipped = result.offsets[k + 1 :] + later, skipped + 1
                 break
         if damage is None:
             if result.torn and self._journal is not None:
@@ -271,7 +271,6 @@ class Project(ProjectWriting):
         if not (self.read_only or salvage):
             raise JournalDamaged(message, damage)
         self.damage = message
-        skipped = 1
         for off, length in later:
             try:
                 self._apply(codec.decode_header(result.data, off, length), off, length, shapes)

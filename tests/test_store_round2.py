@@ -1,0 +1,76 @@
+"""Regression tests of issue 21's store defects: a damaged length field is not a torn tail,
+files removed or replaced under a running writer, special files at the project's names,
+damaged repairs counted exactly, and proposal points checked before any cast."""
+
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from labor_desktop.store import ImageEntry, JournalDamaged, Project, ProjectSettings, repair
+from labor_desktop.store.journal import HEADER, scan
+
+SETTINGS = ProjectSettings(classes=[f"c{i}" for i in range(19)])
+H, W = 20, 30
+
+
+def make(tmp_path, n=10):
+    return Project.create(tmp_path / "p.labor.h5", SETTINGS, [ImageEntry(f"im{i}.png", H, W) for i in range(n)])
+
+
+def labels_of(i):
+    lab = np.full((H, W), 255, np.uint8)
+    lab[i, : i + 1] = i % 19
+    return lab
+
+
+def ten_saves(tmp_path):
+    p = make(tmp_path)
+    for i in range(10):
+        p.save_labels(i, labels_of(i), 1)
+    p.close(compact=False)
+    return tmp_path / "p.labor.h5", tmp_path / "p.labor.h5.journal"
+
+
+# ---- 1: a damaged length field in the last complete record is damage ---------------------
+@pytest.mark.parametrize("length", [lambda n: n + 1000, lambda n: 0xFFFFFFFF, lambda n: n + 1])
+def test_a_damaged_length_in_the_last_complete_record_is_not_cut(tmp_path, length):
+    path, journal = ten_saves(tmp_path)
+    off, n = scan(journal).offsets[-1]
+    data = bytearray(journal.read_bytes())
+    struct.pack_into("<I", data, off - HEADER.size + 4, length(n))
+    journal.write_bytes(bytes(data))
+    before = journal.read_bytes()
+    with pytest.raises(JournalDamaged, match=rf"damaged at byte {off - HEADER.size} .*labor repair"):
+        Project.open(path)
+    assert journal.read_bytes() == before  # the acknowledged record is still there, byte for byte
+    with Project.open(path, read_only=True) as r:
+        assert r.damage is not None and r.labeled_images() == list(range(9))
+    assert journal.read_bytes() == before
+
+
+def test_a_record_cut_one_byte_short_is_still_a_torn_tail(tmp_path):
+    path, journal = ten_saves(tmp_path)
+    full = journal.read_bytes()
+    off, n = scan(journal).offsets[-1]
+    journal.write_bytes(full[:-1])  # the last payload one byte short: its CRC cannot hold
+    with Project.open(path) as q:
+        assert q.labeled_images() == list(range(9))
+        assert journal.stat().st_size == off - HEADER.size  # cut back to the end of record 8
+
+
+# ---- 8: repair counts damaged stretches exactly -------------------------------------------
+@pytest.mark.parametrize(("damaged", "stretches"), [([1], 1), ([1, 7], 2), ([1, 2], 1), ([9], 1), ([0, 9], 2)])
+def test_repair_counts_every_damaged_stretch(tmp_path, damaged, stretches):
+    path, journal = ten_saves(tmp_path)
+    offsets = scan(journal).offsets
+    data = bytearray(journal.read_bytes())
+    for r in damaged:
+        data[offsets[r][0] + 10] ^= 0x10
+    journal.write_bytes(bytes(data))
+    assert scan(journal).stretches == stretches
+    report = repair(path)
+    assert (report.applied, report.skipped) == (10 - len(damaged), stretches)
+    with Project.open(path) as q:
+        assert q.labeled_images() == [i for i in range(10) if i not in damaged]
