@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from labor_desktop.store import ImageEntry, JournalDamaged, Project, ProjectSettings, repair
+from labor_desktop.store import ImageEntry, JournalDamaged, Project, ProjectError, ProjectSettings, SaveError, repair
 from labor_desktop.store.journal import HEADER, scan
 
 SETTINGS = ProjectSettings(classes=[f"c{i}" for i in range(19)])
@@ -74,3 +74,72 @@ def test_repair_counts_every_damaged_stretch(tmp_path, damaged, stretches):
     assert (report.applied, report.skipped) == (10 - len(damaged), stretches)
     with Project.open(path) as q:
         assert q.labeled_images() == [i for i in range(10) if i not in damaged]
+
+
+# ---- 2: the journal removed or replaced under a running writer -----------------------------
+def test_a_journal_removed_under_the_writer_stops_it_and_writes_its_saves_back(tmp_path):
+    p = make(tmp_path)
+    for i in range(3):
+        p.save_labels(i, labels_of(i), 1)
+    journal = p.journal_path
+    before = journal.read_bytes()
+    journal.unlink()
+    stop = (
+        f"{journal}: was removed or replaced while the project was open, so nothing more is saved; "
+        f"the saves it held were written back to {journal}. Close the project and open it again"
+    )
+    for i in (3, 4):  # stopped: the save is refused, and stays refused
+        with pytest.raises(SaveError) as e:
+            p.save_labels(i, labels_of(i), 1)
+        assert str(e.value) == stop
+    assert journal.read_bytes() == before
+    assert np.array_equal(p.labels(2)[0], labels_of(2))  # reads still work (through the open file)
+    with pytest.raises(SaveError, match="was removed or replaced"):
+        p.compact()
+    p.close()  # no compaction, no traceback
+    assert journal.read_bytes() == before
+    with Project.open(tmp_path / "p.labor.h5") as q:
+        assert q.labeled_images() == [0, 1, 2]
+
+
+def test_a_journal_replaced_under_the_writer_is_left_alone_and_its_saves_go_beside_it(tmp_path):
+    p = make(tmp_path)
+    p.save_labels(0, labels_of(0), 1)
+    journal = p.journal_path
+    before = journal.read_bytes()
+    journal.unlink()
+    journal.write_bytes(b"")  # another file took the name
+    (tmp_path / "p.labor.h5.journal.rescued-1").write_bytes(b"taken")
+    with pytest.raises(SaveError) as e:
+        p.add_effort(0, clicks=1)
+    rescued = tmp_path / "p.labor.h5.journal.rescued-2"
+    assert str(e.value).endswith(
+        f"the saves it held were written to {rescued} (another file has taken its name). "
+        f"Close the project and open it again after moving {rescued} to {journal}"
+    )
+    assert rescued.read_bytes() == before and journal.read_bytes() == b""
+    p.close()
+    os.replace(rescued, journal)
+    with Project.open(tmp_path / "p.labor.h5") as q:
+        assert q.labeled_images() == [0] and q.effort(0).clicks == 0
+
+
+# ---- 3: a removed lock file lets no second writer in ---------------------------------------
+def test_a_removed_lock_file_keeps_a_second_writer_out(tmp_path):
+    p = make(tmp_path)
+    p.save_labels(0, labels_of(0), 1)
+    path, lock = tmp_path / "p.labor.h5", tmp_path / "p.labor.h5.lock"
+    lock.unlink()
+    busy = f"{path}: is open in another LabOR Desktop window or process; close it there first"
+    for attempt in (
+        lambda: Project.open(path),
+        lambda: Project.create(path, SETTINGS, [ImageEntry("x.png", H, W)], overwrite=True),
+        lambda: repair(path),
+    ):
+        with pytest.raises(ProjectError) as e:
+            attempt()
+        assert str(e.value) == busy
+    p.save_labels(1, labels_of(1), 1)  # the first writer goes on, nothing of it lost
+    p.close()
+    with Project.open(path) as q:
+        assert q.labeled_images() == [0, 1] and len(q.images) == 10

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ MAGIC = b"LBRJ"
 HEADER = struct.Struct("<4sII")
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
+O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a named pipe must not wait for a writer
 
 
 def refuse_link(path: Path) -> None:
@@ -48,6 +50,34 @@ def open_nofollow(path: Path, flags: int, mode: int = 0o644) -> int:
         if e.errno in (errno.ELOOP, errno.EMLINK) or os.path.islink(path):
             refuse_link(path)
         raise
+
+
+def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``open_nofollow`` that never blocks and refuses anything but a regular file (a named
+    pipe, a device or a folder at a project's name would hang or crash the reads)."""
+    try:
+        fd = open_nofollow(path, flags | O_NONBLOCK, mode)
+    except IsADirectoryError:
+        fd = -1
+    st = None if fd < 0 else os.fstat(fd)
+    if st is None or not stat.S_ISREG(st.st_mode):
+        if fd >= 0:
+            os.close(fd)
+        raise ProjectError(
+            f"{path}: is {'a folder' if st is None or stat.S_ISDIR(st.st_mode) else 'not a regular file'}, "
+            "not a file LabOR Desktop wrote; move it away, then open the project again"
+        )
+    return fd
+
+
+def same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not removed, not replaced)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
 
 
 @dataclass(frozen=True)
@@ -115,7 +145,7 @@ def scan_bytes(data: bytes) -> ScanResult:
 
 def scan(path: Path) -> ScanResult:
     """Read the journal once, checking every record."""
-    fd = open_nofollow(path, os.O_RDONLY)
+    fd = open_regular(path, os.O_RDONLY)
     with os.fdopen(fd, "rb") as f:
         data = f.read()
     return scan_bytes(data)
@@ -124,9 +154,9 @@ def scan(path: Path) -> ScanResult:
 class JournalWriter:
     """Appends records durably. One writer per journal (the project holds a lock file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fd: int | None = None) -> None:
         self.path = path
-        self.fd = open_nofollow(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
+        self.fd = open_regular(path, os.O_RDWR | os.O_CREAT | os.O_APPEND) if fd is None else fd
         self.size = os.fstat(self.fd).st_size
         self._cut_pending = False  # a failed append whose partial record could not be cut back yet
 
@@ -169,12 +199,19 @@ class StaleRecord(Exception):
     compacted by another process, or damaged since it was scanned)."""
 
 
-def read_payload(path: Path, offset: int, length: int) -> bytes:
-    """The payload at ``offset``, its frame checked again (magic, length, CRC)."""
-    fd = open_nofollow(path, os.O_RDONLY)
-    with os.fdopen(fd, "rb") as f:
-        f.seek(offset - HEADER.size)
-        data = f.read(HEADER.size + length)
+def read_payload(path: Path, offset: int, length: int, fd: int | None = None) -> bytes:
+    """The payload at ``offset``, its frame checked again (magic, length, CRC).  A writer reads
+    through its own descriptor ``fd``: the file it appends to, even if the name was removed."""
+    if fd is not None:
+        data = os.pread(fd, HEADER.size + length, offset - HEADER.size)
+    else:
+        try:
+            fd = open_regular(path, os.O_RDONLY)
+        except (OSError, ProjectError) as e:
+            raise StaleRecord(f"{path}: cannot be read again ({e})") from None
+        with os.fdopen(fd, "rb") as f:
+            f.seek(offset - HEADER.size)
+            data = f.read(HEADER.size + length)
     if len(data) != HEADER.size + length:
         raise StaleRecord(f"{path}: journal shorter than expected at byte {offset - HEADER.size}")
     magic, n, crc = HEADER.unpack_from(data, 0)

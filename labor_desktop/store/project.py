@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ import numpy as np
 from . import codec
 from .checks import Damaged, check_effort, check_image_table, check_record, check_tables
 from .files import _identity, _reason, _relative
-from .journal import HEADER, JournalWriter, open_nofollow, refuse_link, scan
+from .journal import HEADER, JournalWriter, refuse_link, scan
+from .locks import open_locked_journal, take_lock_file
 from .schema import (
     EFFORT_FIELDS,
     FORMAT,
@@ -42,13 +42,8 @@ from .schema import (
     migrate_v0,
 )
 from .tables import _BAD_CONTENT, _effort_row, _is_table, _stage_table, _unsure_table
-from .writer import write_project
+from .writer import remove_leftover, write_project
 from .writing import ProjectWriting
-
-if sys.platform == "win32":  # msvcrt's byte-range lock plays the role of fcntl's flock
-    import msvcrt
-else:
-    import fcntl
 
 
 class Project(ProjectWriting):
@@ -84,8 +79,10 @@ class Project(ProjectWriting):
                 raise SaveError(
                     f"{path}: could not create the project ({_reason(e)}); is the folder writable and the disk not full?"
                 ) from None
-            if os.path.lexists(project.journal_path):
+            stale = open_locked_journal(path, project.journal_path, create=False)  # refused if a writer holds it
+            if stale is not None:
                 os.unlink(project.journal_path)  # a stale journal of a removed project must not replay into this one
+                os.close(stale)
             project._open(locked=True)
         except BaseException:
             project.close(compact=False)
@@ -114,8 +111,9 @@ class Project(ProjectWriting):
         if not self.read_only:
             if not locked:
                 self._take_lock()
-            if os.path.lexists(tmp):
-                os.unlink(tmp)  # an interrupted compaction; the old file and journal are intact
+            fd = open_locked_journal(p, self.journal_path, create=False)  # a writer whose lock file was removed
+            self._journal = None if fd is None else JournalWriter(self.journal_path, fd)
+            remove_leftover(tmp)  # an interrupted compaction; the old file and journal are intact
         version = self._open_base()
         if version == 0:
             if self.read_only:
@@ -134,36 +132,12 @@ class Project(ProjectWriting):
             self.migrated_from = (0, backup)
             self._open_base()
         self._load_base(1)
-        if not self.read_only:
-            try:
-                self._journal = JournalWriter(self.journal_path)
-            except OSError as e:
-                raise ProjectError(
-                    f"{self.journal_path}: cannot be written ({_reason(e)}); "
-                    "open the project read-only, or make the file and its folder writable"
-                ) from None
+        if not self.read_only and self._journal is None:
+            self._journal = JournalWriter(self.journal_path, open_locked_journal(p, self.journal_path, create=True))
         self._replay()
 
     def _take_lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            self._lockfile = open_nofollow(lock_path, os.O_RDWR | os.O_CREAT)
-        except OSError as e:
-            raise ProjectError(
-                f"{self.path}: cannot write next to the project ({_reason(e)}); "
-                "open it read-only or move it to a writable folder"
-            ) from None
-        try:
-            if sys.platform == "win32":
-                msvcrt.locking(self._lockfile, msvcrt.LK_NBLCK, 1)
-            else:
-                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(self._lockfile)
-            self._lockfile = None
-            raise ProjectError(
-                f"{self.path}: is open in another LabOR Desktop window or process; close it there first"
-            ) from None
+        self._lockfile = take_lock_file(self.path)
 
     def _damaged(self, what: object) -> ProjectError:
         return ProjectError(

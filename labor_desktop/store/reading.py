@@ -45,6 +45,7 @@ class ProjectReading:
         self._unsure: dict[int, dict[int, list[int]]] = {}  # stage -> image -> unsure point indices
         self.generation = 0  # how many compactions the snapshot has been through
         self.damage: str | None = None  # read-only view of a damaged journal: what is wrong and the fix
+        self._stopped: str | None = None  # why saving stopped (the journal was removed or replaced)
 
     if TYPE_CHECKING:  # defined by ``Project``: opening a snapshot and replaying the journal
 
@@ -91,7 +92,7 @@ class ProjectReading:
     def _payload(self, rec: tuple[int, int], kind: str, image: int) -> tuple[bytes, dict[str, Any], list[bytes]]:
         """The record at ``rec`` (frame CRC checked again) decoded, after checking it is the
         ``kind`` record of ``image`` with a valid header."""
-        payload = read_payload(self.journal_path, *rec)
+        payload = read_payload(self.journal_path, *rec, fd=None if self._journal is None else self._journal.fd)
         try:
             header, blobs = codec.decode(payload)
         except CodecError as e:

@@ -14,7 +14,7 @@ import numpy as np
 from . import codec
 from .checks import LABEL_BLOBS, label_group, proposal_group
 from .journal import open_nofollow
-from .schema import FORMAT, VERSION, ImageEntry, ProjectSettings
+from .schema import FORMAT, VERSION, ImageEntry, ProjectError, ProjectSettings
 
 # labels/<image>: attribute bbox (y0, y1, x0, x1); each dataset a zlib stream (see codec.encode_labels)
 __all__ = ["LABEL_BLOBS", "write_project"]
@@ -37,8 +37,7 @@ def write_project(
     payload (journal encodings), the newer states; anything else is copied from ``base``,
     each group checked first (``checks.Damaged`` if it is not what the schema says)."""
     tmp = path.with_name(path.name + ".tmp")
-    if os.path.lexists(tmp):
-        os.unlink(tmp)  # never write through a link someone left there
+    remove_leftover(tmp)  # never write through a link someone left there
     os.close(open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
     try:
         with h5py.File(tmp, "w", libver="latest") as f:
@@ -93,6 +92,15 @@ def write_project(
         if os.path.lexists(tmp):
             tmp.unlink()
         raise
+
+
+def remove_leftover(tmp: Path) -> None:
+    """Remove a leftover ``NAME.labor.h5.tmp`` (an interrupted compaction, or a link); a folder
+    of that name is nobody's compaction: ``ProjectError``, and it is left alone."""
+    if os.path.isdir(tmp) and not os.path.islink(tmp):
+        raise ProjectError(f"{tmp}: is a folder where the project writes its next snapshot; move it away and try again")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
 
 
 def _fsync_dir(folder: Path) -> None:
