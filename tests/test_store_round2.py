@@ -3,7 +3,9 @@ files removed or replaced under a running writer, special files at the project's
 damaged repairs counted exactly, and proposal points checked before any cast."""
 
 import os
+import stat
 import struct
+import threading
 
 import numpy as np
 import pytest
@@ -143,3 +145,102 @@ def test_a_removed_lock_file_keeps_a_second_writer_out(tmp_path):
     p.close()
     with Project.open(path) as q:
         assert q.labeled_images() == [0, 1] and len(q.images) == 10
+
+
+# ---- 11: special files at the project's names are refused, never waited on -----------------
+def _opened_in_a_thread(fn):
+    """``fn()``'s exception, from a thread (a test that hangs must fail, not hang the suite)."""
+    result, done = [], threading.Event()
+
+    def run():
+        try:
+            fn()
+        except BaseException as e:
+            result.append(e)
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return done, result
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+@pytest.mark.parametrize("name", ["p.labor.h5.journal", "p.labor.h5.lock"])
+def test_a_named_pipe_at_a_project_name_is_refused(tmp_path, read_only, name):
+    path, _ = ten_saves(tmp_path)
+    fifo = tmp_path / name
+    if fifo.exists():
+        fifo.unlink()
+    os.mkfifo(fifo)
+    done, result = _opened_in_a_thread(lambda: Project.open(path, read_only=read_only).close(compact=False))
+    try:
+        assert done.wait(60), "Project.open waited on a named pipe"
+    finally:  # release a reader stuck on the pipe (old code)
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    if name.endswith(".lock") and read_only:
+        assert result == []  # a read-only open takes no lock
+        return
+    assert len(result) == 1 and isinstance(result[0], ProjectError)
+    assert str(result[0]) == (
+        f"{fifo}: is not a regular file, not a file LabOR Desktop wrote; move it away, then open the project again"
+    )
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # left alone
+
+
+def test_a_folder_at_the_temporary_name_is_one_line(tmp_path):
+    path, _ = ten_saves(tmp_path)
+    tmp = tmp_path / "p.labor.h5.tmp"
+    tmp.mkdir()
+    (tmp / "inside").write_bytes(b"kept")
+    msg = f"{tmp}: is a folder where the project writes its next snapshot; move it away and try again"
+    with pytest.raises(ProjectError) as e:
+        Project.open(path)
+    assert str(e.value) == msg
+    with Project.open(path, read_only=True) as r:  # a reader never touches it
+        assert r.labeled_images() == list(range(10))
+    assert (tmp / "inside").read_bytes() == b"kept"
+
+
+def test_a_folder_at_the_journal_name_is_one_line(tmp_path):
+    path, journal = ten_saves(tmp_path)
+    journal.unlink()
+    journal.mkdir()
+    for read_only in (True, False):
+        with pytest.raises(ProjectError) as e:
+            Project.open(path, read_only=read_only)
+        assert str(e.value) == (
+            f"{journal}: is a folder, not a file LabOR Desktop wrote; move it away, then open the project again"
+        )
+
+
+# ---- repair on a full disk: one line, nothing left behind ---------------------------------
+def test_repair_on_a_full_disk_is_one_line_and_leaves_no_copy(tmp_path, monkeypatch):
+    from labor_desktop.store import writer
+
+    path, journal = ten_saves(tmp_path)
+    data = bytearray(journal.read_bytes())
+    data[scan(journal).offsets[4][0] + 10] ^= 1
+    journal.write_bytes(bytes(data))
+    before = sorted(os.listdir(tmp_path)), path.read_bytes(), journal.read_bytes()
+
+    real = writer.h5py.File
+
+    def h5py_full(name, mode="r", **k):
+        if mode == "r":
+            return real(name, mode, **k)
+        raise RuntimeError(
+            "Can't write data (file write failed: errno = 28, No space left on device)\n  H5FD_sec2_write internals"
+        )
+
+    monkeypatch.setattr(writer.h5py, "File", h5py_full)
+    with pytest.raises(SaveError) as e:
+        repair(path)
+    assert str(e.value) == (
+        f"{path}: could not write the repaired project (Can't write data (file write failed: errno = 28, No space "
+        "left on device)); nothing was changed; fix that (is the disk full?) and run `labor repair` again"
+    )
+    assert (sorted(os.listdir(tmp_path)), path.read_bytes(), journal.read_bytes()) == before
+    monkeypatch.undo()
+    assert repair(path).applied == 9
