@@ -26,7 +26,7 @@ import h5py
 import numpy as np
 
 from . import codec
-from .checks import Damaged, check_effort, check_image_table, check_record, check_tables
+from .checks import Damaged, check_effort, check_global_heaps, check_image_table, check_record, check_tables
 from .files import _identity, _reason, _relative
 from .journal import HEADER, JournalWriter, refuse_link, scan
 from .locks import open_locked_journal, take_lock_file
@@ -41,7 +41,7 @@ from .schema import (
     SaveError,
     migrate_v0,
 )
-from .tables import _BAD_CONTENT, _effort_row, _is_table, _stage_table, _unsure_table
+from .tables import _BAD_CONTENT, _UNREADABLE, _effort_row, _is_table, _stage_table, _unsure_table
 from .writer import remove_leftover, write_project
 from .writing import ProjectWriting
 
@@ -154,8 +154,10 @@ class Project(ProjectWriting):
         except Exception as e:  # h5py raises OSError, sometimes RuntimeError or ValueError
             raise self._damaged(e) from None
         try:
+            check_global_heaps(self._base, p)  # files written before issue 21 keep strings there
             attrs = self._base.attrs
             fmt = attrs.get("format")
+            fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
             version = attrs.get("version", -1)
             if fmt != FORMAT:
                 raise ProjectError(f"{p}: is an HDF5 file but not a LabOR Desktop project; it was left untouched")
@@ -203,7 +205,7 @@ class Project(ProjectWriting):
             unsure = _unsure_table(json.loads(f.attrs.get("unsure", "{}")), len(paths))
         except ProjectError:
             raise
-        except _BAD_CONTENT as e:
+        except _UNREADABLE as e:
             raise self._damaged(e) from None
         self.settings = settings
         self.images = [ImageEntry(p, int(h), int(w)) for p, h, w in zip(paths, heights, widths)]

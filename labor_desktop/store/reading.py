@@ -19,7 +19,7 @@ from .codec import CodecError
 from .files import _identity
 from .journal import HEADER, JournalWriter, StaleRecord, read_payload
 from .schema import EFFORT_FIELDS, Effort, ImageEntry, ProjectError, ProjectSettings
-from .tables import _BAD_CONTENT, _T, _stage
+from .tables import _BAD_CONTENT, _T, _UNREADABLE, _stage
 
 
 class ProjectReading:
@@ -151,7 +151,7 @@ class ProjectReading:
         try:
             box, datasets = label_group(self._base, i, shape)
             return codec.decode_labels({"shape": list(shape), "bbox": box}, [d[()].tobytes() for d in datasets], k)
-        except _BAD_CONTENT as e:
+        except _UNREADABLE as e:
             raise self._content_error(f"the labels of image {i}", self.path, e) from None
 
     def proposal(self, stage: int, i: int) -> tuple[np.ndarray | None, np.ndarray]:
@@ -182,7 +182,7 @@ class ProjectReading:
             points = points_ds[()].astype(np.int32)
             check_points(points, shape, k, "points")
             return mask, points
-        except _BAD_CONTENT as e:
+        except _UNREADABLE as e:
             raise self._content_error(where, self.path, e) from None
 
     def proposal_stages(self) -> list[int]:

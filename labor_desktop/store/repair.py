@@ -57,8 +57,10 @@ def repair(path: str | os.PathLike[str]) -> RepairReport:
             _link_or_copy(p.path, kept["project"])  # the original snapshot stays; a new one replaces it
             try:
                 p._write_snapshot()
-            except SaveError as e:  # a full disk: the project is unchanged, so its copy goes
+            except BaseException as e:  # the project is unchanged, so its copy goes
                 os.unlink(kept["project"])
+                if not isinstance(e, SaveError):  # damage that even a repair cannot read past
+                    raise
                 raise SaveError(
                     f"{p.path}: could not write the repaired project ({e.reason}); "
                     "nothing was changed; fix that (is the disk full?) and run `labor repair` again"
