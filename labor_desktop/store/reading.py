@@ -179,9 +179,9 @@ class ProjectReading:
         try:
             mask_ds, points_ds = proposal_group(self._base, stage, i)
             mask = None if mask_ds is None else codec.unpack_mask(mask_ds[()].tobytes(), shape)
-            points = points_ds[()].astype(np.int32)
-            check_points(points, shape, k, "points")
-            return mask, points
+            points = points_ds[()]
+            check_points(points, shape, k, "points")  # before the cast: 2**32 + 3 must not pass as 3
+            return mask, points.astype(np.int32)
         except _UNREADABLE as e:
             raise self._content_error(where, self.path, e) from None
 

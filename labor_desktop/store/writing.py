@@ -90,11 +90,12 @@ class ProjectWriting(ProjectReading):
         pts = np.asarray(points)
         if pts.size and pts.dtype.kind not in "iu":
             raise ValueError(f"proposed points for image {i} must be integers (y, x, class)")
-        pts = pts.astype(np.int32).reshape(-1, 3)
-        try:
+        pts = pts.reshape(-1, 3)
+        try:  # before the cast: 2**32 + 3 must not pass as 3
             check_points(pts, (entry.height, entry.width), len(self.settings.classes), f"image {i}")
         except Damaged as e:
             raise ValueError(str(e)) from None
+        pts = pts.astype(np.int32)
         payload = codec.encode(
             {"kind": "proposal", "stage": int(stage), "image": int(i), "has_mask": mask is not None},
             codec.pack_mask(mask) if mask is not None else b"",
