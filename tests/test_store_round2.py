@@ -52,6 +52,18 @@ def test_a_damaged_length_in_the_last_complete_record_is_not_cut(tmp_path, lengt
     assert journal.read_bytes() == before
 
 
+def test_a_damaged_length_with_bytes_after_the_whole_payload_is_not_cut(tmp_path):
+    path, journal = ten_saves(tmp_path)
+    off, n = scan(journal).offsets[-1]
+    data = bytearray(journal.read_bytes())
+    struct.pack_into("<I", data, off - HEADER.size + 4, n + 1000)
+    journal.write_bytes(bytes(data) + b"\x07" * 9)  # the payload is whole, then stray bytes
+    before = journal.read_bytes()
+    with pytest.raises(JournalDamaged):
+        Project.open(path)
+    assert journal.read_bytes() == before
+
+
 def test_a_record_cut_one_byte_short_is_still_a_torn_tail(tmp_path):
     path, journal = ten_saves(tmp_path)
     full = journal.read_bytes()

@@ -120,8 +120,23 @@ def _is_torn_tail(rest: bytes) -> bool:
     if len(rest) < HEADER.size:
         return MAGIC.startswith(rest[:4])
     magic, length, crc = HEADER.unpack_from(rest, 0)
+    if magic != MAGIC or HEADER.size + length <= len(rest):
+        return False
     # a payload that is whole (its CRC holds) behind a length past the end: the length field is damaged
-    return bool(magic == MAGIC and HEADER.size + length > len(rest) and zlib.crc32(rest[HEADER.size :]) != crc)
+    body = memoryview(rest)[HEADER.size :]
+    return all(zlib.crc32(body[:end]) != crc for end in _part_ends(body))
+
+
+def _part_ends(body: memoryview) -> list[int]:
+    """Where a payload could end: the end of the bytes, and the end of each of its parts (a
+    payload is ``len | bytes`` parts, ``codec.encode``), so bytes after it do not hide it."""
+    ends, pos = [len(body)], 0
+    while pos + 4 <= len(body):
+        pos += 4 + int.from_bytes(body[pos : pos + 4], "little")
+        if pos > len(body):
+            break
+        ends.append(pos)
+    return ends
 
 
 def scan_bytes(data: bytes) -> ScanResult:
