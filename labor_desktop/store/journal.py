@@ -70,6 +70,14 @@ def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
     return fd
 
 
+def pread(fd: int, n: int, offset: int) -> bytes:
+    """``n`` bytes at ``offset`` of ``fd`` (``os.pread``; Windows has none: seek and read)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, n, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # appends go to the end whatever the position (O_APPEND)
+    return os.read(fd, n)
+
+
 def same_file(fd: int, path: Path) -> bool:
     """Whether ``path`` still names the file open as ``fd`` (not removed, not replaced)."""
     try:
@@ -218,7 +226,7 @@ def read_payload(path: Path, offset: int, length: int, fd: int | None = None) ->
     """The payload at ``offset``, its frame checked again (magic, length, CRC).  A writer reads
     through its own descriptor ``fd``: the file it appends to, even if the name was removed."""
     if fd is not None:
-        data = os.pread(fd, HEADER.size + length, offset - HEADER.size)
+        data = pread(fd, HEADER.size + length, offset - HEADER.size)
     else:
         try:
             fd = open_regular(path, os.O_RDONLY)

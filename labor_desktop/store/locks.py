@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .files import _reason
-from .journal import O_NOFOLLOW, open_regular, same_file
+from .journal import O_NOFOLLOW, open_regular, pread, same_file
 from .schema import ProjectError
 
 if sys.platform == "win32":  # msvcrt's byte-range lock plays the role of fcntl's flock
@@ -79,7 +79,7 @@ def open_locked_journal(project: Path, journal: Path, create: bool) -> int | Non
 def rescue_journal(fd: int, journal: Path) -> Path | None:
     """Write the records of the journal open as ``fd`` (its name removed or replaced) to the
     journal's name if it is free, else beside it; returns where, or None if that failed."""
-    data = os.pread(fd, os.fstat(fd).st_size, 0)
+    data = pread(fd, os.fstat(fd).st_size, 0)
     target, k = journal, 0
     while os.path.lexists(target):
         k += 1
