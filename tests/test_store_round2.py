@@ -144,6 +144,7 @@ def test_a_removed_lock_file_keeps_a_second_writer_out(tmp_path):
     p.save_labels(0, labels_of(0), 1)
     path, lock = tmp_path / "p.labor.h5", tmp_path / "p.labor.h5.lock"
     lock.unlink()
+    snapshot = path.read_bytes()
     busy = f"{path}: is open in another LabOR Desktop window or process; close it there first"
     for attempt in (
         lambda: Project.open(path),
@@ -153,6 +154,7 @@ def test_a_removed_lock_file_keeps_a_second_writer_out(tmp_path):
         with pytest.raises(ProjectError) as e:
             attempt()
         assert str(e.value) == busy
+        assert path.read_bytes() == snapshot  # nothing written before the refusal
     p.save_labels(1, labels_of(1), 1)  # the first writer goes on, nothing of it lost
     p.close()
     with Project.open(path) as q:

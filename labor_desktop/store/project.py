@@ -73,16 +73,16 @@ class Project(ProjectWriting):
         project = cls(path, read_only=False)
         try:
             project._take_lock()
+            stale = open_locked_journal(path, project.journal_path, create=False)  # refused if a writer holds it
+            project._journal = None if stale is None else JournalWriter(project.journal_path, stale)
             try:
                 write_project(path, settings, rel, np.zeros((n, len(EFFORT_FIELDS))), {}, {}, {})
             except Exception as e:
                 raise SaveError(
                     f"{path}: could not create the project ({_reason(e)}); is the folder writable and the disk not full?"
                 ) from None
-            stale = open_locked_journal(path, project.journal_path, create=False)  # refused if a writer holds it
-            if stale is not None:
-                os.unlink(project.journal_path)  # a stale journal of a removed project must not replay into this one
-                os.close(stale)
+            if project._journal is not None:
+                project._journal.truncate(0)  # a stale journal of a removed project must not replay into this one
             project._open(locked=True)
         except BaseException:
             project.close(compact=False)
@@ -111,8 +111,9 @@ class Project(ProjectWriting):
         if not self.read_only:
             if not locked:
                 self._take_lock()
-            fd = open_locked_journal(p, self.journal_path, create=False)  # a writer whose lock file was removed
-            self._journal = None if fd is None else JournalWriter(self.journal_path, fd)
+            if self._journal is None:  # (``create`` holds it already)
+                fd = open_locked_journal(p, self.journal_path, create=False)  # a writer whose lock file was removed
+                self._journal = None if fd is None else JournalWriter(self.journal_path, fd)
             remove_leftover(tmp)  # an interrupted compaction; the old file and journal are intact
         version = self._open_base()
         if version == 0:
