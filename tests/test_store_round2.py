@@ -64,6 +64,19 @@ def test_a_damaged_length_with_bytes_after_the_whole_payload_is_not_cut(tmp_path
     assert journal.read_bytes() == before
 
 
+def test_a_garbled_header_before_a_torn_record_is_damage(tmp_path):
+    """Found by the fuzz test: a byte inserted into record 8's length field, then record 9 torn.
+    Record 8's payload is still whole in the file: cutting from it would lose an acknowledged save."""
+    path, journal = ten_saves(tmp_path)
+    off8 = scan(journal).offsets[8][0] - HEADER.size
+    data = journal.read_bytes()[:-5]  # record 9 torn
+    journal.write_bytes(data[: off8 + 4] + b"\0" + data[off8 + 4 :])
+    before = journal.read_bytes()
+    with pytest.raises(JournalDamaged, match=rf"damaged at byte {off8} "):
+        Project.open(path)
+    assert journal.read_bytes() == before
+
+
 def test_a_record_cut_one_byte_short_is_still_a_torn_tail(tmp_path):
     path, journal = ten_saves(tmp_path)
     full = journal.read_bytes()

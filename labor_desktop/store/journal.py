@@ -5,7 +5,7 @@ save is acknowledged only after its record is written and ``fsync``-ed, so a
 record that a kill tore in half was never acknowledged: ``scan`` accepts the intact
 records up to the first one whose length or checksum does not hold.  Only a *torn
 tail* may be cut: a bad record at the end that is a prefix of a frame (or zeros), i.e.
-its declared length runs past the end of the file *and* the bytes there are not the whole
+one frame whose declared length runs past the end of the file *and* whose bytes are not the whole
 payload its CRC names (a complete record with a damaged length field is damage: its save
 was acknowledged).
 A bad record followed by intact ones is damage, not a torn write: ``scan`` reports
@@ -161,7 +161,7 @@ def scan_bytes(data: bytes) -> ScanResult:
             q = end + 1
         else:
             q += 1
-    if not later and _is_torn_tail(data[pos:]):
+    if not later and data.find(MAGIC, pos + 1) < 0 and _is_torn_tail(data[pos:]):  # a torn write is one frame
         return ScanResult(offsets, pos, len(data), data)
     return ScanResult(offsets, pos, len(data), data, pos, later, stretches)
 
