@@ -57,6 +57,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--variants", nargs="+", default=["base", "photometric"])
     ap.add_argument("--adabn-batches", type=int, default=30)
+    ap.add_argument(
+        "--pretrained",
+        help="a source-only checkpoint made with the variant's pre-training settings ({seed} allowed): "
+        "pre-training sees no target image, so a run of another domain or of the full preset can lend it",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     rt = Runtime.create("cpu", amp=False, channels_last=False)
@@ -65,7 +70,8 @@ def main() -> None:
         cfg = merge(preset("demo"), {**variant(name), "seed": args.seed})
         data = ExperimentData.find(cfg.data, args.data)
         began = time.perf_counter()
-        warm = warm_start(Path(args.out) / name / f"seed-{args.seed}", Context(cfg, data, rt))
+        ctx = Context(cfg, data, rt, pretrained=args.pretrained)
+        warm = warm_start(Path(args.out) / name / f"seed-{args.seed}", ctx)
         seconds = time.perf_counter() - began
         model = load_model(warm["checkpoint"], cfg.model)
         adapted = copy.deepcopy(model)
