@@ -1,0 +1,1 @@
+"""The headless reproduction: ``labor compare`` and its report (imports the orchestration and the jobs)."""

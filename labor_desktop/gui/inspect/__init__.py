@@ -1,0 +1,1 @@
+"""Looking at results: the Fig. 6 view, the history chart, export."""

@@ -1,0 +1,1 @@
+"""Ending a stage: the stage control and its bar."""
