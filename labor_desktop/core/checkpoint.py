@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from ..safe_files import replace_atomically
 from .model import BLOCKS, BOTTLENECK, DeepLabV2, ModelConfig
 
 FORMAT = "labor-desktop/deeplabv2"
@@ -39,11 +40,7 @@ def save_checkpoint(path: str | os.PathLike, model: DeepLabV2, extra: dict | Non
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "extra": dict(extra or {}),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    replace_atomically(path, lambda f: torch.save(payload, f))  # never through a link (safe_files)
     return file_sha256(path)
 
 
