@@ -45,7 +45,7 @@ def cmd_inspect_checkpoint(args) -> int:
     try:
         obj = read_checkpoint(args.file)
         sd = extract_state_dict(obj)
-        arch = infer_architecture(sd)
+        arch = infer_architecture(sd, args.file)
         print(f"{args.file}: {len(sd)} tensors, {sum(v.numel() for v in sd.values()) / 1e6:.1f} M values")
         print(f"  backbone: {arch['backbone'] or 'unknown'} (blocks per layer {arch['blocks']})")
         print(f"  classes:  {arch['num_classes']}")
