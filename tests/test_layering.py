@@ -6,6 +6,9 @@ project's layers each layer may import, and which outside packages it must not.
     labeling   may import store (Qt-free and torch-free: the window's model)
     cli        may import engine, core, data, store
     gui        may import labeling, store, and of the engine only engine.workflow (its one door)
+
+    safe_files (a top-level module below every layer, which each may import) imports
+    nothing but the standard library.
 """
 
 import ast
@@ -77,8 +80,19 @@ def test_layer_imports_only_what_the_rules_allow(path):
             assert allowed(layer, target), f"{path.name} ({layer}/) imports {name}"
 
 
+BASE = ("safe_files",)  # below every layer
+
+
 def test_every_layer_is_known():
-    assert {layer_of(p) for p in PKG.rglob("*.py")} <= {*LAYERS, "__init__", "__main__"}
+    assert {layer_of(p) for p in PKG.rglob("*.py")} <= {*LAYERS, *BASE, "__init__", "__main__"}
+
+
+@pytest.mark.parametrize("name", BASE)
+def test_the_base_modules_import_only_the_standard_library(name):
+    import sys
+
+    found = {n.split(".")[0] for n in imports(PKG / f"{name}.py")}
+    assert found and found <= set(sys.stdlib_module_names) | {"__future__"}, found
 
 
 @pytest.mark.parametrize(

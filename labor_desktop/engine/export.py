@@ -38,7 +38,7 @@ from ..safe_files import write_bytes_atomically
 from ..store import UNLABELED, Project
 from ..store.files import _reason
 from ..store.schema import EFFORT_FIELDS
-from .folder_data import project_table
+from .folder_data import checked_table
 
 SUFFIXES = ("_leftImg8bit", "_gtFine_labelIds", "_gtFine_labelTrainIds")
 
@@ -103,7 +103,7 @@ def export_project(
         colors = np.array(project.settings.colors or CLASS_COLORS.tolist(), np.uint8)
         lut = np.zeros((256, 3), np.uint8)
         lut[: len(colors)] = colors
-        to_ids = project_table(project.settings).class_to_id()
+        to_ids = checked_table(project).class_to_id()
         root = project.settings.target_root
         mirror = project.settings.extra.get("data", {}).get("layout") == "folder"
         suffixes = FOLDER_SUFFIXES if mirror else LABEL_SUFFIXES
