@@ -125,6 +125,7 @@ def test_baselines_reselect_by_default_and_exclude_on_request(name):
 # 7. the calibrated SPL budget
 
 
+@pytest.mark.slow  # 265 s under load (issue 21)
 def test_selector_target_share_stops_the_game_and_records_the_share(tiny_data):
     cfg = preset("smoke")
     data = ExperimentData.find(cfg.data, tiny_data)
@@ -158,6 +159,7 @@ def seed_runs(tiny_data, tmp_path_factory):
     return out / "c"
 
 
+@pytest.mark.slow  # the seed_runs fixture: 533 s under load (issue 21)
 def test_point_baselines_get_ppls_points_on_every_image_and_stage(seed_runs):
     for seed in (0, 1):
         run = seed_runs / f"seed-{seed}"
@@ -179,6 +181,7 @@ def test_point_baselines_get_ppls_points_on_every_image_and_stage(seed_runs):
         assert "skipped" not in iast["retrain-1"]["result"] and "pseudo_ce" in iast["retrain-1"]["result"]
 
 
+@pytest.mark.slow  # the seed_runs fixture: 533 s under load (issue 21)
 def test_seeds_are_full_runs_reported_with_mean_and_std(seed_runs):
     w0 = json.loads((seed_runs / "seed-0" / "shared" / "state.json").read_text())["jobs"]
     w1 = json.loads((seed_runs / "seed-1" / "shared" / "state.json").read_text())["jobs"]
