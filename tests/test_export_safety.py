@@ -145,6 +145,7 @@ def _small_files_only():
     resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))
 
 
+@pytest.mark.slow  # a child process importing torch: 16 s under load
 def test_a_full_disk_during_export_is_one_line_naming_the_file(tmp_path):
     """Unclear before: libpng's own ``libpng error`` line, then a vague one."""
     _project(tmp_path, n=1, size=64).close()  # a 64x64 random label PNG is over 300 bytes

@@ -275,6 +275,33 @@ def test_9_export_into_an_unwritable_folder_is_a_dialog_not_a_crash(window, qtbo
     assert shown and "locked" in shown[0] and window.isVisible()
 
 
+def test_export_into_a_persons_own_folder_asks_first(window, qtbot, tmp_path, monkeypatch):
+    """Issue 21, case 10: a folder with the person's own budget_per_image.csv."""
+    from labor_desktop.gui import inspect_actions
+
+    answers, asked = [inspect_actions.QMessageBox.StandardButton.No], []
+
+    def question(parent, title, text):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(inspect_actions.QMessageBox, "question", question)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "budget_per_image.csv").write_text("my own\n")
+    assert window.inspect.export(str(mine)) is None  # asked, and told no
+    assert asked == [
+        f"{mine} is not empty and is not an earlier export of this project.\n\n"
+        "Export into it anyway, writing over its files of the same names?"
+    ]
+    assert sorted(p.name for p in mine.iterdir()) == ["budget_per_image.csv"]
+    assert (mine / "budget_per_image.csv").read_text() == "my own\n"
+    answers.append(inspect_actions.QMessageBox.StandardButton.Yes)
+    assert window.inspect.export(str(mine)) is not None  # asked again, and told yes
+    assert len(asked) == 2 and (mine / "budget_per_image.csv").read_text().startswith("image,path,")
+    assert window.inspect.export(str(mine)) is not None and len(asked) == 2  # now its own export: not asked
+
+
 # 13. The model got worse and nothing said so.
 def test_13_a_worse_stage_is_said_and_the_previous_model_can_be_kept(window, qtbot):
     win = window

@@ -87,6 +87,7 @@ def test_warm_up_optimiser_and_per_stage_settings_are_iast():
 # 2. and 4. self-training: the iast strategy and [retrain] pseudo_weight
 
 
+@pytest.mark.slow  # 45 s (measured, issue 21)
 def test_iast_strategy_and_pseudo_weight_self_train_the_unlabeled_pixels(tiny_data, capsys):
     assert main(["strategies"]) == 0 and "iast" in capsys.readouterr().out
     assert get_strategy("iast").unit == "none" and get_strategy("iast").self_training

@@ -56,6 +56,10 @@ class ExportError(ValueError):
     """An export folder that cannot be used as asked; the message names it and what to do."""
 
 
+class NotAnExportFolder(ExportError):
+    """A non-empty folder that is not an earlier export of this project (``replace`` writes into it)."""
+
+
 MANIFEST = "labor-export.json"
 LABEL_SUFFIXES = ("_gtFine_labelTrainIds.png", "_gtFine_color.png")
 FOLDER_SUFFIXES = (LABEL_SUFFIX, LABEL_COLOR_SUFFIX)
@@ -193,7 +197,7 @@ def _check_folder(out: Path, project_path: Path, replace: bool) -> None:
         return
     other = isinstance(manifest, dict) and isinstance(manifest.get("project"), str)
     what = "an export of another project" if other else "not an earlier export of this project"
-    raise ExportError(
+    raise NotAnExportFolder(
         f"{out}: the folder is not empty and is {what}; choose an empty folder, "
         "or export with --replace to write over files of the same names in it"
     )

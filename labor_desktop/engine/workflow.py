@@ -29,7 +29,7 @@ from ..store import Project
 from .config import PRESETS, ExperimentConfig, preset
 from .events import Cancelled, OutOfMemory, Progress
 from .experiment_data import ExperimentData
-from .export import export_project
+from .export import NotAnExportFolder, export_project
 from .folder_data import project_data
 from .new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
 from .projects import (
@@ -52,6 +52,7 @@ __all__ = [
     "Cancelled",
     "DataError",
     "GroundTruth",
+    "NotAnExportFolder",
     "LABELING_STRATEGIES",
     "OutOfMemory",
     "PRESETS",
