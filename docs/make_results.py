@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from labor_desktop.engine.report import (
+from labor_desktop.engine.experiments.report import (
     _m,
     _ordered,
     aggregate,

@@ -9,7 +9,7 @@ from folder_support import make_all, make_checkpoint
 
 from labor_desktop.cli import main
 from labor_desktop.core.checkpoint import MAX_CLASSES, CheckpointError, load_model
-from labor_desktop.engine.new_project import PlanError, plan_project
+from labor_desktop.engine.projects.new_project import PlanError, plan_project
 
 CRAFTED = "a damaged or crafted LabOR Desktop checkpoint"
 TAIL = "; it was not loaded. Use a checkpoint this program wrote"

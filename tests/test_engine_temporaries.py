@@ -9,9 +9,9 @@ import torch
 
 from labor_desktop.core.checkpoint import load_model, save_checkpoint
 from labor_desktop.core.model import DeepLabV2, ModelConfig, PixelSelector
-from labor_desktop.engine.report import write_report
+from labor_desktop.engine.experiments.report import write_report
+from labor_desktop.engine.jobs.selector_job import save_selector
 from labor_desktop.engine.run_state import RunState
-from labor_desktop.engine.selector_job import save_selector
 from labor_desktop.safe_files import replace_atomically
 
 

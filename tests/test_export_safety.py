@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from labor_desktop.cli import main
-from labor_desktop.engine.export import ExportError, export_project
+from labor_desktop.engine.projects.export import ExportError, export_project
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 ROOT = Path(__file__).resolve().parents[1]

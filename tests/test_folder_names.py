@@ -9,7 +9,7 @@ from folder_support import make_all
 
 from labor_desktop.cli import main
 from labor_desktop.data.folders import scan_images
-from labor_desktop.engine.new_project import plan_project
+from labor_desktop.engine.projects.new_project import plan_project
 from labor_desktop.store import Project
 
 BAD = b"\xff\xfe.jpg"

@@ -113,7 +113,7 @@ def cmd_demo_data(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..engine.export import ExportError, export_project
+    from ..engine.projects.export import ExportError, export_project
     from ..store import ProjectError
 
     try:

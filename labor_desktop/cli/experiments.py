@@ -53,9 +53,9 @@ def _context(args, progress, cancel):
     from dataclasses import replace
 
     from ..engine.config import check, check_init_weights, load_config
-    from ..engine.experiment_data import ExperimentData
-    from ..engine.runtime import Runtime
-    from ..engine.stages import Context
+    from ..engine.jobs.runtime import Runtime
+    from ..engine.projects.experiment_data import ExperimentData
+    from ..engine.run_jobs import Context
 
     cfg = load_config(args.config, base=args.preset, seed=args.seed)
     if args.stages is not None:
@@ -87,8 +87,8 @@ def _check_arguments(args, strategies: list[str]) -> None:
 def _run(args, body, strategies: Sequence[str] = ()) -> int:
     from ..core.checkpoint import CheckpointError
     from ..data.io import DataError
+    from ..engine.events import Cancelled
     from ..engine.run_state import RunError
-    from ..engine.training import Cancelled
     from ..store import ProjectError
 
     progress, cancel = TqdmProgress(), threading.Event()
@@ -109,14 +109,15 @@ def _run(args, body, strategies: Sequence[str] = ()) -> int:
 
 
 def _print_history(name: str, history: list[dict]) -> None:
-    from ..engine.report import budget_text
+    from ..engine.experiments.report import budget_text
 
     for h in history:
         print(f"{name:<11} stage {h['stage']}: mIoU {100 * h['miou']:5.1f}   budget {budget_text(h.get('budget'))}")
 
 
 def cmd_simulate(args) -> int:
-    from ..engine.stages import StageEngine, warm_start
+    from ..engine.stages import StageEngine
+    from ..engine.warm_start import warm_start
 
     def body(ctx):
         out = Path(args.out)
@@ -132,7 +133,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from ..engine.compare import run_compare, run_seeds
+    from ..engine.experiments.compare import run_compare, run_seeds
 
     def body(ctx):
         match = not args.no_match_points

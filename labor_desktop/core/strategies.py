@@ -17,6 +17,7 @@ import torch
 
 from . import ripu
 from .selection import (
+    capped_mask,
     entropy_score,
     inconsistency_mask,
     mask_to_points,
@@ -52,7 +53,9 @@ class Budget:
 class Proposal:
     region: torch.Tensor | None = None  # bool [H, W]
     points: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 3, dtype=torch.long))
-    inconsistency: torch.Tensor | None = None  # bool [H, W]
+    inconsistency: torch.Tensor | None = None  # bool [H, W]: the selector's whole mask, for display
+    uncapped: int | None = None  # unlabeled mask pixels before the cap (``mask_share``)
+    capped: int | None = None  # ... and after it: what SPL asks for, where PPL's points come from
 
 
 @dataclass(frozen=True)
@@ -65,25 +68,19 @@ class Strategy:
     self_training: bool = False  # retrains on its own pseudo labels (IAST)
 
 
-def _available(mask: torch.Tensor, labeled: torch.Tensor | None) -> torch.Tensor:
-    return mask if labeled is None else mask & ~labeled
-
-
-def _spl(probs, heads, labeled, budget, gen):
-    m = inconsistency_mask(*heads)
-    return Proposal(region=_available(m, labeled), inconsistency=m)
+def _spl(probs, heads, labeled, budget, gen, mask=None):
+    return Proposal(region=mask)
 
 
 def _ppl(pick):
-    def run(probs, heads, labeled, budget, gen):
-        m = inconsistency_mask(*heads)
-        return Proposal(points=ppl_points(probs, _available(m, labeled), pick), inconsistency=m)
+    def run(probs, heads, labeled, budget, gen, mask=None):
+        return Proposal(points=ppl_points(probs, mask, pick))
 
     return run
 
 
 def _baseline(score_fn):
-    def run(probs, heads, labeled, budget, gen):
+    def run(probs, heads, labeled, budget, gen, mask=None):
         score = score_fn(probs, gen)
         if not budget.exclude_labeled:
             labeled = None
@@ -95,21 +92,21 @@ def _baseline(score_fn):
     return run
 
 
-def _ripu(probs, heads, labeled, budget, gen):
+def _ripu(probs, heads, labeled, budget, gen, mask=None):
     h, w = probs.shape[1:]
     n = ripu.regions_for_share(h, w, budget.pixel_share, budget.ripu_k_region)
     return Proposal(region=ripu.ripu_regions(probs, n, budget.ripu_k_region, labeled))
 
 
-def _ripu_pixel(probs, heads, labeled, budget, gen):
+def _ripu_pixel(probs, heads, labeled, budget, gen, mask=None):
     return Proposal(points=ripu.ripu_points(probs, budget.points, budget.ripu_k_pixel, labeled))
 
 
-def _all(probs, heads, labeled, budget, gen):
+def _all(probs, heads, labeled, budget, gen, mask=None):
     return Proposal(region=torch.ones(probs.shape[1:], dtype=torch.bool, device=probs.device))
 
 
-def _none(probs, heads, labeled, budget, gen):
+def _none(probs, heads, labeled, budget, gen, mask=None):
     return Proposal()
 
 
@@ -185,17 +182,28 @@ def propose(
     labeled: torch.Tensor | None = None,
     budget: Budget = Budget(),
     generator: torch.Generator | None = None,
+    mask_share: float = 0.0,
 ) -> Proposal:
     """What strategy ``name`` asks the annotator to label on one image.
 
     ``probs``: the main model's probabilities ``[K, H, W]``; ``heads``: the selector's
     two outputs ``[K, H, W]`` each (needed by the LabOR strategies); ``labeled``: bool
     ``[H, W]`` of pixels labeled in earlier stages, never proposed again (RIPU: never
-    a region's centre, though its window may overlap them).
+    a region's centre, though its window may overlap them).  ``mask_share`` > 0 caps
+    the selector's mask on unlabeled pixels at that share of the image (``capped_mask``:
+    the most discrepant pixels are kept), so SPL's budget is held on any domain.
     """
     strategy = get_strategy(name)
     if strategy.needs_selector and heads is None:
         raise ValueError(f"strategy {name!r} needs the pixel selector's two head outputs")
     if strategy.unit in ("pixels", "points") and budget.baseline_unit not in ("pixels", "points"):
         raise ValueError(f"budget unit must be 'pixels' or 'points', not {budget.baseline_unit!r}")
-    return strategy.run(probs, heads, labeled, budget, generator)
+    if not strategy.needs_selector:
+        return strategy.run(probs, heads, labeled, budget, generator)
+    assert heads is not None  # checked above
+    available = None if labeled is None else ~labeled
+    mask, uncapped = capped_mask(heads[0], heads[1], mask_share, available)
+    proposal = strategy.run(probs, heads, labeled, budget, generator, mask=mask)
+    proposal.inconsistency = inconsistency_mask(*heads)
+    proposal.uncapped, proposal.capped = uncapped, int(mask.sum())
+    return proposal

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core.model import ModelConfig
 from ..core.strategies import Budget
+from ..data.photometric import Photometric
 from .config_checks import _build
 
 Size = tuple[int, int]
@@ -35,6 +36,10 @@ class DataConfig:
     max_target_images: int | None = None  # the pool the annotator labels (None: the whole train split)
     max_val_images: int | None = None
     workers: int = 4
+    # Domain randomisation of the source images in pre-training and warm-up ("photometric":
+    # colour, gamma, blur, noise, haze, darkness as ``photometric`` says; "none": as rendered).
+    source_augment: str = "none"
+    photometric: Photometric = field(default_factory=Photometric)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,10 @@ class WarmupConfig:
     schedule: str = "cosine"  # "cosine" (with restarts) or "constant"
     cycles: int = 1  # cosine cycles over the steps (paper: one per epoch, 4)
     eta_min_ratio: float = 0.001
+    # AdaBN after the adversarial steps: BatchNorm statistics re-estimated on this many
+    # target batches (0: keep the warm-up's mixed source/target statistics).  No effect on
+    # a frozen-BN model (the paper's ResNet-101).
+    adabn_batches: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,12 @@ class SelectorConfig:
     pseudo_threshold: float = 0.9  # for "fixed"
     iast_alpha: float = 0.2
     stage_alpha: tuple[float, ...] = ()  # IAST's alpha per stage (round); empty: iast_alpha every stage
-    # Calibrated SPL budget: the discrepancy phase stops once the inconsistency mask covers
-    # this share of the pixels of a fixed probe subset of the pool (0: run every step).
+    # SPL's budget: after both phases, the mask may hold at most this share of each image's
+    # unlabeled pixels per stage (the most discrepant ones are kept; 0: no cap).  The share
+    # before the cap is recorded on ``probe_images`` pool images and in the proposals' stats.
     target_share: float = 0.0
     probe_images: int = 16
-    check_every: int = 2
+    check_every: int = 2  # no longer used (the game is not stopped early); kept so saved settings load
 
 
 @dataclass(frozen=True)

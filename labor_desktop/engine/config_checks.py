@@ -69,6 +69,8 @@ _RANGES: dict[str, tuple] = {
     "cycles": _POSITIVE_INT,
     "eta_min_ratio": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "schedule": (lambda v: v in ("cosine", "constant"), "'cosine' or 'constant'"),
+    "source_augment": (lambda v: v in ("none", "photometric"), "'none' or 'photometric'"),
+    "adabn_batches": (lambda v: v >= 0, "an integer >= 0"),
     "num_k": _POSITIVE_INT,
     "d_first_kernel": _POSITIVE_INT,
     "stages": (lambda v: 1 <= v <= 255, "an integer in 1..255"),
