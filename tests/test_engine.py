@@ -194,6 +194,7 @@ def test_ctrl_c_exits_130_keeps_finished_jobs_and_the_same_command_resumes(tiny_
     assert any(line.startswith("ppl ") and "stage 1: mIoU" in line for line in resumed.stdout.splitlines())
 
 
+@pytest.mark.slow  # 84 s under load (measured, issue 21)
 def test_uda_keeps_the_warm_up_model_and_supervised_labels_everything(tiny_data, tmp_path):
     ctx = _context(tiny_data, stages=1)
     start = warm_start(tmp_path / "shared", ctx)
@@ -204,6 +205,7 @@ def test_uda_keeps_the_warm_up_model_and_supervised_labels_everything(tiny_data,
     assert StageEngine(tmp_path / "uda", ctx, "uda", start).run() == uda  # resuming a finished run is a no-op
 
 
+@pytest.mark.slow  # 270 s under load (measured, issue 21)
 def test_a_run_folder_refuses_other_settings(tiny_data, tmp_path):
     ctx = _context(tiny_data, stages=1)
     start = warm_start(tmp_path / "shared", ctx)
