@@ -87,3 +87,48 @@ def test_the_window_keys_a_table_may_not_take_are_the_windows_own():
         if re.fullmatch(r"(Alt\+)?[A-Z0-9]", key)
     }
     assert single == WINDOW_KEYS
+
+
+def _toml(n: int, **key_of) -> str:
+    """``n`` classes named c0, c1, ... (ids = positions), ``key_of``: {name: key}."""
+    text = ""
+    for k in range(n):
+        text += f'[[classes]]\nname = "c{k}"\ncolor = [{k % 256}, 0, 0]\n'
+        if f"c{k}" in key_of:
+            text += f'key = "{key_of[f"c{k}"]}"\n'
+    return text
+
+
+def test_254_classes_are_the_most_a_table_holds(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(_toml(254))
+    t = ClassTable.load(path)
+    assert len(t) == 254 and t.ids[-1] == 253 and t.ignore_id == 255
+    path.write_text(_toml(255))
+    with pytest.raises(DataError, match=re.escape(f"{path}: 255 classes; a class table has 2 to 254")):
+        ClassTable.load(path)
+
+
+def test_two_classes_are_the_fewest(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(_toml(2))
+    assert len(ClassTable.load(path)) == 2
+
+
+def test_the_19th_class_gets_the_last_default_key_and_the_20th_none(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(_toml(20))
+    keys = ClassTable.load(path).keys
+    assert keys[8:11] == ("9", "0", "Alt+1") and keys[18] == "Alt+9" and keys[19] == ""
+    path.write_text(_toml(20, c0="R"))  # a key of its own: the 19 defaults still go to the next 19
+    keys = ClassTable.load(path).keys
+    assert keys[0] == "R" and keys[1] == "1" and keys[19] == "Alt+9"
+    path.write_text(_toml(20, c19="1"))  # the 20th takes "1": the first 18 keyless get 2 ... Alt+9
+    keys = ClassTable.load(path).keys
+    assert keys[0] == "2" and keys[17] == "Alt+9" and keys[18] == "" and keys[19] == "1"
+
+
+def test_a_project_made_before_tables_keys_its_first_19_classes_only():
+    names = [f"c{k}" for k in range(20)]
+    t = table_from_settings(names, [[k, 0, 0] for k in range(20)], None)
+    assert t.keys[9] == "0" and t.keys[10] == "Alt+1" and t.keys[18] == "Alt+9" and t.keys[19] == ""

@@ -91,6 +91,7 @@ def test_strategies_lists_each_with_its_unit_and_selector(capsys):
         assert " ".join(rest).endswith(s.description)
 
 
+@pytest.mark.slow  # 37 s under load (measured, issue 21)
 def test_console_scripts_are_installed():
     bindir = os.path.dirname(sys.executable)
     out = subprocess.run([os.path.join(bindir, "labor"), "strategies"], capture_output=True, text=True, timeout=120)
@@ -110,7 +111,7 @@ def test_inspect_checkpoint_reports_and_refuses(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(1800)  # a guard against a hang only: each step waits for the program to end, not a clock
 def test_labor_desktop_prepares_and_opens_the_demo_project(tmp_path):
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -123,19 +124,18 @@ def test_labor_desktop_prepares_and_opens_the_demo_project(tmp_path):
         "--quit-after",
         "300",
     ]
-    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=280)
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True)  # --quit-after counts from the window shown
     assert first.returncode == 0, first.stderr  # made the data, the project, stage 1's proposals; opened it
     from labor_desktop.store import Project
 
     with Project.open(tmp_path / "demo" / "demo.labor.h5", read_only=True) as p:
         assert p.proposal_stages() == [1] and p.settings.strategy == "ppl"
-    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr  # opens the ready project
     missing = subprocess.run(
         [os.path.join(bindir, "labor-desktop"), str(tmp_path / "none.labor.h5")],
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
     )
     assert missing.returncode == 1 and "none.labor.h5" in missing.stderr

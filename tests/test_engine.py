@@ -52,7 +52,9 @@ def test_smoke_loop_end_to_end(smoke_runs, tiny_data, strategy):
     run = smoke_runs / strategy
     history = json.loads((run / "history.json").read_text())
     assert [h["stage"] for h in history] == [0, 1, 2, 3]
-    assert all(0 <= h["miou"] <= 1 and len(h["iou"]) == 19 for h in history)
+    for h in history:  # mIoU is the mean over the classes present (None: absent), as the official script
+        present = [v for v in h["iou"] if v is not None]
+        assert len(h["iou"]) == 19 and present and h["miou"] == pytest.approx(sum(present) / len(present), abs=1e-9)
     budgets = [h["budget"] for h in history[1:]]
     unit = "pixels" if strategy == "spl" else "points"
     assert all(b["unit"] == unit for b in budgets)
@@ -110,6 +112,7 @@ def test_cancel_stops_a_job_at_the_next_step(tiny_data, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a guard against a hang only: the test waits on the ledger, not on a clock
 def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path):
     out = tmp_path / "run"
     cmd = [
@@ -127,20 +130,13 @@ def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path)
         str(out),
     ]
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        try:
-            if "propose-2" in json.loads((out / "state.json").read_text())["jobs"]:
-                break
-        except (FileNotFoundError, json.JSONDecodeError, KeyError):
-            pass
-        time.sleep(0.05)
+    _wait_for_job(out, "propose-2", child)
     child.send_signal(signal.SIGKILL)
     child.wait()
     done_before = set(json.loads((out / "state.json").read_text())["jobs"])
     assert "propose-2" in done_before and "evaluate-3" not in done_before
     before = json.loads((out / "state.json").read_text())["jobs"]
-    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    resumed = subprocess.run(cmd, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert "pre-train on source" not in resumed.stderr and "proposals (spl)" in resumed.stderr
     after = json.loads((out / "state.json").read_text())["jobs"]
@@ -153,15 +149,20 @@ def test_kill_and_resume_redoes_no_finished_job(smoke_runs, tiny_data, tmp_path)
     assert [h["budget"] for h in again] == [h["budget"] for h in straight]
 
 
-def _wait_for_job(out, job, child, timeout=240):
-    deadline = time.time() + timeout
-    while time.time() < deadline and child.poll() is None:
+def _wait_for_job(out, job, child):
+    """Until the ledger marks ``job`` done (the event), or the child ends without it: no
+    deadline of its own, so a loaded machine only makes it slower (the test's timeout mark
+    guards against a hang)."""
+    while True:
+        ended = child.poll() is not None  # read before the ledger: a job done just before the end counts
         try:
             if job in json.loads((out / "state.json").read_text())["jobs"]:
                 return
         except (FileNotFoundError, json.JSONDecodeError, KeyError):
             pass
-        time.sleep(0.05)
+        if ended:
+            break
+        time.sleep(0.05)  # polling for the event; nothing is concluded from the wait itself
     raise AssertionError(f"{job} never finished (exit code {child.poll()})")
 
 
@@ -193,6 +194,7 @@ def test_ctrl_c_exits_130_keeps_finished_jobs_and_the_same_command_resumes(tiny_
     assert any(line.startswith("ppl ") and "stage 1: mIoU" in line for line in resumed.stdout.splitlines())
 
 
+@pytest.mark.slow  # 84 s under load (measured, issue 21)
 def test_uda_keeps_the_warm_up_model_and_supervised_labels_everything(tiny_data, tmp_path):
     ctx = _context(tiny_data, stages=1)
     start = warm_start(tmp_path / "shared", ctx)
@@ -203,6 +205,7 @@ def test_uda_keeps_the_warm_up_model_and_supervised_labels_everything(tiny_data,
     assert StageEngine(tmp_path / "uda", ctx, "uda", start).run() == uda  # resuming a finished run is a no-op
 
 
+@pytest.mark.slow  # 270 s under load (measured, issue 21)
 def test_a_run_folder_refuses_other_settings(tiny_data, tmp_path):
     ctx = _context(tiny_data, stages=1)
     start = warm_start(tmp_path / "shared", ctx)

@@ -112,5 +112,5 @@ def test_reexport_removes_what_is_no_longer_labelled_and_nothing_else(tmp_path):
     (out / "labor-export.json").write_text(
         '{"files": ["../e.labor.h5", "/etc/passwd", "gtFine/../../x_gtFine_color.png"]}'
     )
-    export_project(tmp_path / "e.labor.h5", out)  # a crafted manifest removes nothing outside
+    export_project(tmp_path / "e.labor.h5", out, replace=True)  # a crafted manifest removes nothing outside
     assert (tmp_path / "e.labor.h5").exists()

@@ -129,3 +129,38 @@ def test_labels_in_a_tables_ids_are_read_and_checked(tmp_path):
     cv2.imwrite(str(tmp_path / "bad.png"), np.array([[10, 7, 31, 0]], np.uint8))
     with pytest.raises(DataError, match=r"bad.png: holds values \[7, 31\] that are no id of the class table "):
         read_label(tmp_path / "bad.png", "table", ids)
+
+
+@pytest.mark.parametrize("h, w, ok", [(32, 32, True), (31, 32, False), (32, 31, False), (32, 400, True)])
+def test_the_smallest_usable_image_is_32_pixels_a_side(tmp_path, h, w, ok):
+    write_rgb(tmp_path / "a.png", scene(h, w, 0))
+    scan = scan_images(tmp_path)
+    if ok:
+        assert scan.sizes == [(h, w)] and scan.unreadable == []
+    else:
+        assert scan.samples == [] and [u.reason for u in scan.unreadable] == [
+            f"the image is only {w}x{h} pixels; at least 32 a side are needed"
+        ]
+
+
+def test_only_the_roots_labels_folder_is_the_twin_tree(tmp_path):
+    for name in ("c.png", "labels/b.png", "sub/labels/a.png", "sub/x.png"):
+        write_rgb(tmp_path / name, scene(40, 40, 0))
+    assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path)] == [
+        "c.png",
+        "sub/labels/a.png",  # a folder named labels below the root holds images like any other
+        "sub/x.png",
+    ]
+
+
+def test_export_folders_below_the_root_are_left_out_at_any_depth_but_not_the_root_itself(tmp_path):
+    for name in ("a.png", "exp/x.png", "deep/er/exp2/y.png", "deep/er/z.png", "dirnamed/w.png"):
+        write_rgb(tmp_path / name, scene(40, 40, 0))
+    for manifest in ("labor-export.json", "exp/labor-export.json", "deep/er/exp2/labor-export.json"):
+        (tmp_path / manifest).write_text("{}")
+    (tmp_path / "dirnamed" / "labor-export.json").mkdir()  # a folder of that name is no manifest
+    assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path)] == [
+        "a.png",
+        "deep/er/z.png",
+        "dirnamed/w.png",
+    ]

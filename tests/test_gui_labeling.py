@@ -60,16 +60,15 @@ def test_2_a_labelled_point_is_drawn_in_its_class_colour(window, qtbot):
     before = pixel(win, y, x)
     click_point(qtbot, win, 0)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_3)  # class 2: building
-    qtbot.wait(50)
     colour = tuple(int(c) for c in win.document.colors[2])
-    assert pixel(win, y, x) == colour and before != colour
+    assert before != colour
+    qtbot.waitUntil(lambda: pixel(win, y, x) == colour)
     assert "building" in win.points_panel.list.item(0).text()
     assert "1/" in win.points_panel.summary.text()
     win.activateWindow()  # offscreen Qt keeps the closed popup active; under X the window has the keys
     qtbot.waitUntil(win.isActiveWindow)
     key(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # an undo repaints the marker too
-    qtbot.wait(50)
-    assert pixel(win, y, x) == before
+    qtbot.waitUntil(lambda: pixel(win, y, x) == before)
 
 
 # 3. The 0 key is bound twice.
@@ -102,9 +101,9 @@ def test_4_a_resize_refits_until_the_user_zooms_and_the_zoom_is_shown(window, qt
     qtbot.waitUntil(lambda: win.canvas.scale > before)
     assert win.toolbar.zoom.text() == f"zoom {100 * win.canvas.scale:.0f} %"
     key(qtbot, win, Qt.Key.Key_Plus)
-    zoomed = win.canvas.scale
+    zoomed, width = win.canvas.scale, win.canvas.width()
     win.resize(QSize(win.width() - 300, win.height() - 200))
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: win.canvas.width() < width)  # the event: the canvas got its new size
     assert win.canvas.scale == zoomed  # the user's zoom is kept
 
 
@@ -117,8 +116,9 @@ def test_5_the_brush_cursor_is_an_outline(window, qtbot):
         key(qtbot, win, Qt.Key.Key_BracketRight)
     y, x = 30, 60
     before = pixel(win, y, x)
-    qtbot.mouseMove(win.canvas, widget_pos(win, y, x))
-    qtbot.wait(50)
+    with qtbot.waitSignal(win.canvas.hovered):  # the event: the canvas has the cursor there
+        qtbot.mouseMove(win.canvas, widget_pos(win, y, x))
+    assert tuple(int(v) for v in win.canvas.to_image(win.canvas._cursor)) == (y, x) and win.canvas.brush_radius > 0
     assert pixel(win, y, x) == before  # the centre of the disc shows the image, not a fill
 
 
@@ -243,16 +243,23 @@ def test_9_gating_enables_undo_only_when_there_is_something_to_undo(window, qtbo
 def test_9_an_exception_in_a_slot_shows_a_dialog_and_the_window_lives(window, qtbot, monkeypatch):
     import sys
 
+    from PyQt6.QtWidgets import QPushButton
+
     from labor_desktop.gui.window.errors import install_excepthook
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     install_excepthook()
-    try:
+
+    def slot():  # a real slot raising: PyQt hands the exception to sys.excepthook
         raise OSError("export folder is read-only")
-    except OSError:
-        sys.excepthook(*sys.exc_info())
+
+    button = QPushButton("export", window)
+    button.clicked.connect(slot)
+    button.click()
+    qtbot.waitUntil(lambda: sys.excepthook.last is not None)
     box = sys.excepthook.last
-    assert box.isVisible() and "read-only" in box.text() and "Traceback" in box.detailedText()
+    assert box.isVisible() and box.text() == "Something went wrong: export folder is read-only"
+    assert "Traceback" in box.detailedText() and 'raise OSError("export folder is read-only")' in box.detailedText()
     box.close()
     assert window.isVisible()
 
@@ -266,6 +273,33 @@ def test_9_export_into_an_unwritable_folder_is_a_dialog_not_a_crash(window, qtbo
     locked.write_text("a file where the export wants a folder")
     assert window.inspect.export(str(locked / "out")) is None
     assert shown and "locked" in shown[0] and window.isVisible()
+
+
+def test_export_into_a_persons_own_folder_asks_first(window, qtbot, tmp_path, monkeypatch):
+    """Issue 21, case 10: a folder with the person's own budget_per_image.csv."""
+    from labor_desktop.gui.inspect import inspect_actions
+
+    answers, asked = [inspect_actions.QMessageBox.StandardButton.No], []
+
+    def question(parent, title, text):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(inspect_actions.QMessageBox, "question", question)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "budget_per_image.csv").write_text("my own\n")
+    assert window.inspect.export(str(mine)) is None  # asked, and told no
+    assert asked == [
+        f"{mine} is not empty and is not an earlier export of this project.\n\n"
+        "Export into it anyway, writing over its files of the same names?"
+    ]
+    assert sorted(p.name for p in mine.iterdir()) == ["budget_per_image.csv"]
+    assert (mine / "budget_per_image.csv").read_text() == "my own\n"
+    answers.append(inspect_actions.QMessageBox.StandardButton.Yes)
+    assert window.inspect.export(str(mine)) is not None  # asked again, and told yes
+    assert len(asked) == 2 and (mine / "budget_per_image.csv").read_text().startswith("image,path,")
+    assert window.inspect.export(str(mine)) is not None and len(asked) == 2  # now its own export: not asked
 
 
 # 13. The model got worse and nothing said so.

@@ -141,11 +141,12 @@ def test_the_queue_is_bounded():
 
     t = threading.Thread(target=annotator, daemon=True)
     t.start()
-    deadline = time.time() + 10
-    while len(handed) < 5 and time.time() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)
-    assert len(handed) == 5 and t.is_alive()  # one being written, four queued, the sixth waits
+    # The event: the sixth submit has begun (counted before its put) while one save is held at
+    # the gate and four fill the queue. Its put cannot finish until the gate opens, so no sleep
+    # is needed to see that it waits.
+    while not (w._handed == 6 and w._queue.full()):
+        time.sleep(0.01)  # polling for the event above
+    assert handed == [0, 1, 2, 3, 4] and t.is_alive()  # one being written, four queued, the sixth waits
     store.gate.set()
     t.join(timeout=10)
     assert w.flush(timeout=10) and [c[2] for c in store.calls] == list(range(10))

@@ -10,6 +10,9 @@ project's layers each layer may import, and which outside packages it must not.
 Inside engine/ and gui/, the rooms (sub-packages) and which of them each may import
 (ROOM_MAY_IMPORT; docs/architecture.md draws it with docs/make_architecture.py); and the
 house rules: no package directory holds more than 12 modules, no file exceeds 400 lines.
+
+    safe_files (a top-level module below every layer, which each may import) imports
+    nothing but the standard library.
 """
 
 import ast
@@ -84,8 +87,19 @@ def test_layer_imports_only_what_the_rules_allow(path):
             assert allowed(layer, target), f"{path.name} ({layer}/) imports {name}"
 
 
+BELOW_LAYERS = ("safe_files",)  # top-level modules below every layer
+
+
 def test_every_layer_is_known():
-    assert {layer_of(p) for p in PKG.rglob("*.py")} <= {*LAYERS, "__init__", "__main__"}
+    assert {layer_of(p) for p in PKG.rglob("*.py")} <= {*LAYERS, *BELOW_LAYERS, "__init__", "__main__"}
+
+
+@pytest.mark.parametrize("name", BELOW_LAYERS)
+def test_the_modules_below_the_layers_import_only_the_standard_library(name):
+    import sys
+
+    found = {n.split(".")[0] for n in imports(PKG / f"{name}.py")}
+    assert found and found <= set(sys.stdlib_module_names) | {"__future__"}, found
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ def new(tmp_path, *extra):
     return d, args
 
 
+@pytest.mark.slow  # 196 s under load (issue 21)
 def test_a_project_from_a_folder_without_ground_truth_or_source(tmp_path, capsys):
     d, args = new(tmp_path)
     assert main(args) == 0
@@ -87,6 +88,7 @@ def test_a_project_from_a_folder_without_ground_truth_or_source(tmp_path, capsys
     ]
 
 
+@pytest.mark.slow  # 90 s (measured, issue 21)
 def test_a_validation_folder_gives_the_stages_an_miou(tmp_path, monkeypatch):
     d = make_all(tmp_path)
     val = make_val(tmp_path / "val")

@@ -88,6 +88,7 @@ def test_warm_up_optimiser_and_per_stage_settings_are_iast():
 # 2. and 4. self-training: the iast strategy and [retrain] pseudo_weight
 
 
+@pytest.mark.slow  # 45 s (measured, issue 21)
 def test_iast_strategy_and_pseudo_weight_self_train_the_unlabeled_pixels(tiny_data, capsys):
     assert main(["strategies"]) == 0 and "iast" in capsys.readouterr().out
     assert get_strategy("iast").unit == "none" and get_strategy("iast").self_training
@@ -168,6 +169,7 @@ def seed_runs(tiny_data, tmp_path_factory):
     return out / "c"
 
 
+@pytest.mark.slow  # the seed_runs fixture: 533 s under load (issue 21)
 def test_point_baselines_get_ppls_points_on_every_image_and_stage(seed_runs):
     for seed in (0, 1):
         run = seed_runs / f"seed-{seed}"
@@ -199,6 +201,7 @@ def test_point_baselines_get_ppls_points_on_every_image_and_stage(seed_runs):
         assert "skipped" not in iast["retrain-1"]["result"] and "pseudo_ce" in iast["retrain-1"]["result"]
 
 
+@pytest.mark.slow  # the seed_runs fixture: 533 s under load (issue 21)
 def test_seeds_are_full_runs_reported_with_mean_and_std(seed_runs):
     w0 = json.loads((seed_runs / "seed-0" / "shared" / "state.json").read_text())["jobs"]
     w1 = json.loads((seed_runs / "seed-1" / "shared" / "state.json").read_text())["jobs"]

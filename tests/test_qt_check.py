@@ -41,6 +41,20 @@ def test_apt_line_names_an_unknown_library_instead_of_guessing():
     assert apt_line(["libfoo.so.9"]) == "# and the packages that provide: libfoo.so.9"
 
 
+def test_the_message_names_what_ldd_did_not_find_and_the_apt_line(monkeypatch):
+    import labor_desktop.cli.qt_check as qt_check
+
+    monkeypatch.setattr(qt_check, "xcb_plugin", lambda: Path("/venv/libqxcb.so"))
+    monkeypatch.setattr(qt_check.sys, "platform", "linux")
+    monkeypatch.setattr(
+        qt_check.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, LDD_FRESH_DEBIAN, "")
+    )
+    assert check_libraries({}) == (
+        "Qt's X11 platform plugin cannot load: libxcb-icccm.so.4, libxcb-keysyms.so.1 missing on this system.\n"
+        "Install them with:\n\n    sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1\n"
+    )
+
+
 def test_only_the_xcb_platform_is_checked():
     assert uses_xcb({}) and uses_xcb({"QT_QPA_PLATFORM": "xcb"}) and uses_xcb({"QT_QPA_PLATFORM": "wayland;xcb"})
     assert not uses_xcb({"QT_QPA_PLATFORM": "offscreen"})
@@ -50,8 +64,14 @@ def test_only_the_xcb_platform_is_checked():
 def test_the_plugin_is_found_and_the_check_runs_here():
     plugin = xcb_plugin()
     assert plugin is not None and plugin.name == "libqxcb.so"
-    message = check_libraries({})  # whatever this machine lacks, the message holds the apt line
-    assert message is None or "sudo apt-get install -y" in message
+    lacking = missing_libraries(subprocess.run(["ldd", str(plugin)], capture_output=True, text=True).stdout)
+    expected = None
+    if lacking:  # what this machine lacks, said exactly
+        expected = (
+            f"Qt's X11 platform plugin cannot load: {', '.join(lacking)} missing on this system.\n"
+            f"Install them with:\n\n    {apt_line(lacking)}\n"
+        )
+    assert check_libraries({}) == expected
     ok = subprocess.run(
         [sys.executable, "-m", "labor_desktop.cli.qt_check"],
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from labor_desktop.core.selection import inconsistency_mask, ppl_points
-from labor_desktop.core.strategies import STRATEGIES, Budget, get_strategy, propose
+from labor_desktop.core.strategies import STRATEGIES, Budget, get_strategy, label_unit, propose
 
 NAMES = ["spl", "ppl", "ppl-worst", "ppl-sconf", "ppl-ent", "rand", "sconf", "ent", "ripu", "supervised", "uda"]
 
@@ -146,7 +146,12 @@ def test_no_strategy_proposes_a_labeled_pixel(name):
         assert prop.region.any() and not (prop.region & labeled).any()
     if len(prop.points):
         assert not labeled[prop.points[:, 0], prop.points[:, 1]].any()
-    assert prop.region is not None or len(prop.points)
+    if label_unit(name, budget) == "pixels":  # a region and no points, or points and no region
+        assert prop.region is not None and prop.region.any() and len(prop.points) == 0
+        if name in ("rand", "sconf", "ent"):  # exactly the budget's share: round(0.05 * 32 * 48)
+            assert int(prop.region.sum()) == 77
+    else:
+        assert prop.region is None and len(prop.points) == {"ripu-pixel": 1}.get(name, 19)  # these inputs
 
 
 def test_label_unit_follows_the_budget_only_for_the_baselines():
@@ -183,7 +188,14 @@ def test_ripu_regions_follow_the_pixel_share_and_window_size():
     budget = Budget(pixel_share=0.05, ripu_k_region=2)
     got = propose("ripu", probs, labeled=labeled, budget=budget).region
     n = ripu.regions_for_share(32, 48, 0.05, 2)
-    assert n == 4 and torch.equal(got, ripu.ripu_regions(probs, n, 2, labeled))
+    assert n == 4  # ceil(1536 * 0.05 / 25)
+    # the brute-force reference, not the module itself: the definition's scores, greedy picks
+    # 2k apart (disjoint 5x5 windows), each window outside the labelled half's centres
+    picks = bf.greedy(bf.ripu_region_scores(probs.double().numpy(), 2), n, 4, labeled.numpy())
+    expected = np.zeros((32, 48), dtype=bool)
+    for y, x in picks:
+        expected[max(0, y - 2) : y + 3, max(0, x - 2) : x + 3] = True
+    assert len(picks) == 4 and np.array_equal(got.numpy(), expected)
 
 
 @pytest.mark.parametrize("name", ["spl", "ppl", "ppl-worst", "ppl-sconf", "ppl-ent"])

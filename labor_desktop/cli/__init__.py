@@ -46,7 +46,7 @@ def cmd_inspect_checkpoint(args) -> int:
     try:
         obj = read_checkpoint(args.file)
         sd = extract_state_dict(obj)
-        arch = infer_architecture(sd)
+        arch = infer_architecture(sd, args.file)
         print(f"{args.file}: {len(sd)} tensors, {sum(v.numel() for v in sd.values()) / 1e6:.1f} M values")
         print(f"  backbone: {arch['backbone'] or 'unknown'} (blocks per layer {arch['blocks']})")
         print(f"  classes:  {arch['num_classes']}")
@@ -114,12 +114,12 @@ def cmd_demo_data(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..engine.projects.export import export_project
+    from ..engine.projects.export import ExportError, export_project
     from ..store import ProjectError
 
     try:
-        result = export_project(args.project, args.out)
-    except (ProjectError, OSError) as e:
+        result = export_project(args.project, args.out, replace=args.replace)
+    except (ProjectError, ExportError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if result.get("warning"):
@@ -180,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="labels as Cityscapes labelTrainIds and colour PNGs, budget and effort CSVs")
     p.add_argument("project", help="the project file (NAME.labor.h5)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="export into a non-empty folder that is not an earlier export of this project, "
+        "writing over its files of the same names",
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..safe_files import write_text_atomically
+
 if TYPE_CHECKING:
     from tqdm import tqdm
 
@@ -140,7 +142,7 @@ def cmd_simulate(args) -> int:
         start = warm_start(out / "warm-start", ctx, args.from_checkpoint)
         history = StageEngine(out, ctx, args.strategy, start).run()
         if ctx.rt.is_main:
-            (out / "history.json").write_text(json.dumps(history, indent=2))
+            write_text_atomically(out / "history.json", json.dumps(history, indent=2))
             _print_history(args.strategy, history)
             print(f"run folder: {out}  (project: {out / 'project.labor.h5'})")
         return 0

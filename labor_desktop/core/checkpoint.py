@@ -5,7 +5,10 @@ only, never pickled code.  Foreign checkpoints of the DeepLab-v2 family are
 normalised to this project's key names (``module.``/``Scale.`` prefixes dropped,
 ADVENT's/AdaptSegNet-multi's ``layer6`` main head taken as ``layer5``), and a
 checkpoint for another architecture or class count is refused with a message that
-says what differs, instead of a wall of missing keys.
+says what differs, instead of a wall of missing keys.  A LabOR checkpoint's header
+(``format_version``, ``config``, ``extra``) is checked for types and ranges before anything
+is built from it (``check_header``): a crafted ``num_classes = 10**12`` would allocate
+petabytes.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ import hashlib
 import os
 import pickle
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import torch
 
+from ..safe_files import replace_atomically
 from .model import BLOCKS, BOTTLENECK, DeepLabV2, ModelConfig
 
 FORMAT = "labor-desktop/deeplabv2"
 FORMAT_VERSION = 1
+MAX_CLASSES = 254  # a project's class table holds at most 254 (255 is "unlabelled"; data.class_table)
 
 
 class CheckpointError(ValueError):
@@ -39,11 +45,7 @@ def save_checkpoint(path: str | os.PathLike, model: DeepLabV2, extra: dict | Non
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "extra": dict(extra or {}),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    replace_atomically(path, lambda f: torch.save(payload, f))  # never through a link (safe_files)
     return file_sha256(path)
 
 
@@ -80,7 +82,55 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         ) from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict of weights, found {type(obj).__name__}")
+    check_header(obj, path)
     return obj
+
+
+def _show(value) -> str:
+    """A value for a message: short, and never a tensor's or a container's whole repr."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)[:60]
+    return f"a {type(value).__name__}"
+
+
+def check_header(obj: dict, path: str | os.PathLike) -> None:
+    """Refuse a LabOR checkpoint whose header has the wrong types or ranges, before any
+    model is built from it; foreign checkpoints (no ``format``) have no header."""
+    if obj.get("format") != FORMAT:
+        return
+
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(
+            f"{path}: a damaged or crafted LabOR Desktop checkpoint ({what}); it was not loaded. "
+            "Use a checkpoint this program wrote"
+        )
+
+    version = obj.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise bad(f"format_version = {_show(version)} is not a version number")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer LabOR Desktop; please update the program")
+    config = obj.get("config")
+    if not isinstance(config, dict):
+        raise bad(f"config is {_show(config)}, not a table of model settings")
+    types = {f.name: type(getattr(ModelConfig(), f.name)) for f in fields(ModelConfig)}
+    for key, value in config.items():
+        want = types.get(key) if isinstance(key, str) else None
+        if want is None:
+            raise bad(f"config has an unknown key {_show(key)}")
+        if type(value) is not want:  # exact: True is no int, 3 is no bool
+            kind = {int: "an integer", bool: "true or false", str: "a name"}.get(want, want.__name__)
+            raise bad(f"config {key} = {_show(value)} is not {kind}")
+    if not 2 <= config.get("num_classes", 2) <= MAX_CLASSES:
+        raise bad(f"config num_classes = {config['num_classes']} is not in 2..{MAX_CLASSES}")
+    try:
+        ModelConfig.from_dict(config)
+    except ValueError as e:
+        raise bad(f"config: {_first_line(e)}") from None
+    if not isinstance(obj.get("extra", {}), dict):
+        raise bad(f"extra is {_show(obj['extra'])}, not a table")
+    if not isinstance(obj.get("state_dict"), dict):
+        raise bad(f"state_dict is {_show(obj.get('state_dict'))}, not a table of weights")
 
 
 def _first_line(e: Exception) -> str:
@@ -114,7 +164,7 @@ def check_finite(sd: dict[str, torch.Tensor], source: str) -> None:
         )
 
 
-def infer_architecture(sd: dict[str, torch.Tensor]) -> dict:
+def infer_architecture(sd: dict[str, torch.Tensor], source: str = "the checkpoint") -> dict:
     """What a state dict was trained as: backbone depth and class count, where visible."""
     blocks = []
     for layer in range(1, 5):
@@ -123,6 +173,11 @@ def infer_architecture(sd: dict[str, torch.Tensor]) -> dict:
     bottleneck = any(".conv3." in k for k in sd)
     backbone = next((name for name, b in BLOCKS.items() if tuple(blocks) == b and BOTTLENECK[name] == bottleneck), None)
     head = sd.get("layer5.conv2d_list.0.weight")
+    if head is not None and head.dim() != 4:
+        raise CheckpointError(
+            f"{source}: its classifier weight layer5.conv2d_list.0.weight has shape {tuple(head.shape)}, "
+            "not (classes, channels, 3, 3); the file is damaged or not a DeepLab-v2 checkpoint"
+        )
     return {
         "backbone": backbone,
         "blocks": tuple(blocks),
@@ -134,7 +189,7 @@ def infer_architecture(sd: dict[str, torch.Tensor]) -> dict:
 def check_compatible(sd: dict[str, torch.Tensor], model: DeepLabV2, source: str, backbone_only: bool = False) -> None:
     """Refuse with a readable reason when the weights do not fit the model."""
     cfg = model.cfg
-    arch = infer_architecture(sd)
+    arch = infer_architecture(sd, source)
     problems = []
     if arch["backbone"] is None and any(arch["blocks"]):
         problems.append(f"its backbone has {arch['blocks']} blocks per layer, which is no known ResNet")
@@ -183,12 +238,10 @@ def load_model(path: str | os.PathLike, cfg: ModelConfig | None = None) -> DeepL
                 f"{path}: was trained as another model ({'; '.join(differ)}); use a config whose [model] matches it"
             )
     if cfg is None:
-        if obj.get("format") == FORMAT:
-            if obj.get("format_version", 0) > FORMAT_VERSION:
-                raise CheckpointError(f"{path}: written by a newer LabOR Desktop; please update the program")
+        if obj.get("format") == FORMAT:  # its header checked by read_checkpoint
             cfg = ModelConfig.from_dict(obj["config"])
         else:
-            arch = infer_architecture(sd)
+            arch = infer_architecture(sd, str(path))
             if arch["backbone"] is None or arch["num_classes"] is None:
                 raise CheckpointError(
                     f"{path}: cannot tell which DeepLab-v2 this is; pass its model config (or preset)"

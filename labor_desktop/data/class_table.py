@@ -86,6 +86,15 @@ class ClassTable:
     @classmethod
     def from_dict(cls, d: dict) -> ClassTable:
         """The table saved in a project (checked like a TOML file's)."""
+        if not isinstance(d, dict):
+            raise DataError(f"the saved class table is {type(d).__name__}, not a table")
+        names = d.get("names")
+        lists = {key: d.get(key) for key in ("names", "colors", "ids")}
+        if d.get("keys") is not None:
+            lists["keys"] = d["keys"]
+        for key, value in lists.items():
+            if not isinstance(value, list) or not isinstance(names, list) or len(value) != len(names):
+                raise DataError(f"the saved class table's {key} must be a list with one entry per class")
         classes = [
             {"name": n, "color": c, "id": i, "key": k}
             for n, c, i, k in zip(d["names"], d["colors"], d["ids"], d.get("keys") or [""] * len(d["names"]))

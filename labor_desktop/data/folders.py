@@ -57,7 +57,7 @@ class FolderScan:
         lines = [
             f"{self.root}: {len(self.unreadable)} of {len(self.samples) + len(self.unreadable)} images cannot be used:"
         ]
-        lines += [f"  {_rel(u.path, self.root)}: {u.reason}" for u in self.unreadable]
+        lines += [f"  {printable(_rel(u.path, self.root))}: {u.reason}" for u in self.unreadable]
         lines.append(f"Replace or remove them, or leave them out of the project ({option}).")
         return "\n".join(lines)
 
@@ -104,8 +104,21 @@ def list_images(root: str | Path) -> list[Path]:
     return sorted(found, key=lambda p: _rel(p, top).lower())
 
 
+def printable(path: str | Path) -> str:
+    """A file name for a message: bytes that are not UTF-8 shown as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def check_image(path: Path) -> tuple[int, int]:
-    """(height, width) upright; ``DataError`` when the file cannot be used as an image."""
+    """(height, width) upright; ``DataError`` when the file cannot be used as an image
+    (a name that is not UTF-8 too: the project file stores names as UTF-8 text)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = printable(path)
+        raise DataError(
+            f"{path}: the file name is not UTF-8 text ({shown}), which a project cannot hold; rename the file"
+        ) from None
     _check_complete(path)
     h, w = image_size(path)
     if min(h, w) < MIN_SIDE:

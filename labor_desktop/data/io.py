@@ -224,3 +224,12 @@ def write_png(path: str | Path, array: np.ndarray, rgb: bool = False) -> None:
     data = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if rgb else array
     if not cv2.imwrite(str(path), data):
         raise OSError(f"{path}: could not be written; is the folder writable and the disk not full?")
+
+
+def encode_png(array: np.ndarray, rgb: bool = False) -> bytes:
+    """A PNG's bytes, encoded in memory: the caller writes them (safe_files), so a full
+    disk is an ``OSError`` of its own and never libpng's stray line on stderr."""
+    ok, data = cv2.imencode(".png", cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if rgb else array)
+    if not ok:
+        raise ValueError(f"an array of shape {array.shape} and type {array.dtype} cannot be a PNG")
+    return data.tobytes()

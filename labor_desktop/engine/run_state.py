@@ -11,9 +11,10 @@ and refuses to resume under a different one.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
+
+from ..safe_files import write_text_atomically
 
 
 class RunError(ValueError):
@@ -21,12 +22,8 @@ class RunError(ValueError):
 
 
 def write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Whole or not at all, never through a link at a temporary name (safe_files)."""
+    write_text_atomically(path, json.dumps(data, indent=2))
 
 
 def _same_settings(stored, config: dict) -> bool:

@@ -24,13 +24,14 @@ import numpy as np
 from ..core.strategies import STRATEGIES, Budget, label_unit
 from ..data.demo_generator import DemoDataConfig, generate_demo_data
 from ..data.io import DataError, read_image
+from ..safe_files import replace_atomically
 from ..store import Project
 from .config import PRESETS, ExperimentConfig, preset
 from .events import Cancelled, OutOfMemory, Progress
 from .jobs.proposals import OnProposal
 from .jobs.runtime import Runtime
 from .projects.experiment_data import ExperimentData
-from .projects.export import export_project
+from .projects.export import NotAnExportFolder, export_project
 from .projects.folder_data import project_data
 from .projects.new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
 from .projects.projects import (
@@ -53,6 +54,7 @@ __all__ = [
     "Cancelled",
     "DataError",
     "GroundTruth",
+    "NotAnExportFolder",
     "LABELING_STRATEGIES",
     "OutOfMemory",
     "PRESETS",
@@ -144,17 +146,19 @@ class ProjectWorkflow:
 
         return selection_panels(image, probs, mask, points, truth, np.array(self.project.settings.colors, np.uint8))
 
-    def export(self, folder: str | Path) -> dict:
-        """Label PNGs, CSVs and the current model into ``folder`` (made if missing)."""
+    def export(self, folder: str | Path, replace: bool = False) -> dict:
+        """Label PNGs, CSVs and the current model into ``folder`` (made if missing; see
+        ``export_project`` for which folders are refused unless ``replace``)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        summary = export_project(self.project.path, folder)
+        summary = export_project(self.project.path, folder, replace=replace)
         try:
             model = self.current_model()
         except ValueError:
             model = None
         if model:
-            shutil.copy(model, folder / "model.pt")
+            with open(model, "rb") as source:  # never through a link placed at model.pt
+                replace_atomically(folder / "model.pt", lambda f: shutil.copyfileobj(source, f))
         return summary
 
     def listen(self, progress: Progress | None, cancel: threading.Event | None) -> None:

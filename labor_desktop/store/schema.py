@@ -69,7 +69,7 @@ class ProjectSettings:
 
     def check(self) -> None:
         def bad(name: str, allowed: str) -> NoReturn:
-            raise ValueError(f"setting {name} = {getattr(self, name)!r}: must be {allowed}")
+            raise ValueError(f"setting {name} = {getattr(self, name)!r:.80}: must be {allowed}")
 
         if not isinstance(self.classes, list) or not all(isinstance(c, str) for c in self.classes):
             bad("classes", "a list of class names")
@@ -79,6 +79,8 @@ class ProjectSettings:
             isinstance(c, list) and len(c) == 3 and all(_is_int(v) and 0 <= v <= 255 for v in c) for c in self.colors
         ):
             bad("colors", "a list of [r, g, b] with values 0..255")
+        if len(self.colors) > 255:
+            bad("colors", "at most 255 colours, one per class")
         for name in ("source_root", "target_root", "strategy"):
             if not isinstance(getattr(self, name), str):
                 bad(name, "a string")
@@ -89,6 +91,9 @@ class ProjectSettings:
         for name in ("model", "extra"):
             if not isinstance(getattr(self, name), dict):
                 bad(name, "a table (JSON object)")
+        for key in ("class_table", "data", "experiment"):  # the engine's tables (their contents: its own checks)
+            if key in self.extra and not isinstance(self.extra[key], dict):
+                raise ValueError(f"setting extra.{key} = {self.extra[key]!r:.60}: must be a table (JSON object)")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

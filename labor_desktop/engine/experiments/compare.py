@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ...core.strategies import BASELINES, get_strategy, label_unit
 from ...data.io import read_image, read_label
+from ...safe_files import replace_atomically, write_text_atomically
 from ...store import Project
 from ..jobs.predict import predict_probs_image, selection_panels
 from ..run_jobs import Context
@@ -75,8 +76,9 @@ def run_compare(
         "wall time": f"{(time.perf_counter() - began) / 60:.1f} min (this invocation)",
     }
     report = write_report(out, results, meta, figures)
-    (out / "results.json").write_text(
-        json.dumps({"results": results, "budgets": budgets, "meta": meta, "config": ctx.cfg.to_dict()}, indent=2)
+    write_text_atomically(
+        out / "results.json",
+        json.dumps({"results": results, "budgets": budgets, "meta": meta, "config": ctx.cfg.to_dict()}, indent=2),
     )
     return {"results": results, "report": str(report)}
 
@@ -130,8 +132,9 @@ def run_seeds(
         "wall time": f"{(time.perf_counter() - began) / 60:.1f} min (this invocation)",
     }
     report = write_report(out, results, meta)
-    (out / "results.json").write_text(
-        json.dumps({"results": results, "per_seed": per_seed, "meta": meta, "config": ctx.cfg.to_dict()}, indent=2)
+    write_text_atomically(
+        out / "results.json",
+        json.dumps({"results": results, "per_seed": per_seed, "meta": meta, "config": ctx.cfg.to_dict()}, indent=2),
     )
     return {"results": results, "per_seed": per_seed, "report": str(report)}
 
@@ -168,6 +171,6 @@ def selection_figure(path: Path, out: Path, warm_checkpoint: str, ctx: Context, 
                 if r == 0:
                     ax.set_title(titles[c], fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    replace_atomically(path, lambda f: fig.savefig(f, format="png"))
     plt.close(fig)
     return path

@@ -6,11 +6,13 @@ checked against the measured numbers."""
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from ...data.classes import CLASS_NAMES
+from ...safe_files import replace_atomically, write_text_atomically
 
 ORDER = [
     "uda",
@@ -131,27 +133,26 @@ def write_tables(out: Path, results: dict[str, list[dict]]) -> tuple[Path, Path]
             )
             + " |"
         )
-    md.write_text("\n".join(lines) + "\n")
+    write_text_atomically(md, "\n".join(lines) + "\n")
     path_csv = out / "table.csv"
-    with open(path_csv, "w", newline="") as f:
-        w = csv.writer(f)
+    f = io.StringIO(newline="")
+    w = csv.writer(f)
+    w.writerow(["strategy", "stage", "unit", "pixel_share", "points_per_image", "labeled_share", "miou", *CLASS_NAMES])
+    for name, h in rows:
+        b = h.get("budget") or {}
         w.writerow(
-            ["strategy", "stage", "unit", "pixel_share", "points_per_image", "labeled_share", "miou", *CLASS_NAMES]
+            [
+                name,
+                h["stage"],
+                b.get("unit", ""),
+                b.get("pixel_share", ""),
+                b.get("points_per_image", ""),
+                b.get("labeled_share", ""),
+                h["miou"],
+                *["" if v is None else v for v in h["iou"]],
+            ]
         )
-        for name, h in rows:
-            b = h.get("budget") or {}
-            w.writerow(
-                [
-                    name,
-                    h["stage"],
-                    b.get("unit", ""),
-                    b.get("pixel_share", ""),
-                    b.get("points_per_image", ""),
-                    b.get("labeled_share", ""),
-                    h["miou"],
-                    *["" if v is None else v for v in h["iou"]],
-                ]
-            )
+    write_text_atomically(path_csv, f.getvalue())
     return md, path_csv
 
 
@@ -194,7 +195,7 @@ def plot_stages(path: Path, results: dict[str, list[dict]]) -> Path:
             ax.legend(fontsize=8)
     fig.suptitle("mIoU against labels spent (stage 0: the shared warm-up model; error bars: std over seeds)")
     fig.tight_layout()
-    fig.savefig(path)
+    replace_atomically(path, lambda f: fig.savefig(f, format="png"))
     plt.close(fig)
     return path
 
@@ -321,5 +322,5 @@ def write_report(out: Path, results: dict[str, list[dict]], meta: dict, extra_fi
     lines += ["", "## Table (IoU %, per stage)", "", md.read_text(), f"![mIoU by stage]({fig5.name})", ""]
     lines += [f"![{p.stem}]({p.name})" for p in extra_figures]
     report = out / "report.md"
-    report.write_text("\n".join(lines) + "\n")
+    write_text_atomically(report, "\n".join(lines) + "\n")
     return report

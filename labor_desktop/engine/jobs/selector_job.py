@@ -5,7 +5,6 @@ unsure."""
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ...core.selection import inconsistency_mask
 from ...core.selector_training import discrepancy_step, selector_optimizers, self_train_step
 from ...data.datasets import EvalSet, TrainSet
 from ...data.readers import Sample
+from ...safe_files import replace_atomically
 from ..config import SelectorConfig, stage_value
 from .runtime import Runtime
 from .training import Progress, StepClock, batches
@@ -115,11 +115,8 @@ def train_selector(
 
 def save_selector(selector: PixelSelector, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({k: v.detach().cpu() for k, v in selector.state_dict().items()}, tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    state = {k: v.detach().cpu() for k, v in selector.state_dict().items()}
+    replace_atomically(path, lambda f: torch.save(state, f))  # never through a link (safe_files)
 
 
 def load_selector(model: DeepLabV2, cfg: SelectorConfig, seed: int, path: Path) -> PixelSelector:

@@ -12,25 +12,33 @@ The label files keep the Cityscapes tree (``gtFine/<split>/<city>/<name>_gtFine_
 images outside that layout keep their folders under ``gtFine/``), so two images with
 the same name never share a file.  Every file is written under a temporary name and
 renamed; ``labor-export.json`` lists what the export wrote, and the next export of the
-folder removes the files it listed that are no longer labelled (and nothing else)."""
+folder removes the files it listed that are no longer labelled (and nothing else).
+
+Nothing outside the export folder is ever written or removed: temporaries are new files
+(``safe_files``), links inside the export tree are refused (never followed), the
+clean-up removes only regular files under the real folder, and a non-empty folder that
+is not an earlier export of this project is refused unless ``replace`` is asked for."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import stat
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 
 from ...data.classes import CLASS_COLORS
 from ...data.folders import LABEL_COLOR_SUFFIX, LABEL_SUFFIX
-from ...data.io import write_png
+from ...data.io import encode_png
+from ...safe_files import write_bytes_atomically
 from ...store import UNLABELED, Project
+from ...store.files import _reason
 from ...store.schema import EFFORT_FIELDS
-from .folder_data import project_table
+from .folder_data import checked_table
 
 SUFFIXES = ("_leftImg8bit", "_gtFine_labelIds", "_gtFine_labelTrainIds")
 
@@ -42,6 +50,14 @@ def export_name(image_path: str) -> str:
         if stem.endswith(suffix):
             return stem[: -len(suffix)]
     return stem
+
+
+class ExportError(ValueError):
+    """An export folder that cannot be used as asked; the message names it and what to do."""
+
+
+class NotAnExportFolder(ExportError):
+    """A non-empty folder that is not an earlier export of this project (``replace`` writes into it)."""
 
 
 MANIFEST = "labor-export.json"
@@ -73,10 +89,16 @@ def folder_stem(image_path: str, root: str) -> str:
 
 
 def export_project(
-    project_path: str | Path, out_dir: str | Path, progress: Callable[[int, int], None] | None = None
+    project_path: str | Path,
+    out_dir: str | Path,
+    progress: Callable[[int, int], None] | None = None,
+    replace: bool = False,
 ) -> dict:
+    """Export into ``out_dir``: an empty or new folder, an earlier export of this project,
+    or (``replace``) any folder, whose same-named files are then written over."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _check_folder(out, Path(project_path), replace)
     progress = progress or (lambda step, total: None)
     written: list[str] = []
     taken: set[str] = set()
@@ -85,7 +107,7 @@ def export_project(
         colors = np.array(project.settings.colors or CLASS_COLORS.tolist(), np.uint8)
         lut = np.zeros((256, 3), np.uint8)
         lut[: len(colors)] = colors
-        to_ids = project_table(project.settings).class_to_id()
+        to_ids = checked_table(project).class_to_id()
         root = project.settings.target_root
         mirror = project.settings.extra.get("data", {}).get("layout") == "folder"
         suffixes = FOLDER_SUFFIXES if mirror else LABEL_SUFFIXES
@@ -126,7 +148,7 @@ def export_project(
             if pixels:
                 assert labels is not None  # pixels only on a labeled image
                 for suffix, array, rgb in ((suffixes[0], to_ids[labels], False), (suffixes[1], lut[labels], True)):
-                    _replace(out / f"{stem}{suffix}", partial(write_png, array=array, rgb=rgb))
+                    _write(out, f"{stem}{suffix}", encode_png(array, rgb))
                     written.append(f"{stem}{suffix}")
             progress(i + 1, len(project.images))
         total_pixels = sum(e.height * e.width for e in project.images) or 1
@@ -145,11 +167,11 @@ def export_project(
             }
             for s in range(1, n_stages + 1)
         ]
-    _replace(out / "budget_per_image.csv", lambda tmp: _write_csv(tmp, rows))
-    _replace(out / "budget_per_stage.csv", lambda tmp: _write_csv(tmp, stages))
+    _write(out, "budget_per_image.csv", _csv_bytes(rows))
+    _write(out, "budget_per_stage.csv", _csv_bytes(stages))
     removed = _remove_stale(out, set(written))
     manifest = {"project": str(Path(project_path).resolve()), "files": written}
-    _replace(out / MANIFEST, lambda tmp: tmp.write_text(json.dumps(manifest, indent=1)))
+    _write(out, MANIFEST, json.dumps(manifest, indent=1).encode())
     return {
         "images": len(rows),
         "labeled_images": sum(1 for r in rows if r["labeled_pixels"]),
@@ -164,25 +186,76 @@ def _blank(value):
     return "" if value is None else value
 
 
-def _replace(path: Path, write: Callable[[Path], object]) -> None:
-    """Write ``path`` whole or not at all: to a temporary name, then renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+def _check_folder(out: Path, project_path: Path, replace: bool) -> None:
+    """Refuse a non-empty folder that is not an earlier export of this project (its
+    manifest names this project) unless ``replace``: a person's own files of the same
+    names (``budget_per_image.csv``) are never written over without being asked."""
+    if replace or not any(os.scandir(out)):
+        return
+    manifest = _earlier_manifest(out)
+    if isinstance(manifest, dict) and manifest.get("project") == str(project_path.resolve()):
+        return
+    other = isinstance(manifest, dict) and isinstance(manifest.get("project"), str)
+    what = "an export of another project" if other else "not an earlier export of this project"
+    raise NotAnExportFolder(
+        f"{out}: the folder is not empty and is {what}; choose an empty folder, "
+        "or export with --replace to write over files of the same names in it"
+    )
+
+
+def _earlier_manifest(out: Path):
+    """The folder's manifest, or None (missing, damaged, or not a regular file)."""
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
+        if not stat.S_ISREG(os.lstat(out / MANIFEST).st_mode):
+            return None
+        return json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _real_folder(out: Path, parts: tuple[str, ...], make: bool) -> Path | None:
+    """``out/parts``, made folder by folder when ``make``; a link (or a file) on the way
+    is refused when making and None when not: the export tree's links are never followed."""
+    folder = out
+    for part in parts:
+        folder = folder / part
+        try:
+            mode = os.lstat(folder).st_mode
+        except FileNotFoundError:
+            if not make:
+                return None
+            os.mkdir(folder)
+            continue
+        if not stat.S_ISDIR(mode):  # lstat: a link to a folder is a link, not a folder
+            if not make:
+                return None
+            raise ExportError(
+                f"{folder}: is a link or a file, not a folder, inside the export folder; the export "
+                "never writes through links (remove it, or export to an empty folder)"
+            )
+    return folder
+
+
+def _write(out: Path, name: str, data: bytes) -> None:
+    """Write ``out/name`` whole or not at all (safe_files), its folders made without
+    following links; a failure is one line naming the file."""
+    rel = PurePosixPath(name)
+    folder = _real_folder(out, rel.parts[:-1], make=True)
+    assert folder is not None  # made
+    path = folder / rel.name
+    try:
+        write_bytes_atomically(path, data)
+    except OSError as e:
+        raise OSError(
+            f"{path}: could not be written ({_reason(e)}); free space on the disk or choose another folder"
+        ) from e
 
 
 def _remove_stale(out: Path, keep: set[str]) -> int:
     """Remove the label files the previous export listed and this one did not write.  Only
     names an export writes, inside ``out``, are ever removed (the manifest is not trusted)."""
-    try:
-        old = json.loads((out / MANIFEST).read_text())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
+    manifest = _earlier_manifest(out)
+    old = manifest.get("files") if isinstance(manifest, dict) else None
     removed = 0
     for name in old if isinstance(old, list) else []:
         if not isinstance(name, str) or name in keep or not name.endswith(LABEL_SUFFIXES + FOLDER_SUFFIXES):
@@ -192,22 +265,28 @@ def _remove_stale(out: Path, keep: set[str]) -> int:
             continue
         if name.endswith(LABEL_SUFFIXES) and rel.parts[:1] != ("gtFine",):
             continue
-        target = out.joinpath(*rel.parts)
-        if os.path.isfile(target) or os.path.islink(target):
-            os.unlink(target)  # a link itself, never what it points to
-            removed += 1
-            folder = target.parent
-            while folder != out and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-                folder = folder.parent
+        folder = _real_folder(out, rel.parts[:-1], make=False)
+        if folder is None:  # a link (or a file) on the way: never followed
+            continue
+        target = folder / rel.name
+        try:
+            if not stat.S_ISREG(os.lstat(target).st_mode):
+                continue  # only regular files are removed, never a link or what it points to
+        except OSError:
+            continue
+        os.unlink(target)
+        removed += 1
+        while folder != out and not any(folder.iterdir()):  # checked above: real folders
+            folder.rmdir()
+            folder = folder.parent
     return removed
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
+def _csv_bytes(rows: list[dict]) -> bytes:
     if not rows:
-        path.write_text("")
-        return
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        return b""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode()

@@ -25,7 +25,7 @@ from ...data.class_table import ClassTable, table_from_settings
 from ...data.folders import FolderScan, labeled_folder_samples, scan_images
 from ...data.io import DataError, read_label
 from ...data.readers import Sample, cityscapes_samples, detect_layout, gta5_samples
-from ...store import Project, ProjectSettings
+from ...store import Project, ProjectError, ProjectSettings
 from ..config import DataConfig
 from .experiment_data import ExperimentData
 
@@ -35,6 +35,23 @@ SPOT_CHECKS = 3  # label files of a labelled folder read when it is chosen
 def project_table(settings: ProjectSettings) -> ClassTable:
     """The class table saved with a project (Cityscapes' for projects made before tables)."""
     return table_from_settings(settings.classes, settings.colors, settings.extra.get("class_table"))
+
+
+def checked_table(project: Project) -> ClassTable:
+    """``project_table``, or one ``ProjectError`` naming the file when the saved table is
+    damaged or crafted (a class named twice, lists of other lengths, not a table) or does
+    not match the project's class list."""
+    settings = project.settings
+    try:
+        table = project_table(settings)
+        if len(table) != len(settings.classes) and settings.classes:
+            raise DataError(f"it has {len(table)} classes but the project {len(settings.classes)}")
+    except (DataError, ValueError, TypeError) as e:
+        raise ProjectError(
+            f"{project.path}: the class table saved in the project is damaged ({e}); "
+            "restore a copy of the project or make it again"
+        ) from None
+    return table
 
 
 def _cityscapes_only(root: Path, layout: str, table: ClassTable, what: str) -> None:

@@ -14,6 +14,7 @@ from ...core.checkpoint import CheckpointError, load_model
 from ...core.model import ModelConfig
 from ...core.strategies import STRATEGIES, get_strategy
 from ...data.class_table import ClassTable
+from ...data.folders import printable
 from ...data.io import DataError
 from ..config import ExperimentConfig, check_init_weights, load_config
 from .experiment_data import ExperimentData
@@ -157,7 +158,7 @@ def plan_project(
     if scan.unreadable:
         notes.append(
             f"left out {len(scan.unreadable)} image(s) that cannot be read:\n"
-            + "\n".join(f"  {u.path}: {u.reason}" for u in scan.unreadable)
+            + "\n".join(f"  {printable(u.path)}: {u.reason}" for u in scan.unreadable)
         )
     root = Path(images.strip())
     if val_found is None and layout == "cityscapes" and (root / "gtFine" / "val").is_dir() and table.is_cityscapes():
@@ -176,7 +177,10 @@ def plan_project(
         layout,
         (val_found[0], Path(val.strip() or images.strip())) if val_found else None,
         (src_found[0], Path(source)) if src_found else None,
-        [u.path.relative_to(root).as_posix() if u.path.is_relative_to(root) else str(u.path) for u in scan.unreadable],
+        [
+            printable(u.path.relative_to(root).as_posix() if u.path.is_relative_to(root) else u.path)
+            for u in scan.unreadable
+        ],
     )
     if not vals:
         notes.append("no validation set: stages report no mIoU, only what can be known without ground truth")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from ...engine.workflow import ProjectWorkflow
+from ...engine.workflow import NotAnExportFolder, ProjectWorkflow
 from .. import TITLE
 from ..canvas.predictions import Predictions
 from ..document import Document
@@ -87,7 +87,19 @@ class InspectActions:
             self.say("export postponed: some labels are not saved yet")
             return None
         try:
-            summary = self.workflow.export(folder)
+            try:
+                summary = self.workflow.export(folder)
+            except NotAnExportFolder:  # a person's own folder: written into only when they say so
+                asked = QMessageBox.question(
+                    self.parent,
+                    TITLE,
+                    f"{folder} is not empty and is not an earlier export of this project.\n\n"
+                    "Export into it anyway, writing over its files of the same names?",
+                )
+                if asked != QMessageBox.StandardButton.Yes:
+                    self.say("export not done: the folder is not empty")
+                    return None
+                summary = self.workflow.export(folder, replace=True)
         except (OSError, ValueError) as e:
             self.say(f"export failed: {e}")
             QMessageBox.warning(
