@@ -21,6 +21,8 @@ ORDER = [
     "ppl-worst",
     "ppl-sconf",
     "ppl-ent",
+    "regions",
+    "rand-regions",
     "ripu",
     "ripu-pixel",
     "rand",
@@ -37,6 +39,15 @@ def budget_text(budget: dict | None) -> str:
         return f"{budget['points_per_image']:.1f}" + (f" ± {std:.1f}" if std else "") + " pts/img"
     if budget["unit"] == "none":
         return "0"
+    if budget["unit"] == "regions":  # clicks (a region each), the pixels they cover, the wrong labels
+        std = budget.get("points_per_image_std")
+        noise = budget.get("noise_rate")
+        return (
+            f"{budget['points_per_image']:.1f}"
+            + (f" ± {std:.1f}" if std else "")
+            + f" clicks/img, {100 * budget['pixel_share']:.2f} % px"
+            + ("" if noise is None else f", {100 * noise:.1f} % noise")
+        )
     std = budget.get("pixel_share_std")
     return f"{100 * budget['pixel_share']:.2f}" + (f" ± {100 * std:.2f}" if std else "") + " %"
 
@@ -69,7 +80,8 @@ def aggregate(per_seed: dict[int, dict[str, list[dict]]]) -> dict[str, list[dict
             budget = None
             if hs[0].get("budget"):
                 budget = {"unit": hs[0]["budget"]["unit"]}
-                for key in ("pixel_share", "points_per_image", "labeled_share", "labeled_points_per_image"):
+                keys = ("pixel_share", "points_per_image", "labeled_share", "labeled_points_per_image", "noise_rate")
+                for key in keys:
                     vals = [h["budget"].get(key) for h in hs if h["budget"].get(key) is not None]
                     if vals:
                         budget[key], budget[f"{key}_std"] = _mean_std(vals)
@@ -84,7 +96,7 @@ def spent(h: dict) -> tuple[str, float, float]:
     """What a history row spent: ("points", points per image, std) or ("pixels",
     % of pixels, std); stage 0 spent nothing."""
     b = h.get("budget") or {}
-    if b.get("unit") == "points":
+    if b.get("unit") in ("points", "regions"):  # a region is one click, as a point is
         return "points", b["points_per_image"], b.get("points_per_image_std", 0.0)
     if b.get("unit") in ("pixels", "all"):
         return "pixels", 100 * b["pixel_share"], 100 * b.get("pixel_share_std", 0.0)
@@ -128,7 +140,18 @@ def write_tables(out: Path, results: dict[str, list[dict]]) -> tuple[Path, Path]
     with open(path_csv, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(
-            ["strategy", "stage", "unit", "pixel_share", "points_per_image", "labeled_share", "miou", *CLASS_NAMES]
+            [
+                "strategy",
+                "stage",
+                "unit",
+                "pixel_share",
+                "points_per_image",
+                "labeled_share",
+                "miou",
+                *CLASS_NAMES,
+                "clicks_per_image",
+                "noise_rate",
+            ]
         )
         for name, h in rows:
             b = h.get("budget") or {}
@@ -142,6 +165,8 @@ def write_tables(out: Path, results: dict[str, list[dict]]) -> tuple[Path, Path]
                     b.get("labeled_share", ""),
                     h["miou"],
                     *["" if v is None else v for v in h["iou"]],
+                    b.get("points_per_image", "") if b.get("unit") in ("points", "regions") else "",
+                    b.get("noise_rate", ""),
                 ]
             )
     return md, path_csv
@@ -176,7 +201,7 @@ def plot_stages(path: Path, results: dict[str, list[dict]]) -> Path:
         xs, xerr = [spent(h)[1] if h["stage"] else 0.0 for h in rows], [spent(h)[2] for h in rows]
         ys, yerr = [100 * h["miou"] for h in rows], [100 * h.get("miou_std", 0.0) for h in rows]
         panels[unit].errorbar(xs, ys, yerr=yerr, xerr=xerr, marker="o", capsize=3, label=name)
-    axes[0].set_xlabel("labeled points per image (spent, cumulative)")
+    axes[0].set_xlabel("clicks per image: points or regions (spent, cumulative)")
     axes[1].set_xlabel("% of target pixels labeled (spent, cumulative)")
     for ax in axes:
         ax.set_ylabel("mIoU on target val (%)")
@@ -235,6 +260,7 @@ def check_goals(results: dict[str, list[dict]]) -> list[dict]:
                     "met": all(_leads(final["ppl"], final[s]) for s in others),
                 }
             )
+    goals += _region_goals(final)
     for base in ("uda", "iast"):
         if base in final:
             for s in ("spl", "ppl"):
@@ -246,6 +272,36 @@ def check_goals(results: dict[str, list[dict]]) -> list[dict]:
                             "met": miou(s) - miou(base) >= 2.0 and _leads(final[s], final[base]),
                         }
                     )
+    return goals
+
+
+def _region_goals(final: dict[str, dict]) -> list[dict]:
+    """Issue 24's goals for ``regions``: above PPL at PPL's clicks and above RAND-regions
+    (beyond both stds with several seeds), within 2 mIoU of SPL."""
+    if "regions" not in final:
+        return []
+    r = final["regions"]
+    goals = []
+    for other, goal in (("ppl", "regions above PPL at PPL's clicks"), ("rand-regions", "regions above RAND-regions")):
+        if other in final:
+            o = final[other]
+            goals.append(
+                {
+                    "goal": goal + (" (beyond both stds)" if r.get("seeds", 1) > 1 else ""),
+                    "measured": f"regions {_m(r)} ({r['budget']['points_per_image']:.1f} clicks/img) vs "
+                    f"{other} {_m(o)} ({o['budget']['points_per_image']:.1f} clicks/img)",
+                    "met": _leads(r, o),
+                }
+            )
+    if "spl" in final:
+        gap = 100 * (final["spl"]["miou"] - r["miou"])
+        goals.append(
+            {
+                "goal": "regions within 2 mIoU of SPL",
+                "measured": f"regions {_m(r)} vs SPL {_m(final['spl'])} (gap {gap:.1f})",
+                "met": gap <= 2.0,
+            }
+        )
     return goals
 
 
