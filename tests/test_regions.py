@@ -204,3 +204,18 @@ def test_the_region_size_setting_is_checked(size, ok):
     else:
         with pytest.raises(ValueError, match=r"\[budget\] region_size = \d+: must be an integer in 2..1024"):
             ExperimentConfig.from_dict(d)
+
+
+def test_the_window_gets_the_strategies_superpixels_through_the_workflow(tmp_path):
+    import cv2
+
+    from labor_desktop.engine.workflow import ProjectWorkflow
+    from labor_desktop.store import ImageEntry, Project, ProjectSettings
+
+    image = np.random.default_rng(2).integers(0, 255, (64, 96, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "a.png"), image[:, :, ::-1])
+    settings = ProjectSettings(
+        classes=["a", "b"], strategy="regions", stages=1, extra={"experiment": {"budget": {"region_size": 16}}}
+    )
+    with Project.create(tmp_path / "p.labor.h5", settings, [ImageEntry(str(tmp_path / "a.png"), 64, 96)]) as p:
+        assert np.array_equal(ProjectWorkflow(p).superpixels(0), superpixels(image, 16))

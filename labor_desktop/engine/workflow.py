@@ -40,7 +40,7 @@ from .projects import (
     demo_step,
     run_folder,
 )
-from .proposals import OnProposal
+from .proposals import OnProposal, image_superpixels
 from .run_state import RunState
 from .runtime import Runtime
 from .stages import Context, StageEngine, warm_start
@@ -113,6 +113,14 @@ class ProjectWorkflow:
         extra = self.project.settings.extra.get("experiment", {})
         budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
         return label_unit(self.project.settings.strategy, budget)
+
+    def superpixels(self, i: int) -> np.ndarray:
+        """Image ``i``'s superpixels (int32 ``[H, W]`` ids): the Region tool's regions, the
+        same the ``regions`` strategies ask for (``[budget] region_size``)."""
+        extra = self.project.settings.extra.get("experiment", {})
+        budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
+        entry = self.project.images[i]
+        return image_superpixels(self.project.image_path(i), budget.region_size, (entry.height, entry.width))
 
     def current_stage(self) -> int:
         """The stage being labeled (0: not bootstrapped yet)."""
