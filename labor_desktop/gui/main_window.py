@@ -27,6 +27,7 @@ from .point_flow import PointFlow
 from .predictions import Predictions
 from .project_opener import ProjectOpener
 from .readout import CursorReadout
+from .region_flow import RegionFlow
 from .sheet import ShortcutSheet
 from .stage_bar import StageBar
 from .stage_control import StageControl
@@ -53,6 +54,9 @@ class MainWindow(QMainWindow):
         self.predictions = Predictions(self.workflow)
         self.tools = ToolController(self.canvas, self.document, self.session)
         self.points = PointFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
+        self.regions = RegionFlow(
+            self.document, self.canvas, self.session, self.workflow.superpixels, lambda text: self.confirm(text)
+        )
         self.image_list = ImageList()
         self.class_keys = project_class_keys(len(self.names), project.settings.extra.get("class_table"))
         self.class_palette = Palette(self.names, self.document.colors, self.class_keys)
@@ -140,6 +144,10 @@ class MainWindow(QMainWindow):
         self.predictions.failed.connect(self.say)
         self.tools.message.connect(self.say)
         self.tools.point_clicked.connect(self.points.choose)
+        self.tools.region_clicked.connect(self.regions.click)
+        self.regions.message.connect(self.say)
+        canvas.hovered.connect(self.regions.hover)
+        doc.image_changed.connect(lambda i: self.regions.clear())
         self.points.ended.connect(self.say)
         self.points.changed.connect(self._points_changed)
         self.points_panel.picked.connect(self._point_picked)
