@@ -18,8 +18,8 @@ import torch
 
 from labor_desktop.core.checkpoint import load_model
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.training import batches, evaluate
+from labor_desktop.engine.jobs.training import batches, evaluate
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ average sampled every 10 s (other work on the same cores slows every figure).
 
     nice -n 5 .venv/bin/python bench/demo_first_run.py [--config desktop] [--keep DIR] [--threads N]
 
-The step shares it prints are what ``gui/demo_setup.py``'s ``STEP_WEIGHTS`` holds.  On
+The step shares it prints are what ``gui/projects/demo_setup.py``'s ``STEP_WEIGHTS`` holds.  On
 cores other jobs load, two torch threads wait on each other (a 128x256 training step took
 3.2 s of CPU with two threads, 0.39 s with one): ``--threads 1`` then measures the work, and
 its CPU time bounds the wall time on two idle cores.

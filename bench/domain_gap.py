@@ -24,7 +24,7 @@ from labor_desktop.data.classes import CLASS_NAMES
 from labor_desktop.data.datasets import EvalSet, TrainAugment, TrainSet
 from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data
 from labor_desktop.data.readers import cityscapes_samples, gta5_samples
-from labor_desktop.engine.training import TrainConfig, evaluate, train_supervised
+from labor_desktop.engine.jobs.training import TrainConfig, evaluate, train_supervised
 
 
 def run(data: str, args) -> dict:

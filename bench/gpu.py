@@ -46,7 +46,7 @@ from gpu_parts import (  # noqa: E402
 )
 
 from labor_desktop.core.model import ModelConfig  # noqa: E402
-from labor_desktop.engine.runtime import Runtime  # noqa: E402
+from labor_desktop.engine.jobs.runtime import Runtime  # noqa: E402
 
 POOL, VAL, EPOCHS, RETRAIN_BATCH = 2975, 500, 2, 8  # Cityscapes train / val; the paper's retraining
 SELECTOR_STEPS, NUM_K, SELECTOR_BATCH, PROPOSAL_BATCH = (1000, 1000), 4, 4, 4  # the paper preset's

@@ -22,9 +22,16 @@ from labor_desktop.core.strategies import Budget, propose
 from labor_desktop.data.classes import CLASS_COLORS, CLASS_NAMES
 from labor_desktop.data.datasets import TrainAugment, TrainSet
 from labor_desktop.data.readers import Sample
-from labor_desktop.engine.proposals import write_proposals
-from labor_desktop.engine.runtime import Runtime, is_out_of_memory
-from labor_desktop.engine.training import TrainConfig, batches, global_ce, make_optimizer, optimizer_step, predict_probs
+from labor_desktop.engine.jobs.proposals import write_proposals
+from labor_desktop.engine.jobs.runtime import Runtime, is_out_of_memory
+from labor_desktop.engine.jobs.training import (
+    TrainConfig,
+    batches,
+    global_ce,
+    make_optimizer,
+    optimizer_step,
+    predict_probs,
+)
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 

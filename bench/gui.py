@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from labor_desktop.data.classes import CLASS_COLORS, CLASS_NAMES  # noqa: E402
-from labor_desktop.gui.main_window import MainWindow  # noqa: E402
+from labor_desktop.gui.window.main_window import MainWindow  # noqa: E402
 from labor_desktop.store import ImageEntry, Project, ProjectSettings  # noqa: E402
 
 H, W = 1024, 2048

@@ -31,7 +31,7 @@ from PyQt6.QtCore import Qt  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-from labor_desktop.gui.main_window import MainWindow  # noqa: E402
+from labor_desktop.gui.window.main_window import MainWindow  # noqa: E402
 from labor_desktop.labeling import LabelSave, image_status  # noqa: E402
 from labor_desktop.store import Project  # noqa: E402
 

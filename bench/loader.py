@@ -21,9 +21,9 @@ from pathlib import Path
 from labor_desktop.core.model import DeepLabV2
 from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.runtime import Runtime
-from labor_desktop.engine.training import TrainConfig, train_supervised
+from labor_desktop.engine.jobs.runtime import Runtime
+from labor_desktop.engine.jobs.training import TrainConfig, train_supervised
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 
 
 def seconds_per_step(data: ExperimentData, workers: int, steps: int) -> float:
@@ -45,7 +45,7 @@ def load_share(data: ExperimentData, rounds: int) -> tuple[float, float]:
     """Median seconds to load one batch and to run one training step on it."""
     import torch
 
-    from labor_desktop.engine.training import global_ce, make_optimizer, optimizer_step
+    from labor_desktop.engine.jobs.training import global_ce, make_optimizer, optimizer_step
 
     cfg = preset("demo")
     ds, b = data.source_set(0), cfg.pretrain.batch_size

@@ -69,8 +69,10 @@ def main() -> None:
     from labor_desktop.core.checkpoint import save_checkpoint
     from labor_desktop.core.model import DeepLabV2, ModelConfig, PixelSelector
     from labor_desktop.data.datasets import EvalSet
-    from labor_desktop.engine import new_project, proposals, selector_job, stages
-    from labor_desktop.engine.new_project import plan_project
+    from labor_desktop.engine import stages
+    from labor_desktop.engine.jobs import proposals, selector_job
+    from labor_desktop.engine.projects import new_project
+    from labor_desktop.engine.projects.new_project import plan_project
     from labor_desktop.engine.workflow import ProjectWorkflow
     from labor_desktop.store import Project
 

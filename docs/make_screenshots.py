@@ -22,7 +22,7 @@ from PyQt6.QtGui import QPainter
 from PyQt6.QtWidgets import QApplication
 
 from labor_desktop.engine.workflow import run_folder
-from labor_desktop.gui.main_window import MainWindow
+from labor_desktop.gui.window.main_window import MainWindow
 from labor_desktop.store import Project
 
 OUT = Path(__file__).resolve().parent / "screenshots"

@@ -10,8 +10,8 @@ import torch
 from labor_desktop.core.model import DeepLabV2, ModelConfig
 from labor_desktop.data.datasets import TrainAugment, TrainSet
 from labor_desktop.data.readers import gta5_samples
-from labor_desktop.engine.runtime import Runtime
-from labor_desktop.engine.training import TrainConfig, train_supervised
+from labor_desktop.engine.jobs.runtime import Runtime
+from labor_desktop.engine.jobs.training import TrainConfig, train_supervised
 
 
 def train(data: str, runtime: Runtime) -> DeepLabV2:

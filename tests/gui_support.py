@@ -7,9 +7,9 @@ import pytest
 from PyQt6.QtCore import QPoint, Qt
 
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.workflow import ProjectWorkflow, create_project
-from labor_desktop.gui.main_window import MainWindow
+from labor_desktop.gui.window.main_window import MainWindow
 from labor_desktop.store import Project
 
 

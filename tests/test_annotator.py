@@ -4,7 +4,7 @@ counted as the paper does: a union of pixels across stages, points per image."""
 import numpy as np
 import pytest
 
-from labor_desktop.engine.annotator import annotate, budget_used
+from labor_desktop.engine.jobs.annotator import annotate, budget_used
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 H, W = 6, 8

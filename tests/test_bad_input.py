@@ -14,9 +14,9 @@ from labor_desktop.core.model import DeepLabV2, ModelConfig
 from labor_desktop.data.demo_generator import DemoDataConfig
 from labor_desktop.data.io import DataError, image_size, read_label
 from labor_desktop.engine.config import load_config
-from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.jobs.training import Diverged, StepClock
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.run_state import RunError, RunState
-from labor_desktop.engine.training import Diverged, StepClock
 
 
 # ---- 11: config values (the TOML cases are in test_engine_config.py) ------------------------
@@ -51,8 +51,8 @@ def test_non_finite_loss_stops_the_job_naming_job_step_and_loss():
 
 
 def test_a_diverged_job_is_not_marked_done(tmp_path):
-    from labor_desktop.engine.runtime import Runtime
-    from labor_desktop.engine.stages import Context, run_job
+    from labor_desktop.engine.jobs.runtime import Runtime
+    from labor_desktop.engine.run_jobs import Context, run_job
 
     state = RunState(tmp_path / "run", {"x": 1})
     ctx = Context(load_config(base="smoke"), None, Runtime.create("cpu", amp=False, channels_last=False))
@@ -69,7 +69,7 @@ def test_a_diverged_job_is_not_marked_done(tmp_path):
 # ---- 13: every argument before any work -------------------------------------------------------
 @pytest.mark.parametrize("cmd", [["simulate", "--strategy", "foo"], ["compare", "--strategies", "ppl", "foo"]])
 def test_unknown_strategy_fails_before_any_work(tmp_path, capsys, cmd, monkeypatch):
-    from labor_desktop.engine.experiment_data import ExperimentData
+    from labor_desktop.engine.projects.experiment_data import ExperimentData
 
     def no_work(*a, **k):
         raise AssertionError("the data were looked at before the arguments were checked")

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from labor_desktop.cli import main
+from labor_desktop.engine.experiments.converged import best_round
 from labor_desktop.store import Project
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -24,9 +25,10 @@ def test_compare_shares_the_warm_up_runs_ppl_first_and_writes_the_report(compare
     stdout = capsys.readouterr().out
 
     saved = json.loads((out / "results.json").read_text())
-    assert list(saved["results"]) == ["spl", "ppl", "rand"]  # the references ran first, the rest in the order given
+    # UDA (the shared warm-up model) always first, though not named; then the references, the rest in order
+    assert list(saved["results"]) == ["uda", "spl", "ppl", "rand"]
     printed = [line.split()[0] for line in stdout.splitlines() if " stage " in line]
-    assert printed == ["spl", "spl", "ppl", "ppl", "rand", "rand"]  # stages 0 and 1 of each
+    assert printed == ["uda", "spl", "spl", "ppl", "ppl", "rand", "rand"]  # UDA's stage 0; stages 0 and 1 of each
     assert f"report: {out / 'report.md'}" in stdout
 
     # One warm-up for all: one ledger with pre-training, every project starts from its checkpoint.
@@ -53,6 +55,33 @@ def test_compare_shares_the_warm_up_runs_ppl_first_and_writes_the_report(compare
     for figure in ("fig5-miou-by-stage.png", "fig6-selection.png"):
         assert (out / figure).stat().st_size > 1000 and f"({figure})" in report
     assert saved["meta"]["strategies"] == "rand, spl, ppl"
+
+
+def test_random_pixels_get_spls_mask_size_and_the_converged_reference_stops_by_itself(tiny_data, tmp_path):
+    out = tmp_path / "c"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('base = "smoke"\n[reference]\npatience = 1\nmax_rounds = 3\n')
+    args = ["compare", "--data", str(tiny_data), "--config", str(cfg), "--stages", "1", "--out", str(out)]
+    assert main(args + ["--strategies", "rand-pixels", "supervised-converged", "spl"]) == 0
+    saved = json.loads((out / "results.json").read_text())
+    assert list(saved["results"]) == ["uda", "supervised-converged", "spl", "rand-pixels"]
+    assert saved["budgets"]["rand-pixels"]["matched_to"] == "spl"
+    with (
+        Project.open(out / "spl" / "project.labor.h5", read_only=True) as spl,
+        Project.open(out / "rand-pixels" / "project.labor.h5", read_only=True) as rand,
+    ):
+        for i in range(len(spl.images)):
+            assert int(rand.proposal(1, i)[0].sum()) == int(spl.proposal(1, i)[0].sum())
+    conv = saved["results"]["supervised-converged"]
+    assert [r["stage"] for r in conv] == [0, 1]
+    rounds = conv[1]["miou_by_round"]
+    assert 1 <= conv[1]["rounds"] == len(rounds) <= 3
+    assert conv[1]["miou"] == max(rounds) and conv[1]["steps"] == conv[1]["best_round"] * 4  # smoke: 4 steps a round
+    stopped = [best_round(rounds[: r + 1], 1)[1] for r in range(len(rounds))]
+    assert not any(stopped[:-1])  # never trained past a stop
+    assert stopped[-1] or len(rounds) == 3  # the last round stopped it, or max_rounds did
+    report = (out / "report.md").read_text()
+    assert "UDA at least 50 % of supervised-converged" in report and "SPL above random pixels" in report
 
 
 def test_compare_again_is_a_resume_and_unknown_strategies_are_refused(compared, capsys):
@@ -98,6 +127,6 @@ def test_compare_regions_matched_to_ppl_clicks_with_their_noise_in_the_report(co
             clicks += len(rand.proposal(1, i)[1])
         assert saved["results"]["rand-regions"][1]["budget"]["points"] == clicks
     report = (out / "report.md").read_text()
-    assert "clicks/img" in report and "regions above RAND-regions" in report
+    assert "clicks/img" in report and "REGIONS above RAND-REGIONS" in report
     assert "noise" in report
     assert (out / "table.csv").read_text().splitlines()[0].endswith(",clicks_per_image,noise_rate")

@@ -12,7 +12,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from ddp_train import train  # noqa: E402
 
-from labor_desktop.engine.runtime import Runtime  # noqa: E402
+from labor_desktop.engine.jobs.runtime import Runtime  # noqa: E402
 
 
 def _free_port() -> int:

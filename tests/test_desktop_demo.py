@@ -8,7 +8,7 @@ import pytest
 from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data, make_image
 from labor_desktop.engine import workflow
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.workflow import DEMO_STEPS, DESKTOP_DEMO_DATA, demo_step
 
 

@@ -13,10 +13,12 @@ import pytest
 
 from labor_desktop.cli import main
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.runtime import Runtime
-from labor_desktop.engine.stages import Context, StageEngine, warm_start
-from labor_desktop.engine.training import Cancelled
+from labor_desktop.engine.jobs.runtime import Runtime
+from labor_desktop.engine.jobs.training import Cancelled
+from labor_desktop.engine.projects.experiment_data import ExperimentData
+from labor_desktop.engine.run_jobs import Context
+from labor_desktop.engine.stages import StageEngine
+from labor_desktop.engine.warm_start import warm_start
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(300)

@@ -5,7 +5,7 @@ import pytest
 
 from labor_desktop.data.datasets import resize_sparse_labels
 from labor_desktop.engine.config import ExperimentConfig, load_config, preset
-from labor_desktop.engine.report import budget_text, check_goals, write_tables
+from labor_desktop.engine.experiments.report import budget_text, check_goals, write_tables
 
 
 def test_presets_and_toml_overrides(tmp_path):

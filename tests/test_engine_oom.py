@@ -7,7 +7,7 @@ import torch
 
 from labor_desktop.engine import stages
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.workflow import OutOfMemory, ProjectWorkflow, create_project
 from labor_desktop.store import Project
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from labor_desktop.cli import main
 from labor_desktop.data.classes import CLASS_COLORS
-from labor_desktop.engine.export import export_name, export_project, export_stem
+from labor_desktop.engine.projects.export import export_name, export_project, export_stem
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 

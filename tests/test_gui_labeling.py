@@ -196,7 +196,7 @@ def test_8_reopening_restores_image_class_tool_zoom_and_layers(template, tmp_pat
     scale = win.canvas.scale
     win.close()
     project.close()
-    from labor_desktop.gui.main_window import MainWindow
+    from labor_desktop.gui.window.main_window import MainWindow
     from labor_desktop.store import Project
 
     project = Project.open(path)
@@ -243,7 +243,7 @@ def test_9_gating_enables_undo_only_when_there_is_something_to_undo(window, qtbo
 def test_9_an_exception_in_a_slot_shows_a_dialog_and_the_window_lives(window, qtbot, monkeypatch):
     import sys
 
-    from labor_desktop.gui.errors import install_excepthook
+    from labor_desktop.gui.window.errors import install_excepthook
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     install_excepthook()
@@ -258,7 +258,7 @@ def test_9_an_exception_in_a_slot_shows_a_dialog_and_the_window_lives(window, qt
 
 
 def test_9_export_into_an_unwritable_folder_is_a_dialog_not_a_crash(window, qtbot, tmp_path, monkeypatch):
-    from labor_desktop.gui import inspect_actions
+    from labor_desktop.gui.inspect import inspect_actions
 
     shown = []
     monkeypatch.setattr(inspect_actions.QMessageBox, "warning", lambda *a: shown.append(a[2]))
@@ -336,7 +336,7 @@ def test_10_the_fig6_view_is_computed_off_the_gui_thread_scales_and_has_a_legend
 
 
 def test_10_setup_progress_is_one_overall_bar_that_never_goes_back():
-    from labor_desktop.gui.demo_setup import overall_text
+    from labor_desktop.gui.projects.demo_setup import overall_text
 
     events = [("demo data: source", 1, 2), ("demo data: target val", 2, 2), ("pre-train on source", 1, 200)]
     events += [("pre-train on source", 200, 200), ("warm-up (adversarial)", 30, 30), ("evaluate", 60, 60)]

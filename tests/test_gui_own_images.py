@@ -9,7 +9,7 @@ from gui_support import key, open_window, stored
 from PyQt6.QtCore import Qt
 
 from labor_desktop.cli import main
-from labor_desktop.gui.new_project import NewProjectDialog
+from labor_desktop.gui.projects.new_project import NewProjectDialog
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(400)

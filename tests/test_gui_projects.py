@@ -8,9 +8,9 @@ from gui_support import bootstrapped, copy_of, key, open_window, stored, templat
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.workflow import ProjectWorkflow, create_project
-from labor_desktop.gui import project_opener
+from labor_desktop.gui.projects import project_opener
 from labor_desktop.labeling import UNLABELED, Tool
 from labor_desktop.store import Project
 

@@ -7,7 +7,7 @@ from gui_support import click_point, copy_of, key, stored, template, widget_pos,
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.workflow import run_folder
-from labor_desktop.gui.main_window import MainWindow
+from labor_desktop.gui.window.main_window import MainWindow
 from labor_desktop.labeling import UNLABELED, Tool
 from labor_desktop.store import Project, SaveError
 
@@ -232,7 +232,7 @@ def test_new_project_dialog_validates_then_creates(tiny_data, tmp_path, qtbot):
     import torch
 
     from labor_desktop.core.model import DeepLabV2, ModelConfig
-    from labor_desktop.gui.new_project import NewProjectDialog
+    from labor_desktop.gui.projects.new_project import NewProjectDialog
 
     dialog = NewProjectDialog()
     qtbot.addWidget(dialog)

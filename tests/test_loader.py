@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.runtime import Runtime
-from labor_desktop.engine.training import batches, in_order, loader_options
+from labor_desktop.engine.jobs.runtime import Runtime
+from labor_desktop.engine.jobs.training import batches, in_order, loader_options
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 
 pytestmark = pytest.mark.timeout(120)
 

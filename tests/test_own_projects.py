@@ -11,7 +11,7 @@ import pytest
 from folder_support import TABLE_IDS, add_broken, make_all, make_checkpoint, make_val
 
 from labor_desktop.cli import main
-from labor_desktop.engine.new_project import PlanError, plan_project
+from labor_desktop.engine.projects.new_project import PlanError, plan_project
 from labor_desktop.engine.workflow import GroundTruth, ProjectWorkflow
 from labor_desktop.store import Project
 

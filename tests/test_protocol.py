@@ -14,13 +14,14 @@ import torch
 from labor_desktop.cli import main
 from labor_desktop.core.model import DeepLabV2
 from labor_desktop.core.strategies import Budget, get_strategy, propose
-from labor_desktop.engine.adaptation import cosine_restart_factor, iast_optimizer, retrain, retrain_config
 from labor_desktop.engine.config import check_init_weights, load_config, preset, stage_value
-from labor_desktop.engine.experiment_data import ExperimentData
-from labor_desktop.engine.report import aggregate, check_goals
-from labor_desktop.engine.runtime import Runtime
-from labor_desktop.engine.selector_job import probe_images, train_selector
-from labor_desktop.engine.stages import Context, warm_start
+from labor_desktop.engine.experiments.report import aggregate, check_goals
+from labor_desktop.engine.jobs.adaptation import cosine_restart_factor, iast_optimizer, retrain, retrain_config
+from labor_desktop.engine.jobs.runtime import Runtime
+from labor_desktop.engine.jobs.selector_job import probe_images, train_selector
+from labor_desktop.engine.projects.experiment_data import ExperimentData
+from labor_desktop.engine.run_jobs import Context
+from labor_desktop.engine.warm_start import warm_start
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(600)
@@ -31,8 +32,8 @@ pytestmark = pytest.mark.timeout(600)
 
 def test_paper_preset_without_init_weights_refuses_at_once(tmp_path, capsys, monkeypatch):
     """ "At once": before any data is looked at or any device or model is made."""
-    from labor_desktop.engine import runtime
-    from labor_desktop.engine.experiment_data import ExperimentData
+    from labor_desktop.engine.jobs import runtime
+    from labor_desktop.engine.projects.experiment_data import ExperimentData
 
     def no_work(*a, **k):
         raise AssertionError("work started before the init weights were checked")
@@ -125,21 +126,30 @@ def test_baselines_reselect_by_default_and_exclude_on_request(name):
 # 7. the calibrated SPL budget
 
 
-def test_selector_target_share_stops_the_game_and_records_the_share(tiny_data):
+def test_the_discrepancy_game_always_runs_and_the_probe_shares_are_recorded(tiny_data):
+    """Issue 23: no early stop.  Whatever ``target_share`` says, Eq. 5 runs its configured
+    steps; with a probe, the mask's share after self-training and after the game is recorded."""
     cfg = preset("smoke")
     data = ExperimentData.find(cfg.data, tiny_data)
     rt = Runtime.create("cpu")
     probe = probe_images(data.target, cfg.data.input_size, 3)
     assert len(probe) == 3
     model = DeepLabV2(cfg.model)
-    sel = replace(cfg.selector, discrepancy_steps=4, check_every=1)
-    _, early = train_selector(model, data.target_images_set(0), replace(sel, target_share=1e-9), 0, rt, probe=probe)
-    # stops at the first check that finds any disagreement: before the game or after its first step
-    assert early["discrepancy_steps_run"] <= 1 and early["probe_share"] >= 1e-9 and early["target_share"] == 1e-9
-    _, full = train_selector(model, data.target_images_set(0), replace(sel, target_share=1.0), 0, rt, probe=probe)
-    assert full["discrepancy_steps_run"] == 4 or full["probe_share"] >= 1.0
+    sel = replace(cfg.selector, discrepancy_steps=4)
+    for share in (1e-9, 0.01, 1.0):
+        _, stats = train_selector(
+            model, data.target_images_set(0), replace(sel, target_share=share), 0, rt, probe=probe
+        )
+        assert stats["discrepancy_steps_run"] == 4 and stats["target_share"] == share
+        assert set(stats) >= {"probe_share", "probe_share_self_trained"}
     _, off = train_selector(model, data.target_images_set(0), sel, 0, rt, probe=probe)
-    assert "probe_share" not in off and off["discrepancy_steps_run"] == 4
+    assert off["discrepancy_steps_run"] == 4 and "probe_share" in off
+    _, none = train_selector(model, data.target_images_set(0), sel, 0, rt)
+    assert "probe_share" not in none and none["discrepancy_steps_run"] == 4
+    _, only_self = train_selector(
+        model, data.target_images_set(0), replace(sel, discrepancy_steps=0), 0, rt, probe=probe
+    )
+    assert only_self["discrepancy_steps_run"] == 0 and only_self["probe_share_self_trained"] == only_self["probe_share"]
     assert preset("demo").selector.target_share == 0.01 and preset("paper").selector.target_share == 0.01
 
 
@@ -174,7 +184,17 @@ def test_point_baselines_get_ppls_points_on_every_image_and_stage(seed_runs):
         assert rand_b["points_proposed"] == ppl_b["points_proposed"]
         assert rand_b["points_per_image"] <= ppl_b["points_per_image"]  # re-selected points are spent once
         state = json.loads((run / "spl" / "state.json").read_text())["jobs"]
-        assert 0 <= state["selector-1"]["result"]["probe_share"] <= 1  # the share reached, recorded per stage
+        selector = state["selector-1"]["result"]
+        assert selector["discrepancy_steps_run"] == 3  # the smoke preset's Eq. 5 steps, all run
+        propose_1 = state["propose-1"]["result"]
+        # the cap: at most floor(5 %) of each image's pixels asked
+        with Project.open(run / "spl" / "project.labor.h5", read_only=True) as spl:
+            asked = [int(spl.proposal(1, i)[0].sum()) for i in range(len(spl.images))]
+            caps = [math.floor(0.05 * e.height * e.width + 1e-9) for e in spl.images]
+        assert all(a <= c for a, c in zip(asked, caps))
+        pixels = sum(e.height * e.width for e in spl.images)
+        assert propose_1["mask_share_after_cap"] == sum(asked) / pixels
+        assert propose_1["mask_share_before_cap"] >= propose_1["mask_share_after_cap"]
         iast = json.loads((run / "iast" / "state.json").read_text())["jobs"]
         assert "skipped" not in iast["retrain-1"]["result"] and "pseudo_ce" in iast["retrain-1"]["result"]
 
@@ -200,7 +220,11 @@ def test_seeds_are_full_runs_reported_with_mean_and_std(seed_runs):
 def test_a_lead_counts_only_beyond_both_stds():
     def row(miou, std, unit="points"):
         b = {"unit": unit, "pixel_share": 0.01, "points_per_image": 8.0}
-        return [{"stage": 1, "miou": miou, "miou_std": std, "iou": [miou] * 19, "budget": b, "seeds": 3}]
+        per_seed = {"0": miou, "1": miou + 0.001, "2": miou - 0.001}
+        return [
+            {"stage": 1, "miou": miou, "miou_std": std, "iou": [miou] * 19, "budget": b, "seeds": 3}
+            | {"per_seed_miou": per_seed}
+        ]
 
     goals = check_goals({"ppl": row(0.45, 0.01), "rand": row(0.44, 0.02)})
     assert not goals[0]["met"]  # +1.0 mIoU but rand's std is 2.0

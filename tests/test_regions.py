@@ -161,7 +161,7 @@ def test_region_strategies_ask_n_whole_regions_with_a_point_each(name):
 
 
 def test_the_annotator_labels_each_asked_region_with_its_majority_and_records_the_noise(tmp_path, monkeypatch):
-    from labor_desktop.engine import annotator
+    from labor_desktop.engine.jobs import annotator
     from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
     truth0 = np.array([[5, 5, 7, 7, 1, 1], [5, 6, 8, 7, 1, 255], [3, 3, 3, 4, 1, 2], [3, 255, 4, 4, 2, 2]], np.uint8)

@@ -3,6 +3,7 @@ crafted frames.  Invariants: opening raises nothing but ProjectError; a failed o
 no file; every intact record before the first damage is readable (read-only at least); no
 record edits an image out of range."""
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labor_desktop.store import ImageEntry, Project, ProjectError, ProjectSettings, codec
-from labor_desktop.store.journal import frame, scan
+from labor_desktop.store import ImageEntry, Project, ProjectError, ProjectSettings, SaveError, codec
+from labor_desktop.store.journal import HEADER, frame, scan, scan_bytes
 
 N, H, W = 6, 12, 16
 
@@ -59,6 +60,11 @@ damage = st.one_of(
     st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(0, 7)),
     st.tuples(st.just("truncate"), st.integers(0, 10**6)),
     st.tuples(st.just("garbage"), st.integers(0, 10**6), st.binary(min_size=1, max_size=40)),
+    st.tuples(  # mostly the last record's: a complete record whose length runs past the end
+        st.just("length"),
+        st.one_of(st.just(2 * N - 1), st.integers(0, 2 * N - 1)),
+        st.sampled_from([1, 1000, 0xFFFFFFFF, -1]),
+    ),
     st.tuples(
         st.just("craft"),
         st.integers(0, 10**6),
@@ -71,9 +77,16 @@ damage = st.one_of(
 def mutate(data: bytes, ops) -> tuple[bytes, set[int]]:
     """The damaged journal and the in-range images a crafted effort record may legitimately edit."""
     out, touched = bytearray(data), set()
+    starts = [off - HEADER.size for off, _ in scan_bytes(data).offsets]
     for op in ops:
         pos = op[1] % (len(out) + 1)
-        if op[0] == "flip" and out:
+        if op[0] == "length":  # a record's length field (where the original put it) changed by op[2]
+            at = starts[op[1]] + 4
+            if at + 4 <= len(out):
+                out[at : at + 4] = ((int.from_bytes(out[at : at + 4], "little") + op[2]) % (1 << 32)).to_bytes(
+                    4, "little"
+                )
+        elif op[0] == "flip" and out:
             out[pos % len(out)] ^= 1 << op[2]
         elif op[0] == "truncate":
             del out[pos:]
@@ -84,6 +97,10 @@ def mutate(data: bytes, ops) -> tuple[bytes, set[int]]:
             if op[2] == "effort" and 0 <= op[3] < N:
                 touched.add(op[3])
     return bytes(out), touched
+
+
+def payloads(journal: bytes) -> list[bytes]:
+    return [journal[off : off + n] for off, n in scan_bytes(journal).offsets]
 
 
 def first_difference(a: bytes, b: bytes) -> int:
@@ -132,8 +149,41 @@ def test_damaged_journal_invariants(original, ops):
                 assert bad.startswith(jpath.read_bytes()) and len(jpath.read_bytes()) >= (
                     ends[intact - 1] if intact else 0
                 )
+                for payload in payloads(journal):  # an acknowledged payload still whole is never cut
+                    assert payload not in bad or payload in jpath.read_bytes()
                 with Project.open(path) as again:
                     check_state(again, intact, touched)
                 with Project.open(path) as after_compaction:
                     check_state(after_compaction, intact, touched)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@settings(max_examples=20, deadline=None)
+@given(before=st.integers(0, 4), after=st.integers(1, 3), how=st.sampled_from(["delete", "replace", "fifo"]))
+def test_journal_removed_or_replaced_under_the_writer_loses_nothing(before, after, how):
+    """Whatever takes the journal's name away (removed, another file, a named pipe): every later
+    save is refused, every acknowledged one is written back, and no open waits on a pipe."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "p.labor.h5"
+        jpath = path.with_name(path.name + ".journal")
+        p = Project.create(path, ProjectSettings(classes=[str(c) for c in range(8)]), [ImageEntry("0.png", H, W)] * N)
+        for i in range(before):
+            p.save_labels(i, labels_of(i), 1)
+        jpath.unlink()
+        if how == "replace":
+            jpath.write_bytes(b"")
+        elif how == "fifo":
+            os.mkfifo(jpath)
+        for i in range(before, before + after):
+            with pytest.raises(SaveError, match="was removed or replaced while the project was open"):
+                p.save_labels(i % N, labels_of(i % N), 1)
+        p.close()
+        if how != "delete":
+            if how == "fifo":
+                with pytest.raises(ProjectError, match="is not a regular file"):
+                    Project.open(path, read_only=True)
+            os.replace(jpath.with_name(jpath.name + ".rescued-1"), jpath)
+        with Project.open(path) as q:
+            assert q.labeled_images() == list(range(before))
+            for i in range(before):
+                assert np.array_equal(q.labels(i)[0], labels_of(i))

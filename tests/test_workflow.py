@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from labor_desktop.engine.config import preset
-from labor_desktop.engine.experiment_data import ExperimentData
+from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.workflow import Cancelled, ProjectWorkflow, create_project, run_folder
 from labor_desktop.store import Project
 

@@ -35,6 +35,7 @@ def cmd_strategies(args) -> int:
     for name, s in STRATEGIES.items():
         tag = "selector" if s.needs_selector else ""
         print(f"{name:<{width}}  {s.unit:<6}  {tag:<8}  {s.description}")
+    print("(compare only) supervised-converged: every pool pixel, trained until the validation mIoU stops rising")
     return 0
 
 
@@ -113,7 +114,7 @@ def cmd_demo_data(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..engine.export import export_project
+    from ..engine.projects.export import export_project
     from ..store import ProjectError
 
     try:
@@ -170,8 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--target-style",
         default=d.target_style,
-        choices=["photo", "night"],
-        help="target domain look: overcast 'photo' (default) or 'night' (rain, headlights, reflections)",
+        choices=["photo", "night", "dusk"],
+        help="target domain look: overcast 'photo' (default) or 'night' (rain, headlights, reflections) or "
+        "'dusk' (low evening sun; held out: never used to choose a setting)",
     )
     p.set_defaults(func=cmd_demo_data)
 

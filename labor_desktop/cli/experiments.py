@@ -15,8 +15,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-STRATEGY_HELP = "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, rand, sconf, ent, ripu, ripu-pixel, supervised, uda, iast"
-DEMO_STRATEGIES = ["uda", "iast", "supervised", "spl", "ppl", "rand", "sconf", "ent", "ripu"]
+STRATEGY_HELP = (
+    "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, rand, rand-pixels, sconf, ent, ripu, ripu-pixel, supervised, uda, iast; "
+    "supervised-converged: the supervised reference trained until its validation mIoU stops rising"
+)
+DEMO_STRATEGIES = [
+    "uda",
+    "iast",
+    "supervised",
+    "supervised-converged",
+    "spl",
+    "ppl",
+    "rand",
+    "rand-pixels",
+    "sconf",
+    "ent",
+    "ripu",
+]
 
 
 class TqdmProgress:
@@ -51,9 +66,9 @@ def _context(args, progress, cancel):
     from dataclasses import replace
 
     from ..engine.config import check, check_init_weights, load_config
-    from ..engine.experiment_data import ExperimentData
-    from ..engine.runtime import Runtime
-    from ..engine.stages import Context
+    from ..engine.jobs.runtime import Runtime
+    from ..engine.projects.experiment_data import ExperimentData
+    from ..engine.run_jobs import Context
 
     cfg = load_config(args.config, base=args.preset, seed=args.seed)
     if args.stages is not None:
@@ -65,16 +80,19 @@ def _context(args, progress, cancel):
     data = ExperimentData.find(cfg.data, args.data, args.source, args.target)
     rt = Runtime.create(cfg.device, amp=cfg.amp, channels_last=cfg.channels_last)
     progress.enabled = rt.is_main
-    return Context(cfg, data, rt, progress, cancel)
+    return Context(cfg, data, rt, progress, cancel, pretrained=getattr(args, "pretrained", None))
 
 
 def _check_arguments(args, strategies: list[str]) -> None:
     """Every argument checked before any work (a bad one must not wait for a warm-up)."""
     from ..core.strategies import STRATEGIES
+    from ..engine.experiments.converged import NAME as CONVERGED
 
     for name in strategies:
-        if name not in STRATEGIES:
-            raise ValueError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)} (see `labor strategies`)")
+        if name not in STRATEGIES and name != CONVERGED:
+            raise ValueError(
+                f"unknown strategy {name!r}; choose from {', '.join([*STRATEGIES, CONVERGED])} (see `labor strategies`)"
+            )
     if len(set(strategies)) != len(strategies):
         raise ValueError(f"--strategies names a strategy twice: {' '.join(strategies)}")
     checkpoint = getattr(args, "from_checkpoint", None)
@@ -85,8 +103,8 @@ def _check_arguments(args, strategies: list[str]) -> None:
 def _run(args, body, strategies: Sequence[str] = ()) -> int:
     from ..core.checkpoint import CheckpointError
     from ..data.io import DataError
+    from ..engine.events import Cancelled
     from ..engine.run_state import RunError
-    from ..engine.training import Cancelled
     from ..store import ProjectError
 
     progress, cancel = TqdmProgress(), threading.Event()
@@ -107,14 +125,15 @@ def _run(args, body, strategies: Sequence[str] = ()) -> int:
 
 
 def _print_history(name: str, history: list[dict]) -> None:
-    from ..engine.report import budget_text
+    from ..engine.experiments.report import budget_text
 
     for h in history:
         print(f"{name:<11} stage {h['stage']}: mIoU {100 * h['miou']:5.1f}   budget {budget_text(h.get('budget'))}")
 
 
 def cmd_simulate(args) -> int:
-    from ..engine.stages import StageEngine, warm_start
+    from ..engine.stages import StageEngine
+    from ..engine.warm_start import warm_start
 
     def body(ctx):
         out = Path(args.out)
@@ -130,7 +149,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from ..engine.compare import run_compare, run_seeds
+    from ..engine.experiments.compare import run_compare, run_seeds
 
     def body(ctx):
         match = not args.no_match_points
@@ -182,6 +201,7 @@ def cmd_demo(args) -> int:
         strategies=args.strategies,
         no_match_points=False,
         from_checkpoint=None,
+        pretrained=getattr(args, "pretrained", None),
         seeds=getattr(args, "seeds", None),
     )
     return cmd_compare(ns)
@@ -219,6 +239,12 @@ def _common(p: argparse.ArgumentParser, need_out: bool = True) -> None:
         dest="from_checkpoint",
         metavar="CHECKPOINT",
         help="start from this adapted model instead of pre-training and warming up",
+    )
+    p.add_argument(
+        "--pretrained",
+        metavar="CHECKPOINT",
+        help="warm up from this source-only checkpoint instead of pre-training ('{seed}' in the path is "
+        "replaced by each seed): the target domains of one seed can share their pre-training",
     )
     if need_out:
         p.add_argument("--out", required=True, help="run folder (resumable: the same command continues it)")
@@ -260,10 +286,12 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--seeds", nargs="+", type=_int_in(0, 2**32 - 1), metavar="N", help="one full comparison per seed, mean ± std"
     )
+    p.add_argument("--pretrained", metavar="CHECKPOINT", help="as for compare: a source-only model per seed ({seed})")
     p.add_argument(
         "--target-style",
         default="photo",
-        choices=["photo", "night"],
-        help="the demo's target domain: overcast 'photo' (default) or 'night' (rain, headlights, reflections)",
+        choices=["photo", "night", "dusk"],
+        help="the demo's target domain: overcast 'photo' (default) or 'night' (rain, headlights, reflections) or "
+        "'dusk' (low evening sun; held out: never used to choose a setting)",
     )
     p.set_defaults(func=cmd_demo)

@@ -15,7 +15,7 @@ STYLES = {"ours": "this program's", "adaptsegnet": "AdaptSegNet", "advent": "ADV
 
 
 def _plan(args, bar_factory):
-    from ..engine.new_project import plan_project
+    from ..engine.projects.new_project import plan_project
 
     bar = None
 
@@ -97,7 +97,7 @@ def cmd_new(args) -> int:
 
     from ..core.checkpoint import CheckpointError
     from ..data.io import DataError
-    from ..engine.new_project import PlanError, project_file
+    from ..engine.projects.new_project import PlanError, project_file
     from ..engine.run_state import RunError
     from ..engine.workflow import Cancelled, ProjectWorkflow
     from ..store import Project, ProjectError
@@ -143,7 +143,7 @@ def cmd_new(args) -> int:
 
 def add_new_command(sub) -> None:
     from ..engine.config import PRESETS
-    from ..engine.new_project import LABELING_STRATEGIES
+    from ..engine.projects.new_project import LABELING_STRATEGIES
 
     p = sub.add_parser(
         "new",

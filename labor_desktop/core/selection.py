@@ -8,6 +8,7 @@ row) wins, so results are exact and reproducible.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
@@ -23,6 +24,31 @@ def inconsistency_mask(out1: torch.Tensor, out2: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"head outputs differ in shape: {tuple(out1.shape)} vs {tuple(out2.shape)}")
     # max().indices, not argmax(): same first-maximum rule, several times faster on CPU
     return out1.max(dim=-3).indices != out2.max(dim=-3).indices
+
+
+def head_discrepancy(out1: torch.Tensor, out2: torch.Tensor) -> torch.Tensor:
+    """MCD's discrepancy per pixel: the L1 distance of the two heads' class
+    probabilities (``out*``: logits ``[..., K, H, W]``); in [0, 2]."""
+    return (out1.float().softmax(dim=-3) - out2.float().softmax(dim=-3)).abs().sum(dim=-3)
+
+
+def capped_mask(
+    out1: torch.Tensor, out2: torch.Tensor, share: float, available: torch.Tensor | None = None
+) -> tuple[torch.Tensor, int]:
+    """The inconsistency mask (Eq. 3) restricted to ``available`` pixels and capped at
+    ``floor(share * H * W)`` pixels of the image: where the heads disagree on more, the
+    pixels where they disagree most (``head_discrepancy``; equal scores in raster order)
+    are kept.  ``share`` <= 0: no cap.  Returns the mask and its size before the cap."""
+    mask = inconsistency_mask(out1, out2)
+    if available is not None:
+        mask = mask & available
+    n = int(mask.sum())
+    if share <= 0:
+        return mask, n
+    cap = math.floor(share * mask.numel() + 1e-9)
+    if n <= cap:
+        return mask, n
+    return top_n(head_discrepancy(out1, out2), cap, exclude=~mask), n
 
 
 def sconf_score(probs: torch.Tensor) -> torch.Tensor:

@@ -19,6 +19,7 @@ import torch
 from . import ripu
 from .regions import random_regions, rank_regions, region_points
 from .selection import (
+    capped_mask,
     entropy_score,
     inconsistency_mask,
     mask_to_points,
@@ -55,7 +56,9 @@ class Budget:
 class Proposal:
     region: torch.Tensor | None = None  # bool [H, W]
     points: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 3, dtype=torch.long))
-    inconsistency: torch.Tensor | None = None  # bool [H, W]
+    inconsistency: torch.Tensor | None = None  # bool [H, W]: the selector's whole mask, for display
+    uncapped: int | None = None  # unlabeled mask pixels before the cap (``mask_share``)
+    capped: int | None = None  # ... and after it: what SPL asks for, where PPL's points come from
 
 
 @dataclass(frozen=True)
@@ -68,25 +71,19 @@ class Strategy:
     self_training: bool = False  # retrains on its own pseudo labels (IAST)
 
 
-def _available(mask: torch.Tensor, labeled: torch.Tensor | None) -> torch.Tensor:
-    return mask if labeled is None else mask & ~labeled
-
-
-def _spl(probs, heads, labeled, budget, gen):
-    m = inconsistency_mask(*heads)
-    return Proposal(region=_available(m, labeled), inconsistency=m)
+def _spl(probs, heads, labeled, budget, gen, mask=None):
+    return Proposal(region=mask)
 
 
 def _ppl(pick):
-    def run(probs, heads, labeled, budget, gen):
-        m = inconsistency_mask(*heads)
-        return Proposal(points=ppl_points(probs, _available(m, labeled), pick), inconsistency=m)
+    def run(probs, heads, labeled, budget, gen, mask=None):
+        return Proposal(points=ppl_points(probs, mask, pick))
 
     return run
 
 
 def _baseline(score_fn):
-    def run(probs, heads, labeled, budget, gen):
+    def run(probs, heads, labeled, budget, gen, mask=None):
         score = score_fn(probs, gen)
         if not budget.exclude_labeled:
             labeled = None
@@ -98,13 +95,24 @@ def _baseline(score_fn):
     return run
 
 
-def _ripu(probs, heads, labeled, budget, gen):
+def _pixel_baseline(score_fn):
+    """A baseline that always labels pixels, whatever ``baseline_unit`` says: random pixels
+    at SPL's share sit in the main comparison beside the point baselines."""
+
+    def run(probs, heads, labeled, budget, gen, mask=None):
+        score = score_fn(probs, gen)
+        return Proposal(region=top_share(score, budget.pixel_share, labeled if budget.exclude_labeled else None))
+
+    return run
+
+
+def _ripu(probs, heads, labeled, budget, gen, mask=None):
     h, w = probs.shape[1:]
     n = ripu.regions_for_share(h, w, budget.pixel_share, budget.ripu_k_region)
     return Proposal(region=ripu.ripu_regions(probs, n, budget.ripu_k_region, labeled))
 
 
-def _ripu_pixel(probs, heads, labeled, budget, gen):
+def _ripu_pixel(probs, heads, labeled, budget, gen, mask=None):
     return Proposal(points=ripu.ripu_points(probs, budget.points, budget.ripu_k_pixel, labeled))
 
 
@@ -112,10 +120,10 @@ def _regions(chosen):
     """Superpixels ``chosen(sp, mask, probs, heads, labeled, budget, gen)`` picks, never those
     asked before; ``budget.points`` of them."""
 
-    def run(probs, heads, labeled, budget, gen, superpixels=None):
+    def run(probs, heads, labeled, budget, gen, mask=None, superpixels=None):
         if superpixels is None:
             raise ValueError("the regions strategies need the image's superpixels")
-        m = inconsistency_mask(*heads) if heads is not None else None
+        m = mask if mask is not None else (inconsistency_mask(*heads) if heads is not None else None)
         ids = chosen(superpixels, m, heads, labeled, budget.points, gen)
         region = torch.isin(superpixels, ids)
         return Proposal(region=region, points=region_points(superpixels, ids, probs), inconsistency=m)
@@ -132,11 +140,11 @@ def _at_random(sp, m, heads, labeled, n, gen):
     return random_regions(sp, n, gen, labeled=labeled)
 
 
-def _all(probs, heads, labeled, budget, gen):
+def _all(probs, heads, labeled, budget, gen, mask=None):
     return Proposal(region=torch.ones(probs.shape[1:], dtype=torch.bool, device=probs.device))
 
 
-def _none(probs, heads, labeled, budget, gen):
+def _none(probs, heads, labeled, budget, gen, mask=None):
     return Proposal()
 
 
@@ -176,6 +184,13 @@ STRATEGIES: dict[str, Strategy] = {
             False,
             "pixels",
             _baseline(lambda p, g: random_score(p.shape[1:], g, p.device)),
+        ),
+        Strategy(
+            "rand-pixels",
+            "RAND pixels: uniformly random pixels, as many as SPL's mask held (per image and stage)",
+            False,
+            "pixels",
+            _pixel_baseline(lambda p, g: random_score(p.shape[1:], g, p.device)),
         ),
         Strategy(
             "sconf", "SCONF: lowest max-probability pixels", False, "pixels", _baseline(lambda p, g: sconf_score(p))
@@ -223,6 +238,7 @@ def propose(
     budget: Budget = Budget(),
     generator: torch.Generator | None = None,
     superpixels: torch.Tensor | None = None,
+    mask_share: float = 0.0,
 ) -> Proposal:
     """What strategy ``name`` asks the annotator to label on one image.
 
@@ -231,12 +247,22 @@ def propose(
     ``[H, W]`` of pixels labeled in earlier stages, never proposed again (RIPU: never
     a region's centre, though its window may overlap them); ``superpixels``: the image's
     region ids ``[H, W]`` (``core.superpixels``), needed by the ``regions`` unit.
+    ``mask_share`` > 0 caps
+    the selector's mask on unlabeled pixels at that share of the image (``capped_mask``:
+    the most discrepant pixels are kept), so SPL's budget is held on any domain.
     """
     strategy = get_strategy(name)
     if strategy.needs_selector and heads is None:
         raise ValueError(f"strategy {name!r} needs the pixel selector's two head outputs")
     if strategy.unit in ("pixels", "points") and budget.baseline_unit not in ("pixels", "points"):
         raise ValueError(f"budget unit must be 'pixels' or 'points', not {budget.baseline_unit!r}")
-    if strategy.unit == "regions":
-        return strategy.run(probs, heads, labeled, budget, generator, superpixels=superpixels)
-    return strategy.run(probs, heads, labeled, budget, generator)
+    extra = {"superpixels": superpixels} if strategy.unit == "regions" else {}
+    if not strategy.needs_selector:
+        return strategy.run(probs, heads, labeled, budget, generator, **extra)
+    assert heads is not None  # checked above
+    available = None if labeled is None else ~labeled
+    mask, uncapped = capped_mask(heads[0], heads[1], mask_share, available)
+    proposal = strategy.run(probs, heads, labeled, budget, generator, mask=mask, **extra)
+    proposal.inconsistency = inconsistency_mask(*heads)
+    proposal.uncapped, proposal.capped = uncapped, int(mask.sum())
+    return proposal

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 
 from .classes import IGNORE
 from .io import check_same_size, read_image, read_label
+from .photometric import Photometric, photometric
 from .readers import Sample
 
 
@@ -29,6 +30,7 @@ class TrainAugment:
     base_size: tuple[int, int] | None = None  # resize every image to this first (GTA5: 720x1280)
     scale: tuple[float, float] = (0.5, 1.5)
     flip: bool = True
+    photometric: Photometric | None = None  # colour/weather randomisation (source pre-training)
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -85,8 +87,8 @@ def _resize(
 def augment_pair(
     image: np.ndarray, label: np.ndarray, aug: TrainAugment, rng: np.random.Generator, sparse: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Base resize, random scale, crop (padding with ignore), flip; ``sparse`` keeps
-    every labeled pixel through the resizes."""
+    """Base resize, random scale, crop (padding with ignore), flip, then the photometric
+    randomisation if any; ``sparse`` keeps every labeled pixel through the resizes."""
     if aug.base_size is not None:
         image, label = _resize(image, label, *aug.base_size, sparse=sparse)
     s = rng.uniform(*aug.scale)
@@ -102,6 +104,8 @@ def augment_pair(
     image, label = image[y : y + ch, x : x + cw], label[y : y + ch, x : x + cw]
     if aug.flip and rng.random() < 0.5:
         image, label = image[:, ::-1], label[:, ::-1]
+    if aug.photometric is not None:
+        image = photometric(np.ascontiguousarray(image), aug.photometric, rng)
     return to_tensor(image), torch.from_numpy(np.ascontiguousarray(label)).long()
 
 

@@ -186,8 +186,37 @@ NIGHT = Domain(
     ),
 )
 
+
+def _warm(palette: dict[str, list[tuple[int, int, int]]], gains: tuple[float, float, float]):
+    return {k: [rgb(min(255, int(v * g)) for v, g in zip(c, gains)) for c in cs] for k, cs in palette.items()}
+
+
+# A third target look, held out (issue 23): never used to choose a setting, only to check
+# that what helps on the first two helps on a look nobody tuned for.  Low evening sun:
+# a warm orange cast, an amber sky, strong light falloff, more contrast, less blur.
+DUSK = Domain(
+    "dusk",
+    TARGET.geometry,
+    Appearance(
+        palette={
+            **_warm(TARGET.appearance.palette, (1.05, 0.82, 0.62)),
+            "sky": [(236, 150, 84), (214, 118, 90)],
+            "window": [(200, 120, 60)],
+        },
+        jitter=0.14,
+        texture={**TARGET.appearance.texture, "building": 0.22, "sky": 0.04},
+        noise=4.0,
+        blur=0.5,
+        cast=(1.12, 0.95, 0.8),
+        light_gradient=0.5,
+        vignette=0.35,
+        saturation=1.05,
+        window_dark=0.35,
+    ),
+)
+
 DOMAINS = {"source": SOURCE, "target": TARGET}
-TARGET_STYLES = {"photo": TARGET, "night": NIGHT}
+TARGET_STYLES = {"photo": TARGET, "night": NIGHT, "dusk": DUSK}
 
 
 def pick_color(app: Appearance, name: str, rng: np.random.Generator) -> tuple[int, int, int]:

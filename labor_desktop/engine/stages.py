@@ -3,8 +3,8 @@
     pretrain -> warmup -> evaluate-0 -> for each stage s:
         selector-s -> propose-s -> annotate-s -> retrain-s -> evaluate-s
 
-``warm_start`` runs the first three (shared by every strategy of a comparison);
-``StageEngine`` runs the stages of one strategy into a run folder holding the
+``warm_start`` (engine/warm_start.py) runs the first three (shared by every strategy of a
+comparison); ``StageEngine`` runs the stages of one strategy into a run folder holding the
 ledger (``state.json``), the checkpoints and the project store.  The annotator
 is pluggable: the simulated one reads ground truth; the desktop application runs
 the same jobs around a person.
@@ -12,157 +12,25 @@ the same jobs around a person.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ..core.checkpoint import file_sha256, load_backbone_weights, load_model, save_checkpoint
-from ..core.model import DeepLabV2
+from ..core.checkpoint import load_model, save_checkpoint
 from ..core.strategies import get_strategy, label_unit
 from ..data.io import read_label
 from ..store import Project
-from .adaptation import retrain, retrain_config, warmup
-from .annotator import annotate, budget_used
-from .config import ExperimentConfig, check_init_weights
-from .events import OutOfMemory
-from .experiment_data import ExperimentData
-from .no_truth import pool_agreement
-from .projects import create_project
-from .proposals import OnProposal, Revealed, revealed_masks, write_proposals
+from .jobs.adaptation import retrain, retrain_config
+from .jobs.annotator import annotate, budget_used
+from .jobs.no_truth import pool_agreement
+from .jobs.proposals import OnProposal, Revealed, revealed_masks, write_proposals
+from .jobs.runtime import seed_job
+from .jobs.selector_job import load_selector, probe_images, save_selector, train_selector
+from .projects.projects import create_project
+from .run_jobs import Context, evaluate_on_val, run_job
 from .run_state import RunState
-from .runtime import Runtime, is_out_of_memory, release_cuda_memory, seed_job
-from .selector_job import load_selector, probe_images, save_selector, train_selector
-from .training import Progress, TrainConfig, evaluate, train_supervised
-
-
-@dataclass
-class Context:
-    cfg: ExperimentConfig
-    data: ExperimentData
-    rt: Runtime
-    progress: Progress | None = None
-    cancel: threading.Event | None = None
-
-
-def batch_setting(cfg: ExperimentConfig, job: str) -> tuple[int | None, str]:
-    """The batch size job ``job`` runs with and the setting that holds it (evaluation runs
-    one image at a time: its input size is what to lower)."""
-    kind = job.split("-")[0]
-    if kind == "propose":
-        return cfg.proposal_batch, "proposal_batch"
-    if kind in ("pretrain", "warmup", "selector", "retrain"):
-        section = getattr(cfg, kind)
-        return section.batch_size, f"[{kind}] batch_size"
-    return None, "[data] input_size"
-
-
-def run_job(state: RunState, ctx: Context, name: str, fn: Callable[[int], dict], main_only: bool = False) -> dict:
-    """Run ``fn(seed)`` unless the ledger says it is done; record its result.  The GPU
-    running out of memory stops the job with ``OutOfMemory`` (it stays not done)."""
-    if state.done(name):
-        return state.result(name)
-    seed = seed_job(ctx.cfg.seed, name)
-    start = time.perf_counter()
-    try:
-        result = fn(seed) if ctx.rt.is_main or not main_only else {}
-    except Exception as e:
-        if not is_out_of_memory(e):
-            raise
-        release_cuda_memory()
-        batch, key = batch_setting(ctx.cfg, name)
-        raise OutOfMemory(name, batch, key, str(e).splitlines()[0] if str(e) else "") from e
-    if ctx.rt.is_main:
-        state.finish(name, result, time.perf_counter() - start)
-    ctx.rt.barrier()
-    if not ctx.rt.is_main:
-        state.reload()
-    return state.result(name)
-
-
-def _evaluation(model: DeepLabV2, ctx: Context) -> dict:
-    if not ctx.data.val:
-        return {"miou": None, "iou": [None] * model.cfg.num_classes, "pixel_accuracy": None}
-    cm = evaluate(
-        model,
-        ctx.data.val_set(),
-        runtime=ctx.rt,
-        progress=ctx.progress,
-        cancel=ctx.cancel,
-        workers=ctx.cfg.data.workers,
-    )
-    return {
-        "miou": cm.miou(),
-        "iou": [None if np.isnan(v) else float(v) for v in cm.iou().tolist()],
-        "pixel_accuracy": cm.pixel_accuracy(),
-    }
-
-
-def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict:
-    """Source pre-training (Eq. 1) and adversarial warm-up (Eq. 2), or a given
-    checkpoint; then its evaluation.  Returns {"checkpoint", "sha256", "evaluation"}."""
-    cfg = ctx.cfg
-    check_init_weights(cfg, start)
-    out = Path(out).resolve()  # checkpoint paths in the ledger must not depend on the working directory
-    state = RunState(out, {"config": cfg.to_dict(), "start": None if start is None else str(start)}, ctx.rt.is_main)
-
-    def pretrain(seed):
-        model = DeepLabV2(cfg.model)
-        if cfg.pretrain.init_weights:
-            load_backbone_weights(model, cfg.pretrain.init_weights)
-        p = cfg.pretrain
-        tc = TrainConfig(
-            steps=p.steps, batch_size=p.batch_size, lr=p.lr, optimizer=p.optimizer, seed=seed, workers=cfg.data.workers
-        )
-        losses = train_supervised(
-            model,
-            ctx.data.source_set(seed),
-            tc,
-            progress=ctx.progress,
-            cancel=ctx.cancel,
-            job="pre-train on source",
-            runtime=ctx.rt,
-        )
-        path = state.checkpoint("pretrain")
-        sha = save_checkpoint(path, model, {"job": "pretrain"}) if ctx.rt.is_main else ""
-        return {"checkpoint": str(path), "sha256": sha, "final_loss": losses[-1] if losses else None}
-
-    def warm(seed):
-        model = load_model(state.result("pretrain")["checkpoint"], cfg.model)
-        stats = warmup(
-            model,
-            ctx.data.source_set(seed),
-            ctx.data.target_images_set(seed),
-            cfg.warmup,
-            seed,
-            ctx.rt,
-            ctx.progress,
-            ctx.cancel,
-            workers=cfg.data.workers,
-        )
-        path = state.checkpoint("warmup")
-        sha = save_checkpoint(path, model, {"job": "warmup"}) if ctx.rt.is_main else ""
-        return {"checkpoint": str(path), "sha256": sha, **stats}
-
-    if start is None:
-        run_job(state, ctx, "pretrain", pretrain)
-        run_job(state, ctx, "warmup", warm)
-        ckpt = state.result("warmup")
-    else:
-        load_model(start, cfg.model)  # refuses an incompatible checkpoint before any work
-        ckpt = {"checkpoint": str(Path(start).resolve()), "sha256": file_sha256(start)}
-    ev = run_job(
-        state,
-        ctx,
-        "evaluate-0",
-        lambda seed: _evaluation(load_model(ckpt["checkpoint"], cfg.model), ctx),
-        main_only=True,
-    )
-    return {"checkpoint": ckpt["checkpoint"], "sha256": ckpt["sha256"], "evaluation": ev}
 
 
 class StageEngine:
@@ -307,6 +175,7 @@ class StageEngine:
                 revealed=self._revealed,
                 on_proposal=on_proposal,
                 workers=cfg.data.workers,
+                mask_share=cfg.selector.target_share,
             )
 
         if needs_selector:
@@ -374,7 +243,7 @@ class StageEngine:
             ev = (
                 self.evaluation(s - 1)
                 if ckpt == self.model_after(s - 1)
-                else _evaluation(load_model(ckpt, cfg.model), ctx)
+                else evaluate_on_val(load_model(ckpt, cfg.model), ctx)
             )
             assert project is not None  # a main_only job: the main rank holds the project
             unit = label_unit(self.strategy, cfg.budget)

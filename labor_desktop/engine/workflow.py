@@ -27,11 +27,13 @@ from ..data.io import DataError, read_image
 from ..store import Project
 from .config import PRESETS, ExperimentConfig, preset
 from .events import Cancelled, OutOfMemory, Progress
-from .experiment_data import ExperimentData
-from .export import export_project
-from .folder_data import project_data
-from .new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
-from .projects import (
+from .jobs.proposals import OnProposal, image_superpixels
+from .jobs.runtime import Runtime
+from .projects.experiment_data import ExperimentData
+from .projects.export import export_project
+from .projects.folder_data import project_data
+from .projects.new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
+from .projects.projects import (
     DEMO_STEPS,
     GroundTruth,
     create_project,
@@ -40,10 +42,10 @@ from .projects import (
     demo_step,
     run_folder,
 )
-from .proposals import OnProposal, image_superpixels
+from .run_jobs import Context
 from .run_state import RunState
-from .runtime import Runtime
-from .stages import Context, StageEngine, warm_start
+from .stages import StageEngine
+from .warm_start import warm_start
 
 __all__ = [
     "CHECKPOINT_STYLES",
@@ -139,14 +141,14 @@ class ProjectWorkflow:
 
     def predict(self, image: np.ndarray):
         """Softmax ``[K, H, W]`` of the current stage's model for one image (CPU)."""
-        from .predict import predict_probs_image
+        from .jobs.predict import predict_probs_image
 
         cfg = self.config
         return predict_probs_image(self.current_model(), cfg.model, image, cfg.data.input_size)
 
     def panels(self, image, probs, mask, points, truth):
         """The Fig. 6 view's panels for one image (ground truth in the project's colours)."""
-        from .predict import selection_panels
+        from .jobs.predict import selection_panels
 
         return selection_panels(image, probs, mask, points, truth, np.array(self.project.settings.colors, np.uint8))
 

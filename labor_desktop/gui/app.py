@@ -47,15 +47,15 @@ def main(argv: list[str] | None = None) -> int:
 
         app.setWindowIcon(QIcon(str(icon)))
     from ..store import Project, ProjectError
-    from .errors import install_excepthook
-    from .main_window import MainWindow
-    from .project_opener import open_or_look
+    from .projects.project_opener import open_or_look
+    from .window.errors import install_excepthook
+    from .window.main_window import MainWindow
 
     install_excepthook()
 
     path = args.project
     if path is None:
-        from .demo_setup import DEMO_DIR, SetupDialog, demo_project_path, demo_ready
+        from .projects.demo_setup import DEMO_DIR, SetupDialog, demo_project_path, demo_ready
 
         root = Path(args.demo_dir) if args.demo_dir else DEMO_DIR
         if not demo_ready(root):

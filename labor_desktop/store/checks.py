@@ -12,6 +12,8 @@ checked at open; each label or proposal group is checked when it is read or copi
 from __future__ import annotations
 
 import math
+import mmap
+from pathlib import Path
 from typing import Any, NoReturn
 
 import h5py
@@ -58,6 +60,8 @@ def dataset(group: h5py.Group, name: str, where: str, kinds: str, ndim: int) -> 
         raise Damaged(f"{where} is a virtual dataset (its data lies in other files)")
     if dcpl.get_external_count():
         raise Damaged(f"{where} keeps its data in an external file")
+    if dcpl.get_nfilters():  # the store never compresses through HDF5 (its blobs are zlib streams)
+        raise Damaged(f"{where} is stored through an HDF5 filter (compressed), which LabOR Desktop never writes")
     if ds.dtype.kind not in kinds or ds.ndim != ndim:
         raise Damaged(f"{where} is {ds.dtype} with {ds.ndim} dimensions, expected kind {kinds!r} with {ndim}")
     return ds
@@ -76,6 +80,50 @@ def _names(group: h5py.Group, where: str, limit: int) -> list[int]:
             raise Damaged(f"{where}/{name} is a link (links are not allowed)")
         out.append(int(name))
     return out
+
+
+def _has_variable_length_strings(f: h5py.File) -> bool:
+    """Whether the snapshot keeps strings in HDF5's global heap (files before issue 21 did)."""
+    dtypes = [f.attrs.get_id(name).dtype for name in f.attrs]
+    images = f.get("images", getlink=True)
+    if isinstance(images, h5py.HardLink) and isinstance(f["images"], h5py.Group):
+        if isinstance(f["images"].get("path", getlink=True), h5py.HardLink):
+            dtypes.append(f["images/path"].dtype)
+    return any((info := h5py.check_string_dtype(dt)) is not None and info.length is None for dt in dtypes)
+
+
+_GCOL_HEADER = 16  # "GCOL", version 1, 3 reserved bytes, the collection's size (8 bytes)
+
+
+def check_global_heaps(f: h5py.File, path: Path) -> None:
+    """HDF5's global heap collections (where variable-length strings live) carry no checksum,
+    and HDF5 2.0 loops forever on an object there whose size makes no progress (a few zero
+    bytes do it).  Walk every collection as HDF5 does, before HDF5 reads one."""
+    if not _has_variable_length_strings(f):
+        return
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        pos = data.find(b"GCOL")
+        while pos >= 0:
+            head = data[pos : pos + _GCOL_HEADER]
+            size = int.from_bytes(head[8:16], "little")
+            if head[4:8] == b"\1\0\0\0" and 4096 <= size <= len(data) - pos and _heap_loops(data, pos, size):
+                raise Damaged(f"the global heap at byte {pos} is damaged (HDF5 would never finish reading it)")
+            pos = data.find(b"GCOL", pos + 1)
+
+
+def _heap_loops(data: mmap.mmap, start: int, size: int) -> bool:
+    """HDF5's walk over a collection's objects (``H5HG__cache_heap_deserialize``), in 64-bit
+    pointer arithmetic: True when a step does not move forward."""
+    p, end, wrap = start + _GCOL_HEADER, start + size, 1 << 64
+    while p < end and p + _GCOL_HEADER <= end:
+        index = int.from_bytes(data[p : p + 2], "little")
+        n = int.from_bytes(data[p + 8 : p + 16], "little")
+        need = (_GCOL_HEADER + ((n + 7) & ~7)) % wrap if index else n
+        nxt = (p + need) % wrap
+        if nxt <= p:
+            return True
+        p = nxt
+    return False
 
 
 def check_tables(f: h5py.File, version: int) -> tuple[int, set[int], dict[int, set[int]]]:

@@ -67,7 +67,7 @@ def decode_header(data: bytes, offset: int = 0, length: int | None = None) -> di
         if length is not None and 4 + n > length:
             raise CodecError("the header runs past the end of the record")
         header = json.loads(data[offset + 4 : offset + 4 + n])
-    except (struct.error, ValueError) as e:
+    except (struct.error, ValueError, RecursionError) as e:
         raise CodecError(f"the record's header does not decode ({e})") from None
     if not isinstance(header, dict):
         raise CodecError("the record's header is not a JSON object")
@@ -85,7 +85,7 @@ def decode(payload: bytes) -> tuple[dict[str, Any], list[bytes]]:
                 raise CodecError("a blob runs past the end of the record")
             blobs.append(payload[pos + 4 : pos + 4 + m])
             pos += 4 + m
-    except (struct.error, ValueError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except (struct.error, ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise CodecError(f"the record does not decode ({e})") from None
     if not isinstance(header, dict):
         raise CodecError("the record's header is not a JSON object")

@@ -4,7 +4,10 @@ Record layout: ``MAGIC (4) | length (4, little endian) | crc32 (4) | payload``. 
 save is acknowledged only after its record is written and ``fsync``-ed, so a
 record that a kill tore in half was never acknowledged: ``scan`` accepts the intact
 records up to the first one whose length or checksum does not hold.  Only a *torn
-tail* may be cut: a bad record at the end that is a prefix of a frame (or zeros).
+tail* may be cut: a bad record at the end that is a prefix of a frame (or zeros), i.e.
+one frame whose declared length runs past the end of the file *and* whose bytes are not the whole
+payload its CRC names (a complete record with a damaged length field is damage: its save
+was acknowledged).
 A bad record followed by intact ones is damage, not a torn write: ``scan`` reports
 its offset and resynchronises on the next valid frame, so a repair can keep every
 intact record.  Every file is opened with ``O_NOFOLLOW``: a journal that is a
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ MAGIC = b"LBRJ"
 HEADER = struct.Struct("<4sII")
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
+O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a named pipe must not wait for a writer
 
 
 def refuse_link(path: Path) -> None:
@@ -47,6 +52,42 @@ def open_nofollow(path: Path, flags: int, mode: int = 0o644) -> int:
         raise
 
 
+def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``open_nofollow`` that never blocks and refuses anything but a regular file (a named
+    pipe, a device or a folder at a project's name would hang or crash the reads)."""
+    try:
+        fd = open_nofollow(path, flags | O_NONBLOCK, mode)
+    except IsADirectoryError:
+        fd = -1
+    st = None if fd < 0 else os.fstat(fd)
+    if st is None or not stat.S_ISREG(st.st_mode):
+        if fd >= 0:
+            os.close(fd)
+        raise ProjectError(
+            f"{path}: is {'a folder' if st is None or stat.S_ISDIR(st.st_mode) else 'not a regular file'}, "
+            "not a file LabOR Desktop wrote; move it away, then open the project again"
+        )
+    return fd
+
+
+def pread(fd: int, n: int, offset: int) -> bytes:
+    """``n`` bytes at ``offset`` of ``fd`` (``os.pread``; Windows has none: seek and read)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, n, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # appends go to the end whatever the position (O_APPEND)
+    return os.read(fd, n)
+
+
+def same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not removed, not replaced)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
+
+
 @dataclass(frozen=True)
 class ScanResult:
     offsets: list[tuple[int, int]]  # (payload offset, payload length) of every intact record before any damage
@@ -55,6 +96,7 @@ class ScanResult:
     data: bytes  # the file as read, so the caller need not read it again
     damage: int | None = None  # offset of the first bad bytes when they are not a torn tail
     later: list[tuple[int, int]] = field(default_factory=list)  # intact records found after the damage
+    stretches: int = 0  # damaged stretches: runs of bad bytes between intact records (0 when intact or torn)
 
     @property
     def torn(self) -> bool:
@@ -85,26 +127,48 @@ def _is_torn_tail(rest: bytes) -> bool:
         return True
     if len(rest) < HEADER.size:
         return MAGIC.startswith(rest[:4])
-    magic, length, _ = HEADER.unpack_from(rest, 0)
-    return bool(magic == MAGIC and HEADER.size + length > len(rest))
+    magic, length, crc = HEADER.unpack_from(rest, 0)
+    if magic != MAGIC or HEADER.size + length <= len(rest):
+        return False
+    # a payload that is whole (its CRC holds) behind a length past the end: the length field is damaged
+    body = memoryview(rest)[HEADER.size :]
+    return all(zlib.crc32(body[:end]) != crc for end in _part_ends(body))
+
+
+def _part_ends(body: memoryview) -> list[int]:
+    """Where a payload could end: the end of the bytes, and the end of each of its parts (a
+    payload is ``len | bytes`` parts, ``codec.encode``), so bytes after it do not hide it."""
+    ends, pos = [len(body)], 0
+    while pos + 4 <= len(body):
+        pos += 4 + int.from_bytes(body[pos : pos + 4], "little")
+        if pos > len(body):
+            break
+        ends.append(pos)
+    return ends
 
 
 def scan_bytes(data: bytes) -> ScanResult:
     offsets, pos = _run(data, 0)
     if pos == len(data):
         return ScanResult(offsets, pos, len(data), data)
-    later, q = [], pos + 1
+    later: list[tuple[int, int]] = []
+    stretches, q = 1, pos + 1
     while (q := data.find(MAGIC, q)) >= 0:
         found, end = _run(data, q)
-        later += found
-        q = end + 1 if found else q + 1
-    damage = None if not later and _is_torn_tail(data[pos:]) else pos
-    return ScanResult(offsets, pos, len(data), data, damage, later)
+        if found:
+            later += found
+            stretches += end < len(data)  # bad bytes again after this run of intact records
+            q = end + 1
+        else:
+            q += 1
+    if not later and data.find(MAGIC, pos + 1) < 0 and _is_torn_tail(data[pos:]):  # a torn write is one frame
+        return ScanResult(offsets, pos, len(data), data)
+    return ScanResult(offsets, pos, len(data), data, pos, later, stretches)
 
 
 def scan(path: Path) -> ScanResult:
     """Read the journal once, checking every record."""
-    fd = open_nofollow(path, os.O_RDONLY)
+    fd = open_regular(path, os.O_RDONLY)
     with os.fdopen(fd, "rb") as f:
         data = f.read()
     return scan_bytes(data)
@@ -113,9 +177,9 @@ def scan(path: Path) -> ScanResult:
 class JournalWriter:
     """Appends records durably. One writer per journal (the project holds a lock file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fd: int | None = None) -> None:
         self.path = path
-        self.fd = open_nofollow(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
+        self.fd = open_regular(path, os.O_RDWR | os.O_CREAT | os.O_APPEND) if fd is None else fd
         self.size = os.fstat(self.fd).st_size
         self._cut_pending = False  # a failed append whose partial record could not be cut back yet
 
@@ -158,12 +222,19 @@ class StaleRecord(Exception):
     compacted by another process, or damaged since it was scanned)."""
 
 
-def read_payload(path: Path, offset: int, length: int) -> bytes:
-    """The payload at ``offset``, its frame checked again (magic, length, CRC)."""
-    fd = open_nofollow(path, os.O_RDONLY)
-    with os.fdopen(fd, "rb") as f:
-        f.seek(offset - HEADER.size)
-        data = f.read(HEADER.size + length)
+def read_payload(path: Path, offset: int, length: int, fd: int | None = None) -> bytes:
+    """The payload at ``offset``, its frame checked again (magic, length, CRC).  A writer reads
+    through its own descriptor ``fd``: the file it appends to, even if the name was removed."""
+    if fd is not None:
+        data = pread(fd, HEADER.size + length, offset - HEADER.size)
+    else:
+        try:
+            fd = open_regular(path, os.O_RDONLY)
+        except (OSError, ProjectError) as e:
+            raise StaleRecord(f"{path}: cannot be read again ({e})") from None
+        with os.fdopen(fd, "rb") as f:
+            f.seek(offset - HEADER.size)
+            data = f.read(HEADER.size + length)
     if len(data) != HEADER.size + length:
         raise StaleRecord(f"{path}: journal shorter than expected at byte {offset - HEADER.size}")
     magic, n, crc = HEADER.unpack_from(data, 0)

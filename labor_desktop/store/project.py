@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,10 @@ import h5py
 import numpy as np
 
 from . import codec
-from .checks import Damaged, check_effort, check_image_table, check_record, check_tables
+from .checks import Damaged, check_effort, check_global_heaps, check_image_table, check_record, check_tables
 from .files import _identity, _reason, _relative
-from .journal import HEADER, JournalWriter, open_nofollow, refuse_link, scan
+from .journal import HEADER, JournalWriter, refuse_link, scan
+from .locks import open_locked_journal, take_lock_file
 from .schema import (
     EFFORT_FIELDS,
     FORMAT,
@@ -41,14 +41,9 @@ from .schema import (
     SaveError,
     migrate_v0,
 )
-from .tables import _BAD_CONTENT, _effort_row, _is_table, _stage_table, _unsure_table
-from .writer import write_project
+from .tables import _BAD_CONTENT, _UNREADABLE, _effort_row, _is_table, _stage_table, _unsure_table
+from .writer import remove_leftover, write_project
 from .writing import ProjectWriting
-
-if sys.platform == "win32":  # msvcrt's byte-range lock plays the role of fcntl's flock
-    import msvcrt
-else:
-    import fcntl
 
 
 class Project(ProjectWriting):
@@ -78,14 +73,16 @@ class Project(ProjectWriting):
         project = cls(path, read_only=False)
         try:
             project._take_lock()
+            stale = open_locked_journal(path, project.journal_path, create=False)  # refused if a writer holds it
+            project._journal = None if stale is None else JournalWriter(project.journal_path, stale)
             try:
                 write_project(path, settings, rel, np.zeros((n, len(EFFORT_FIELDS))), {}, {}, {})
             except Exception as e:
                 raise SaveError(
                     f"{path}: could not create the project ({_reason(e)}); is the folder writable and the disk not full?"
                 ) from None
-            if os.path.lexists(project.journal_path):
-                os.unlink(project.journal_path)  # a stale journal of a removed project must not replay into this one
+            if project._journal is not None:
+                project._journal.truncate(0)  # a stale journal of a removed project must not replay into this one
             project._open(locked=True)
         except BaseException:
             project.close(compact=False)
@@ -114,8 +111,10 @@ class Project(ProjectWriting):
         if not self.read_only:
             if not locked:
                 self._take_lock()
-            if os.path.lexists(tmp):
-                os.unlink(tmp)  # an interrupted compaction; the old file and journal are intact
+            if self._journal is None:  # (``create`` holds it already)
+                fd = open_locked_journal(p, self.journal_path, create=False)  # a writer whose lock file was removed
+                self._journal = None if fd is None else JournalWriter(self.journal_path, fd)
+            remove_leftover(tmp)  # an interrupted compaction; the old file and journal are intact
         version = self._open_base()
         if version == 0:
             if self.read_only:
@@ -134,36 +133,12 @@ class Project(ProjectWriting):
             self.migrated_from = (0, backup)
             self._open_base()
         self._load_base(1)
-        if not self.read_only:
-            try:
-                self._journal = JournalWriter(self.journal_path)
-            except OSError as e:
-                raise ProjectError(
-                    f"{self.journal_path}: cannot be written ({_reason(e)}); "
-                    "open the project read-only, or make the file and its folder writable"
-                ) from None
+        if not self.read_only and self._journal is None:
+            self._journal = JournalWriter(self.journal_path, open_locked_journal(p, self.journal_path, create=True))
         self._replay()
 
     def _take_lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            self._lockfile = open_nofollow(lock_path, os.O_RDWR | os.O_CREAT)
-        except OSError as e:
-            raise ProjectError(
-                f"{self.path}: cannot write next to the project ({_reason(e)}); "
-                "open it read-only or move it to a writable folder"
-            ) from None
-        try:
-            if sys.platform == "win32":
-                msvcrt.locking(self._lockfile, msvcrt.LK_NBLCK, 1)
-            else:
-                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(self._lockfile)
-            self._lockfile = None
-            raise ProjectError(
-                f"{self.path}: is open in another LabOR Desktop window or process; close it there first"
-            ) from None
+        self._lockfile = take_lock_file(self.path)
 
     def _damaged(self, what: object) -> ProjectError:
         return ProjectError(
@@ -180,8 +155,10 @@ class Project(ProjectWriting):
         except Exception as e:  # h5py raises OSError, sometimes RuntimeError or ValueError
             raise self._damaged(e) from None
         try:
+            check_global_heaps(self._base, p)  # files written before issue 21 keep strings there
             attrs = self._base.attrs
             fmt = attrs.get("format")
+            fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
             version = attrs.get("version", -1)
             if fmt != FORMAT:
                 raise ProjectError(f"{p}: is an HDF5 file but not a LabOR Desktop project; it was left untouched")
@@ -229,7 +206,7 @@ class Project(ProjectWriting):
             unsure = _unsure_table(json.loads(f.attrs.get("unsure", "{}")), len(paths))
         except ProjectError:
             raise
-        except _BAD_CONTENT as e:
+        except _UNREADABLE as e:
             raise self._damaged(e) from None
         self.settings = settings
         self.images = [ImageEntry(p, int(h), int(w)) for p, h, w in zip(paths, heights, widths)]
@@ -250,14 +227,14 @@ class Project(ProjectWriting):
             raise ProjectError(f"{self.journal_path}: cannot be read ({_reason(e)}); check its permissions") from None
         shapes = self._shapes
         damage, reason, applied = result.damage, "a record's length or checksum does not hold", 0
-        later = list(result.later)
+        later, skipped = list(result.later), result.stretches
         for k, (off, length) in enumerate(result.offsets):
             try:
                 self._apply(codec.decode_header(result.data, off, length), off, length, shapes)
                 applied += 1
             except _BAD_CONTENT as e:
                 damage, reason = off - HEADER.size, str(e)
-                later = result.offsets[k + 1 :] + later
+                later, skipped = result.offsets[k + 1 :] + later, skipped + 1
                 break
         if damage is None:
             if result.torn and self._journal is not None:
@@ -271,7 +248,6 @@ class Project(ProjectWriting):
         if not (self.read_only or salvage):
             raise JournalDamaged(message, damage)
         self.damage = message
-        skipped = 1
         for off, length in later:
             try:
                 self._apply(codec.decode_header(result.data, off, length), off, length, shapes)

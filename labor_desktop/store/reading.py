@@ -19,7 +19,7 @@ from .codec import CodecError
 from .files import _identity
 from .journal import HEADER, JournalWriter, StaleRecord, read_payload
 from .schema import EFFORT_FIELDS, Effort, ImageEntry, ProjectError, ProjectSettings
-from .tables import _BAD_CONTENT, _T, _stage
+from .tables import _BAD_CONTENT, _T, _UNREADABLE, _stage
 
 
 class ProjectReading:
@@ -45,6 +45,7 @@ class ProjectReading:
         self._unsure: dict[int, dict[int, list[int]]] = {}  # stage -> image -> unsure point indices
         self.generation = 0  # how many compactions the snapshot has been through
         self.damage: str | None = None  # read-only view of a damaged journal: what is wrong and the fix
+        self._stopped: str | None = None  # why saving stopped (the journal was removed or replaced)
 
     if TYPE_CHECKING:  # defined by ``Project``: opening a snapshot and replaying the journal
 
@@ -91,7 +92,7 @@ class ProjectReading:
     def _payload(self, rec: tuple[int, int], kind: str, image: int) -> tuple[bytes, dict[str, Any], list[bytes]]:
         """The record at ``rec`` (frame CRC checked again) decoded, after checking it is the
         ``kind`` record of ``image`` with a valid header."""
-        payload = read_payload(self.journal_path, *rec)
+        payload = read_payload(self.journal_path, *rec, fd=None if self._journal is None else self._journal.fd)
         try:
             header, blobs = codec.decode(payload)
         except CodecError as e:
@@ -150,7 +151,7 @@ class ProjectReading:
         try:
             box, datasets = label_group(self._base, i, shape)
             return codec.decode_labels({"shape": list(shape), "bbox": box}, [d[()].tobytes() for d in datasets], k)
-        except _BAD_CONTENT as e:
+        except _UNREADABLE as e:
             raise self._content_error(f"the labels of image {i}", self.path, e) from None
 
     def proposal(self, stage: int, i: int) -> tuple[np.ndarray | None, np.ndarray]:
@@ -178,10 +179,10 @@ class ProjectReading:
         try:
             mask_ds, points_ds = proposal_group(self._base, stage, i)
             mask = None if mask_ds is None else codec.unpack_mask(mask_ds[()].tobytes(), shape)
-            points = points_ds[()].astype(np.int32)
-            check_points(points, shape, k, "points")
-            return mask, points
-        except _BAD_CONTENT as e:
+            points = points_ds[()]
+            check_points(points, shape, k, "points")  # before the cast: 2**32 + 3 must not pass as 3
+            return mask, points.astype(np.int32)
+        except _UNREADABLE as e:
             raise self._content_error(where, self.path, e) from None
 
     def proposal_stages(self) -> list[int]:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import _reason
-from .journal import refuse_link
+from .journal import JournalWriter, refuse_link
+from .locks import open_locked_journal
 from .project import Project
 from .schema import ProjectError, SaveError
 
@@ -40,6 +41,8 @@ def repair(path: str | os.PathLike[str]) -> RepairReport:
         if not p.path.is_file():
             raise ProjectError(f"{p.path}: no such project file; check the path")
         p._take_lock()
+        fd = open_locked_journal(p.path, p.journal_path, create=False)  # a writer whose lock file was removed
+        p._journal = None if fd is None else JournalWriter(p.journal_path, fd)
         if p._open_base() == 0:
             raise ProjectError(f"{p.path}: written by an older version; open it once to upgrade it, then repair")
         p._load_base(1)
@@ -52,7 +55,16 @@ def repair(path: str | os.PathLike[str]) -> RepairReport:
                 kept[name] = dst
         try:
             _link_or_copy(p.path, kept["project"])  # the original snapshot stays; a new one replaces it
-            p._write_snapshot()
+            try:
+                p._write_snapshot()
+            except BaseException as e:  # the project is unchanged, so its copy goes
+                os.unlink(kept["project"])
+                if not isinstance(e, SaveError):  # damage that even a repair cannot read past
+                    raise
+                raise SaveError(
+                    f"{p.path}: could not write the repaired project ({e.reason}); "
+                    "nothing was changed; fix that (is the disk full?) and run `labor repair` again"
+                ) from None
             if "journal" in kept:
                 os.replace(p.journal_path, kept["journal"])
         except ProjectError:
@@ -77,4 +89,9 @@ def _link_or_copy(src: Path, dst: Path) -> None:
     try:
         os.link(src, dst, follow_symlinks=False)
     except OSError:
-        shutil.copy2(src, dst, follow_symlinks=False)
+        try:
+            shutil.copy2(src, dst, follow_symlinks=False)
+        except BaseException:
+            if os.path.lexists(dst):
+                os.unlink(dst)  # a partial copy is no kept original
+            raise

@@ -37,7 +37,12 @@ class JournalDamaged(ProjectError):
 
 
 class SaveError(ProjectError):
-    """A save that did not reach the disk; the caller still holds the edits."""
+    """A save that did not reach the disk; the caller still holds the edits.  ``reason``: the
+    failure in a few words (e.g. "No space left on device")."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass

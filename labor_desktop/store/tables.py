@@ -14,7 +14,19 @@ from .schema import EFFORT_FIELDS, MAX_STAGE, _is_int
 
 _T = TypeVar("_T")
 # What damaged content raises while it is checked or decoded: each becomes a one-line ProjectError.
-_BAD_CONTENT = (Damaged, CodecError, ValueError, KeyError, TypeError, IndexError, OverflowError, MemoryError)
+_BAD_CONTENT = (
+    Damaged,
+    CodecError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    OverflowError,
+    MemoryError,
+    RecursionError,  # JSON nested deeper than the parser goes
+)
+# ... and what h5py raises when the bytes behind a checked structure are damaged (a bad chunk).
+_UNREADABLE = (*_BAD_CONTENT, OSError, RuntimeError)
 
 
 def _stage(stage: object) -> int:

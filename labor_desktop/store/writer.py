@@ -14,7 +14,7 @@ import numpy as np
 from . import codec
 from .checks import LABEL_BLOBS, label_group, proposal_group
 from .journal import open_nofollow
-from .schema import FORMAT, VERSION, ImageEntry, ProjectSettings
+from .schema import FORMAT, VERSION, ImageEntry, ProjectError, ProjectSettings
 
 # labels/<image>: attribute bbox (y0, y1, x0, x1); each dataset a zlib stream (see codec.encode_labels)
 __all__ = ["LABEL_BLOBS", "write_project"]
@@ -37,22 +37,24 @@ def write_project(
     payload (journal encodings), the newer states; anything else is copied from ``base``,
     each group checked first (``checks.Damaged`` if it is not what the schema says)."""
     tmp = path.with_name(path.name + ".tmp")
-    if os.path.lexists(tmp):
-        os.unlink(tmp)  # never write through a link someone left there
+    remove_leftover(tmp)  # never write through a link someone left there
     os.close(open_nofollow(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
     try:
         with h5py.File(tmp, "w", libver="latest") as f:
-            f.attrs["format"] = FORMAT
+            # Strings are fixed-length, never variable-length: those live in HDF5's global heap, the
+            # one metadata without a checksum, and a few zero bytes there make HDF5 loop forever.
+            f.attrs["format"] = _fixed(FORMAT)
             f.attrs["version"] = VERSION
             f.attrs["generation"] = int(generation)
-            f.attrs["settings"] = json.dumps(settings.to_dict())
-            f.attrs["history"] = json.dumps({str(k): v for k, v in history.items()})
-            f.attrs["stage_effort"] = json.dumps({str(k): v for k, v in (stage_effort or {}).items()})
-            f.attrs["unsure"] = json.dumps(
-                {str(s): {str(i): ks for i, ks in per.items() if ks} for s, per in (unsure or {}).items()}
+            f.attrs["settings"] = _fixed(json.dumps(settings.to_dict()))
+            f.attrs["history"] = _fixed(json.dumps({str(k): v for k, v in history.items()}))
+            f.attrs["stage_effort"] = _fixed(json.dumps({str(k): v for k, v in (stage_effort or {}).items()}))
+            f.attrs["unsure"] = _fixed(
+                json.dumps({str(s): {str(i): ks for i, ks in per.items() if ks} for s, per in (unsure or {}).items()})
             )
             g = f.create_group("images")
-            g.create_dataset("path", data=np.array([e.path for e in images], dtype=h5py.string_dtype()))
+            paths = [e.path.encode() for e in images]
+            g.create_dataset("path", data=np.array(paths, dtype=f"S{max([1, *map(len, paths)])}"))
             g.create_dataset("height", data=np.array([e.height for e in images], np.int32))
             g.create_dataset("width", data=np.array([e.width for e in images], np.int32))
             f.create_dataset("effort", data=np.asarray(effort, np.float64))
@@ -93,6 +95,19 @@ def write_project(
         if os.path.lexists(tmp):
             tmp.unlink()
         raise
+
+
+def _fixed(text: str) -> np.bytes_:
+    return np.bytes_(text.encode())
+
+
+def remove_leftover(tmp: Path) -> None:
+    """Remove a leftover ``NAME.labor.h5.tmp`` (an interrupted compaction, or a link); a folder
+    of that name is nobody's compaction: ``ProjectError``, and it is left alone."""
+    if os.path.isdir(tmp) and not os.path.islink(tmp):
+        raise ProjectError(f"{tmp}: is a folder where the project writes its next snapshot; move it away and try again")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
 
 
 def _fsync_dir(folder: Path) -> None:

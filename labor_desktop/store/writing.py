@@ -15,7 +15,8 @@ from . import codec
 from .checks import Damaged, check_points
 from .codec import UNLABELED
 from .files import _reason
-from .journal import StaleRecord
+from .journal import StaleRecord, same_file
+from .locks import rescue_journal, stop_message
 from .reading import ProjectReading
 from .schema import EFFORT_FIELDS, MAX_STAGE, Effort, ProjectError, ProjectSettings, SaveError
 from .tables import _stage
@@ -89,11 +90,12 @@ class ProjectWriting(ProjectReading):
         pts = np.asarray(points)
         if pts.size and pts.dtype.kind not in "iu":
             raise ValueError(f"proposed points for image {i} must be integers (y, x, class)")
-        pts = pts.astype(np.int32).reshape(-1, 3)
-        try:
+        pts = pts.reshape(-1, 3)
+        try:  # before the cast: 2**32 + 3 must not pass as 3
             check_points(pts, (entry.height, entry.width), len(self.settings.classes), f"image {i}")
         except Damaged as e:
             raise ValueError(str(e)) from None
+        pts = pts.astype(np.int32)
         payload = codec.encode(
             {"kind": "proposal", "stage": int(stage), "image": int(i), "has_mask": mask is not None},
             codec.pack_mask(mask) if mask is not None else b"",
@@ -183,6 +185,7 @@ class ProjectWriting(ProjectReading):
             if self._journal is None:
                 why = f" ({self.damage.split(';')[0]})" if self.damage else ""
                 raise SaveError(f"{self.path}: opened read-only{why}; nothing can be saved")
+            self._check_journal()
             try:
                 off = self._journal.append(payload)
             except OSError as e:
@@ -198,12 +201,22 @@ class ProjectWriting(ProjectReading):
                 except SaveError:
                     pass  # the save itself is on disk; the journal keeps growing until a compaction works
 
+    def _check_journal(self) -> None:
+        """``SaveError`` (and saving stops) once the journal's name no longer leads to the file
+        this writer appends to: its records are written back first, so none is lost."""
+        assert self._journal is not None  # a writer
+        if self._stopped is None and not same_file(self._journal.fd, self.journal_path):
+            self._stopped = stop_message(self.journal_path, rescue_journal(self._journal.fd, self.journal_path))
+        if self._stopped is not None:
+            raise SaveError(self._stopped)
+
     # ---- compaction ------------------------------------------------------------
     def compact(self) -> None:
         """Fold the journal into a new HDF5 file that replaces the old one atomically."""
         with self._lock:
             if self._journal is None:
                 return
+            self._check_journal()
             self._write_snapshot()
             self._journal.truncate(0)
             self._labels.clear()
@@ -234,7 +247,8 @@ class ProjectWriting(ProjectReading):
         except Exception as e:  # OSError; h5py raises RuntimeError on a full disk
             raise SaveError(
                 f"{self.path}: could not compact the project ({_reason(e)}); "
-                "nothing was lost, the journal still holds every save"
+                "nothing was lost, the journal still holds every save",
+                _reason(e),
             ) from None
         assert self._base is not None  # the snapshot just replaced; open since _open_base
         self._base.close()

@@ -1,0 +1,56 @@
+"""The status bar's words, written in one place: the stage and what has been
+labelled in it (points labelled, not proposed), the last evaluated stage, the
+annotator's effort, and the readout of the pixel under the cursor."""
+
+from __future__ import annotations
+
+from ...labeling import UNLABELED
+from ..inspect.inspect import budget_text
+
+
+def stage_text(
+    stage: int,
+    strategy: str,
+    unit: str,
+    class_name: str,
+    labelled: tuple[int, int, int],
+    last: dict | None,
+    effort,
+) -> str:
+    """``labelled``: (labelled points, proposed points, unsure points) of the current stage,
+    or (open mask pixels, mask pixels, 0) when the stage proposes pixels."""
+    parts = [
+        f"Stage {stage} ({strategy}), labelling" if stage else f"No stage yet ({strategy})",
+        f"class: {class_name}",
+    ]
+    done, total, unsure = labelled
+    if stage and unit == "points":
+        parts.append(f"labelled {done}/{total} points" + (f", {unsure} unsure" if unsure else ""))
+    elif stage:
+        parts.append(f"mask {done}/{total} px labelled")
+    if last is not None:
+        miou, agreement = last.get("miou"), last.get("agreement")
+        evaluated = f"stage {last['stage']}: " + budget_text(last)
+        if miou is not None:
+            evaluated += f", mIoU {100 * miou:.1f}"
+        elif agreement is not None:  # no validation set: never a made-up mIoU
+            evaluated += f", model agrees {100 * agreement:.1f} % with the previous"
+        parts.append(evaluated)
+    if effort is not None:
+        parts.append(
+            f"{effort.clicks} clicks, {effort.brush_strokes} strokes, {effort.active_seconds / 60:.1f} min this stage"
+        )
+    return " | ".join(parts)
+
+
+def cursor_text(y: int, x: int, names: list[str], label: int, predicted: int | None, truth: int | None) -> str:
+    def name(k: int | None) -> str:
+        if k is None:
+            return "-"
+        return names[k] if k < len(names) else ("unlabeled" if k == UNLABELED else str(k))
+
+    parts = [f"x {x}, y {y}", f"label: {name(label)}"]
+    parts.append(f"model: {name(predicted)}" if predicted is not None else "model: (show prediction)")
+    if truth is not None:
+        parts.append(f"truth: {name(truth)}")
+    return " · ".join(parts)

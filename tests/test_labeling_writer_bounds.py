@@ -1,0 +1,114 @@
+"""The SaveQueue at the edges a mutant of it survived (issue 21): a newer state stays readable
+while an older one is written, no save passes a held one (not even when the disk is back
+before the retry, nor when only the held image fails again), and held effort is never booked
+to another stage."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from labor_desktop.labeling import LabelSave, SaveQueue
+from labor_desktop.store import SaveError
+
+pytestmark = pytest.mark.timeout(120)
+H, W = 8, 12
+
+
+class Store:
+    """Records each save; saves of ``failing`` images fail; ``permits`` (when set) lets each
+    label save through one at a time, and ``entered`` counts the label saves begun."""
+
+    def __init__(self, permits: threading.Semaphore | None = None) -> None:
+        self.calls: list[tuple] = []
+        self.failing: set[int] = set()
+        self.permits = permits
+        self.entered = threading.Semaphore(0)
+
+    def _maybe_fail(self, i):
+        if i in self.failing:
+            raise SaveError("x.labor.h5.journal: could not save (the disk is full)")
+
+    def save_labels(self, i, labels, stage, effort=None, effort_stage=None):
+        self.entered.release()
+        if self.permits is not None:
+            assert self.permits.acquire(timeout=60)
+        self._maybe_fail(i)
+        self.calls.append(("labels", i, int(labels[0, 0]), effort, effort_stage))
+
+    def add_effort(self, i, stage=None, **deltas):
+        self._maybe_fail(i)
+        self.calls.append(("effort", i, deltas, stage))
+
+    def set_unsure(self, stage, i, points):
+        self._maybe_fail(i)
+        self.calls.append(("unsure", i, points, stage))
+
+
+def save(i, value, effort=None, effort_stage=None):
+    return LabelSave(i, np.full((H, W), value, np.uint8), np.ones((H, W), np.uint8), effort, effort_stage)
+
+
+def test_a_newer_state_stays_readable_while_the_older_one_is_written():
+    permits = threading.Semaphore(0)
+    store, saved = Store(permits), threading.Semaphore(0)
+    w = SaveQueue(store, on_saved=lambda image: saved.release(), start_delay=0)
+    w.submit(save(4, 7))
+    assert store.entered.acquire(timeout=60)  # 7 is being written
+    w.submit(save(4, 9))
+    permits.release()  # 7 reaches the disk ...
+    assert saved.acquire(timeout=60)
+    assert store.entered.acquire(timeout=60)  # ... and 9 is being written
+    labels, _ = w.latest(4)
+    assert (labels == 9).all() and w.unsaved_images() == {4}
+    permits.release()
+    assert w.flush(timeout=60) and w.latest(4) is None
+    assert [c[2] for c in store.calls] == [7, 9]
+    assert w.close(timeout=60)
+
+
+def test_nothing_passes_a_held_save_even_when_the_disk_is_back_before_the_retry():
+    store = Store()
+    w = SaveQueue(store, start_delay=0)
+    store.failing = {0, 1}
+    w.submit(save(0, 1))
+    assert w.wait(timeout=60) and w.failed == 1
+    store.failing = set()  # the disk is back, but nobody asked for a retry yet
+    w.submit(save(2, 5))
+    assert w.wait(timeout=60) and store.calls == [] and w.failed == 2
+    assert w.flush(timeout=60) and [c[1:3] for c in store.calls] == [(0, 1), (2, 5)]
+    assert w.close(timeout=60)
+
+
+def test_a_retry_that_fails_again_keeps_every_save_behind_it():
+    store = Store()
+    w = SaveQueue(store, start_delay=0)
+    store.failing = {0}  # only image 0's saves fail
+    w.submit(save(0, 1))
+    w.submit(save(1, 2))
+    w.submit(save(3, 4))
+    assert w.wait(timeout=60) and w.failed == 3
+    assert not w.flush(timeout=60)  # image 0 fails again: 1 and 3 must stay behind it, held
+    assert store.calls == [] and w.failed == 3 and w.unsaved_images() == {0, 1, 3}
+    store.failing = set()
+    assert w.flush(timeout=60) and w.failed == 0
+    assert [c[1:3] for c in store.calls] == [(0, 1), (1, 2), (3, 4)]
+    assert w.close(timeout=60)
+
+
+def test_held_effort_is_never_booked_to_another_stage():
+    store = Store()
+    w = SaveQueue(store, start_delay=0)
+    store.failing = {0}
+    w.submit(save(0, 1, {"clicks": 1.0}, 1))
+    w.submit(save(0, 2, {"clicks": 2.0}, 2))  # a newer state, its effort to stage 2: not merged
+    w.submit(LabelSave(0, None, None, {"clicks": 4.0}, 1))  # effort alone of stage 1: joins stage 1's
+    w.submit(LabelSave(0, None, None, {"clicks": 8.0}, 2))  # ... and of stage 2: joins stage 2's
+    assert w.wait(timeout=60) and w.failed == 2
+    store.failing = set()
+    assert w.flush(timeout=60)
+    assert store.calls == [
+        ("labels", 0, 1, {"clicks": 5.0}, 1),
+        ("labels", 0, 2, {"clicks": 10.0}, 2),
+    ]
+    assert w.close(timeout=60)
