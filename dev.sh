@@ -21,6 +21,12 @@ if [ ! -x "$venv/bin/python" ] || [ "$here/pyproject.toml" -nt "$stamp" ]; then
     echo "[dev.sh] setting up $venv (first run takes a few minutes: torch is large)" >&2
     [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
     log="$venv/install.log"
+    # An older venv holds opencv-python-headless: it and the contrib build both install cv2/,
+    # so the plain one goes first (else removing it later would break the contrib one's cv2).
+    if "$venv/bin/python" -m pip show -q opencv-python-headless >/dev/null 2>&1; then
+        "$venv/bin/python" -m pip uninstall -y opencv-python-headless >"$log" 2>&1
+        "$venv/bin/python" -m pip uninstall -y opencv-contrib-python-headless >>"$log" 2>&1 || true
+    fi
     if ! { "$venv/bin/python" -m pip install --upgrade pip &&
            "$venv/bin/python" -m pip install -e "$here[dev]"; } >"$log" 2>&1; then
         tail -n 40 "$log" >&2

@@ -117,3 +117,19 @@ def greedy(score, n, radius, exclude=None):
         picks.append((y, x))
         s[max(0, y - radius) : y + radius + 1, max(0, x - radius) : x + radius + 1] = -np.inf
     return picks
+
+
+def rank_regions(sp, mask, n, discrepancy=None, labeled=None):
+    """Regions by share inside ``mask`` (desc), mean ``discrepancy`` (desc), id (asc); only
+    regions the mask touches and not more than half ``labeled``: loops over pixels."""
+    sp = sp.tolist()
+    rows = []
+    for rid in range(max(max(r) for r in sp) + 1):
+        cells = [(y, x) for y, row in enumerate(sp) for x, v in enumerate(row) if v == rid]
+        size = len(cells)
+        inside = sum(bool(mask[y][x]) for y, x in cells)
+        disc = sum(float(discrepancy[y][x]) for y, x in cells) / size if discrepancy is not None else 0.0
+        done = labeled is not None and 2 * sum(bool(labeled[y][x]) for y, x in cells) > size
+        if inside > 0 and not done:
+            rows.append((-inside / size, -disc, rid))
+    return [rid for _, _, rid in sorted(rows)][: max(0, n)]

@@ -93,3 +93,40 @@ def test_compare_again_is_a_resume_and_unknown_strategies_are_refused(compared, 
     assert json.loads((out / "results.json").read_text())["results"] == before
     assert main(args + ["--strategies", "ppl", "labor"]) == 1
     assert "unknown strategy 'labor'" in capsys.readouterr().err
+
+
+def test_compare_regions_matched_to_ppl_clicks_with_their_noise_in_the_report(compared, capsys):
+    import numpy as np
+
+    from labor_desktop.core.superpixels import superpixels
+    from labor_desktop.data.io import read_image
+
+    out, args = compared
+    assert main(args + ["--strategies", "rand-regions", "regions", "ppl"]) == 0
+    saved = json.loads((out / "results.json").read_text())
+    assert list(saved["results"]) == ["ppl", "rand-regions", "regions"]
+    for name in ("regions", "rand-regions"):
+        assert saved["budgets"][name]["matched_to"] == "ppl"
+        budget = saved["results"][name][1]["budget"]
+        assert budget["unit"] == "regions" and 0.0 <= budget["noise_rate"] < 1.0
+    with (
+        Project.open(out / "ppl" / "project.labor.h5", read_only=True) as ppl,
+        Project.open(out / "regions" / "project.labor.h5", read_only=True) as regions,
+        Project.open(out / "rand-regions" / "project.labor.h5", read_only=True) as rand,
+    ):
+        clicks = 0
+        for i in range(len(ppl.images)):
+            n = len(ppl.proposal(1, i)[1])
+            sp = superpixels(read_image(regions.image_path(i)), saved["budgets"]["regions"]["region_size"])
+            for p, at_most in ((regions, True), (rand, False)):
+                mask, points = p.proposal(1, i)
+                ids = np.unique(sp[points[:, 0], points[:, 1]])
+                assert len(ids) == len(points)  # one point per region, no region twice
+                assert len(points) <= n if at_most else len(points) == min(n, int(sp.max()) + 1)
+                assert np.array_equal(mask if mask is not None else np.zeros(sp.shape, bool), np.isin(sp, ids))
+            clicks += len(rand.proposal(1, i)[1])
+        assert saved["results"]["rand-regions"][1]["budget"]["points"] == clicks
+    report = (out / "report.md").read_text()
+    assert "clicks/img" in report and "REGIONS above RAND-REGIONS" in report
+    assert "noise" in report
+    assert (out / "table.csv").read_text().splitlines()[0].endswith(",clicks_per_image,noise_rate")

@@ -162,3 +162,34 @@ def test_clear_a_point_is_an_undoable_edit():
     assert ed.point_label(1) == UNLABELED and list(ed.point_labels()) == [UNLABELED, UNLABELED]
     ed.undo()
     assert ed.point_label(1) == 7
+
+
+def test_a_region_is_labelled_as_one_undo_step_keeping_other_classes_unless_confirmed():
+    ed = editor(4, 6, prediction=np.array([[3, 3, 1, 1, 2, 2]] * 4, np.uint8))
+    region = np.zeros((4, 6), bool)
+    region[0:2, 0:4] = True  # 8 pixels
+    ed.begin_stroke()
+    ed.active_class = 5
+    ed.stamp(0, 3, 0)  # (0, 3): class 5 labelled before
+    ed.end_stroke()
+    ed.active_class = 9
+    ed.begin_stroke()
+    ed.stamp(1, 0, 0)  # (1, 0): class 9, the class about to be given: no conflict
+    ed.end_stroke()
+    assert ed.region_conflicts(region, 9) == 1
+    assert ed.region_classes(region) == [1, 3]  # the model's classes there, most frequent first; ties: smaller
+    edit = ed.label_region(region, 9)
+    assert edit is not None and edit.kind == "region"
+    want = np.full((4, 6), UNLABELED, np.uint8)
+    want[0:2, 0:4] = 9
+    want[0, 3] = 5  # kept: another class, not confirmed
+    assert np.array_equal(ed.labels, want)
+    assert np.array_equal(ed.stage == 2, want != UNLABELED)
+    ed.undo()  # one step undoes the whole region
+    assert (ed.labels != UNLABELED).sum() == 2 and ed.labels[0, 3] == 5 and ed.labels[1, 0] == 9
+    ed.redo()
+    ed.label_region(region, 9, overwrite=True)  # confirmed: the other class goes too
+    assert ed.labels[0, 3] == 9 and ed.region_conflicts(region, 9) == 0
+    assert ed.label_region(region, 9) is None  # nothing changes: no undo step
+    assert ed.region_classes(np.zeros((4, 6), bool)) == []
+    assert editor(4, 6).region_classes(region) == []  # no prediction: no suggestion

@@ -23,7 +23,8 @@ def test_every_paper_strategy_is_registered():
 @pytest.mark.parametrize("name", list(STRATEGIES))
 def test_each_strategy_returns_a_well_formed_proposal(name):
     probs, heads, g = inputs()
-    prop = propose(name, probs, heads=heads, budget=Budget(), generator=g)
+    sp = torch.arange(32 * 48).reshape(32, 48) // 64  # regions of 64 pixels, for the regions unit
+    prop = propose(name, probs, heads=heads, budget=Budget(), generator=g, superpixels=sp)
     assert prop.points.dtype == torch.long and prop.points.shape[1] == 3
     if prop.region is not None:
         assert prop.region.dtype == torch.bool and prop.region.shape == (32, 48)

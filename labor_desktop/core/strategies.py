@@ -3,7 +3,8 @@ on strategy names: ``propose(name, probs, heads=..., labeled=..., budget=...)``.
 
 A ``Proposal`` says what the annotator is asked for: a pixel ``region`` to label
 in full (SPL, pixel baselines, RIPU regions, supervised) and/or ``points``
-``(y, x, predicted class)`` to label one by one (PPL family, point baselines).
+``(y, x, predicted class)`` to label one by one (PPL family, point baselines), or whole superpixels (``regions`` unit: ``region`` is the
+union of the asked superpixels, ``points`` one pixel of each, where a person clicks).
 ``inconsistency`` carries the selector's mask for display where there is one.
 """
 
@@ -16,6 +17,7 @@ from typing import Literal
 import torch
 
 from . import ripu
+from .regions import random_regions, rank_regions, region_points
 from .selection import (
     capped_mask,
     entropy_score,
@@ -28,7 +30,7 @@ from .selection import (
     top_share,
 )
 
-Unit = Literal["pixels", "points", "all", "none"]
+Unit = Literal["pixels", "points", "regions", "all", "none"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class Budget:
     """Per image and stage, for the strategies whose budget is not set by the mask."""
 
     pixel_share: float = 0.01  # RAND/SCONF/ENT/RIPU in pixel mode (paper Fig. 5: 1 % per stage)
-    points: int = 15  # point baselines (paper Fig. 5: 15 per stage)
+    points: int = 15  # point baselines (paper Fig. 5: 15 per stage); regions per image and stage
+    region_size: int = 32  # px: the width of a superpixel (``regions`` strategies, Region tool)
     baseline_unit: Literal["pixels", "points"] = "pixels"  # which of the two RAND/SCONF/ENT use
     ripu_k_region: int = 1
     ripu_k_pixel: int = 32
@@ -113,6 +116,30 @@ def _ripu_pixel(probs, heads, labeled, budget, gen, mask=None):
     return Proposal(points=ripu.ripu_points(probs, budget.points, budget.ripu_k_pixel, labeled))
 
 
+def _regions(chosen):
+    """Superpixels ``chosen(sp, mask, probs, heads, labeled, budget, gen)`` picks, never those
+    asked before; ``budget.points`` of them."""
+
+    def run(probs, heads, labeled, budget, gen, mask=None, superpixels=None):
+        if superpixels is None:
+            raise ValueError("the regions strategies need the image's superpixels")
+        m = mask if mask is not None else (inconsistency_mask(*heads) if heads is not None else None)
+        ids = chosen(superpixels, m, heads, labeled, budget.points, gen)
+        region = torch.isin(superpixels, ids)
+        return Proposal(region=region, points=region_points(superpixels, ids, probs), inconsistency=m)
+
+    return run
+
+
+def _by_selector(sp, m, heads, labeled, n, gen):
+    disc = (heads[0].float().softmax(0) - heads[1].float().softmax(0)).abs().mean(0)
+    return rank_regions(sp, m, n, discrepancy=disc, labeled=labeled)
+
+
+def _at_random(sp, m, heads, labeled, n, gen):
+    return random_regions(sp, n, gen, labeled=labeled)
+
+
 def _all(probs, heads, labeled, budget, gen, mask=None):
     return Proposal(region=torch.ones(probs.shape[1:], dtype=torch.bool, device=probs.device))
 
@@ -141,6 +168,16 @@ STRATEGIES: dict[str, Strategy] = {
         ),
         Strategy("ppl-sconf", "PPL-SCONF: per class, the least confident mask pixel", True, "points", _ppl("sconf")),
         Strategy("ppl-ent", "PPL-ENT: per class, the highest-entropy mask pixel", True, "points", _ppl("ent")),
+        Strategy(
+            "regions",
+            "LabOR regions: the superpixels most inside the inconsistency mask, one class each",
+            True,
+            "regions",
+            _regions(_by_selector),
+        ),
+        Strategy(
+            "rand-regions", "RAND-regions: random superpixels, one class each", False, "regions", _regions(_at_random)
+        ),
         Strategy(
             "rand",
             "RAND: uniformly random pixels",
@@ -187,7 +224,7 @@ def get_strategy(name: str) -> Strategy:
 
 def label_unit(name: str, budget: Budget = Budget()) -> Unit:
     """What the annotator labels for a strategy's proposal: the ``pixels`` of its
-    region, its ``points``, ``all`` pixels, or ``none``.  RAND/SCONF/ENT label
+    region, its ``points``, its ``regions`` (one class each), ``all`` pixels, or ``none``.  RAND/SCONF/ENT label
     pixels or points as the budget says."""
     strategy = get_strategy(name)
     return budget.baseline_unit if name in BASELINES else strategy.unit
@@ -200,6 +237,7 @@ def propose(
     labeled: torch.Tensor | None = None,
     budget: Budget = Budget(),
     generator: torch.Generator | None = None,
+    superpixels: torch.Tensor | None = None,
     mask_share: float = 0.0,
 ) -> Proposal:
     """What strategy ``name`` asks the annotator to label on one image.
@@ -207,7 +245,9 @@ def propose(
     ``probs``: the main model's probabilities ``[K, H, W]``; ``heads``: the selector's
     two outputs ``[K, H, W]`` each (needed by the LabOR strategies); ``labeled``: bool
     ``[H, W]`` of pixels labeled in earlier stages, never proposed again (RIPU: never
-    a region's centre, though its window may overlap them).  ``mask_share`` > 0 caps
+    a region's centre, though its window may overlap them); ``superpixels``: the image's
+    region ids ``[H, W]`` (``core.superpixels``), needed by the ``regions`` unit.
+    ``mask_share`` > 0 caps
     the selector's mask on unlabeled pixels at that share of the image (``capped_mask``:
     the most discrepant pixels are kept), so SPL's budget is held on any domain.
     """
@@ -216,12 +256,13 @@ def propose(
         raise ValueError(f"strategy {name!r} needs the pixel selector's two head outputs")
     if strategy.unit in ("pixels", "points") and budget.baseline_unit not in ("pixels", "points"):
         raise ValueError(f"budget unit must be 'pixels' or 'points', not {budget.baseline_unit!r}")
+    extra = {"superpixels": superpixels} if strategy.unit == "regions" else {}
     if not strategy.needs_selector:
-        return strategy.run(probs, heads, labeled, budget, generator)
+        return strategy.run(probs, heads, labeled, budget, generator, **extra)
     assert heads is not None  # checked above
     available = None if labeled is None else ~labeled
     mask, uncapped = capped_mask(heads[0], heads[1], mask_share, available)
-    proposal = strategy.run(probs, heads, labeled, budget, generator, mask=mask)
+    proposal = strategy.run(probs, heads, labeled, budget, generator, mask=mask, **extra)
     proposal.inconsistency = inconsistency_mask(*heads)
     proposal.uncapped, proposal.capped = uncapped, int(mask.sum())
     return proposal

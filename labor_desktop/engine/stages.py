@@ -249,6 +249,9 @@ class StageEngine:
             unit = label_unit(self.strategy, cfg.budget)
             self._revealed = revealed_masks(project, s, unit)  # the next stage's proposals reuse it
             budget = budget_used(project, s, cfg.budget, labels=labels, revealed=self._revealed)
+            answered = state.result(f"annotate-{s}") if state.done(f"annotate-{s}") else {}
+            if "noise_rate" in answered:  # regions: the simulated annotator's wrong labels this stage
+                budget["noise_rate"] = answered["noise_rate"]
             entry = {**ev, "budget": budget, "checkpoint": ckpt, "strategy": self.strategy}
             if not ctx.data.val:  # no mIoU: what can be known without ground truth
                 entry.update(self.without_truth(s, ckpt))

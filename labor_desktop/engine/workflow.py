@@ -28,7 +28,7 @@ from ..safe_files import replace_atomically
 from ..store import Project
 from .config import PRESETS, ExperimentConfig, preset
 from .events import Cancelled, OutOfMemory, Progress
-from .jobs.proposals import OnProposal
+from .jobs.proposals import OnProposal, image_superpixels
 from .jobs.runtime import Runtime
 from .projects.experiment_data import ExperimentData
 from .projects.export import NotAnExportFolder, export_project
@@ -117,6 +117,14 @@ class ProjectWorkflow:
         extra = self.project.settings.extra.get("experiment", {})
         budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
         return label_unit(self.project.settings.strategy, budget)
+
+    def superpixels(self, i: int) -> np.ndarray:
+        """Image ``i``'s superpixels (int32 ``[H, W]`` ids): the Region tool's regions, the
+        same the ``regions`` strategies ask for (``[budget] region_size``)."""
+        extra = self.project.settings.extra.get("experiment", {})
+        budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
+        entry = self.project.images[i]
+        return image_superpixels(self.project.image_path(i), budget.region_size, (entry.height, entry.width))
 
     def current_stage(self) -> int:
         """The stage being labeled (0: not bootstrapped yet)."""

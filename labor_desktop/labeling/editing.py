@@ -170,6 +170,31 @@ class LabelEditor:
         (y0, y1, x0, x1), region = found
         return self._one_shot("accept", (y0, y1, x0, x1), region, self.prediction[y0:y1, x0:x1].astype(np.uint8))
 
+    def region_conflicts(self, region: np.ndarray, cls: int) -> int:
+        """Pixels of ``region`` (bool ``[H, W]``, a superpixel) already labelled with a class
+        other than ``cls``: what labelling the region would overwrite if confirmed."""
+        have = self.labels[region]
+        return int(np.count_nonzero((have != UNLABELED) & (have != cls)))
+
+    def region_classes(self, region: np.ndarray) -> list[int]:
+        """The model's classes over ``region``, most frequent first (ties: the smaller class)."""
+        if self.prediction is None or not region.any():
+            return []
+        votes = np.bincount(self.prediction[region].ravel())
+        return [int(c) for c in np.argsort(-votes, kind="stable") if votes[c] > 0]
+
+    def label_region(self, region: np.ndarray, cls: int, overwrite: bool = False) -> Edit | None:
+        """Every pixel of ``region`` labelled ``cls`` as one undo step; pixels labelled with
+        another class are kept unless ``overwrite`` (the person confirmed)."""
+        where = region & (self.labels != cls)
+        if not overwrite:
+            where &= self.labels == UNLABELED
+        ys, xs = np.nonzero(where)
+        if not len(ys):
+            return None
+        rect = (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
+        return self._one_shot("region", rect, where[rect[0] : rect[1], rect[2] : rect[3]], cls)
+
     def point_near(self, y: float, x: float, snap: float = 4.0) -> int | None:
         """Index of the proposed point nearest (y, x) within ``snap`` pixels."""
         if not len(self.points):

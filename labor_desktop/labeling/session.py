@@ -18,6 +18,7 @@ class Tool(Enum):
     ERASER = "eraser"
     FILL = "fill"
     ACCEPT = "accept"
+    REGION = "region"
 
 
 MAX_BRUSH = 200

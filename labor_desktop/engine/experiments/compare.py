@@ -5,7 +5,8 @@ Budgeted baselines are matched to LabOR's measured budget, per image and stage:
 point strategies (RAND/SCONF/ENT in point mode, RIPU pixels) ask, on every image
 at every stage, for as many points as PPL proposed there; pixel strategies
 (RAND/SCONF/ENT in pixel mode, RIPU regions) for as many pixels as SPL's mask
-held there.  PPL and SPL run first, so "at the same cost" holds by construction
+held there; region strategies (``regions``, RAND-regions) for as many regions as PPL
+proposed points there (a click each).  PPL and SPL run first, so "at the same cost" holds by construction
 rather than by a guessed constant.  What each one then *spent* (the union of the
 pixels asked for, overlap across stages counted once) is what the report plots.
 
@@ -56,7 +57,7 @@ def run_compare(
         counts = None
         ref = REFERENCE.get(label_unit(name, cfg.budget)) if name in MATCHED else None
         if match_points and ref in results:
-            counts = proposal_counts(out / ref / "project.labor.h5", cfg.stages, label_unit(name, cfg.budget))
+            counts = proposal_counts(out / ref / "project.labor.h5", cfg.stages, label_unit(ref, cfg.budget))
         budgets[name] = dict(cfg.budget.__dict__, matched_to=ref if counts else None)
         engine = StageEngine(out / name, replace(ctx), name, warm, counts=counts)
         results[name] = engine.run()
@@ -83,8 +84,8 @@ def run_compare(
     return {"results": results, "report": str(report)}
 
 
-REFERENCE = {"points": "ppl", "pixels": "spl"}  # whose measured budget a budgeted baseline gets
-MATCHED = (*BASELINES, "rand-pixels", "ripu", "ripu-pixel")
+REFERENCE = {"points": "ppl", "pixels": "spl", "regions": "ppl"}  # whose measured budget a budgeted baseline gets
+MATCHED = (*BASELINES, "rand-pixels", "ripu", "ripu-pixel", "regions", "rand-regions")
 
 
 def proposal_counts(project_path: Path, stages: int, unit: str) -> dict[int, list[int]]:

@@ -24,6 +24,8 @@ ORDER = [
     "ppl-worst",
     "ppl-sconf",
     "ppl-ent",
+    "regions",
+    "rand-regions",
     "ripu",
     "ripu-pixel",
     "rand",
@@ -41,6 +43,15 @@ def budget_text(budget: dict | None) -> str:
         return f"{budget['points_per_image']:.1f}" + (f" ± {std:.1f}" if std else "") + " pts/img"
     if budget["unit"] == "none":
         return "0"
+    if budget["unit"] == "regions":  # clicks (a region each), the pixels they cover, the wrong labels
+        std = budget.get("points_per_image_std")
+        noise = budget.get("noise_rate")
+        return (
+            f"{budget['points_per_image']:.1f}"
+            + (f" ± {std:.1f}" if std else "")
+            + f" clicks/img, {100 * budget['pixel_share']:.2f} % px"
+            + ("" if noise is None else f", {100 * noise:.1f} % noise")
+        )
     std = budget.get("pixel_share_std")
     return f"{100 * budget['pixel_share']:.2f}" + (f" ± {100 * std:.2f}" if std else "") + " %"
 
@@ -80,7 +91,8 @@ def aggregate(per_seed: dict[int, dict[str, list[dict]]]) -> dict[str, list[dict
             budget = None
             if hs[0].get("budget"):
                 budget = {"unit": hs[0]["budget"]["unit"]}
-                for key in ("pixel_share", "points_per_image", "labeled_share", "labeled_points_per_image"):
+                keys = ("pixel_share", "points_per_image", "labeled_share", "labeled_points_per_image", "noise_rate")
+                for key in keys:
                     vals = [h["budget"].get(key) for h in hs if h["budget"].get(key) is not None]
                     if vals:
                         budget[key], budget[f"{key}_std"] = _mean_std(vals)
@@ -94,7 +106,7 @@ def spent(h: dict) -> tuple[str, float, float]:
     """What a history row spent: ("points", points per image, std) or ("pixels",
     % of pixels, std); stage 0 spent nothing."""
     b = h.get("budget") or {}
-    if b.get("unit") == "points":
+    if b.get("unit") in ("points", "regions"):  # a region is one click, as a point is
         return "points", b["points_per_image"], b.get("points_per_image_std", 0.0)
     if b.get("unit") in ("pixels", "all"):
         return "pixels", 100 * b["pixel_share"], 100 * b.get("pixel_share_std", 0.0)
@@ -137,7 +149,8 @@ def write_tables(out: Path, results: dict[str, list[dict]]) -> tuple[Path, Path]
     path_csv = out / "table.csv"
     f = io.StringIO(newline="")
     w = csv.writer(f)
-    w.writerow(["strategy", "stage", "unit", "pixel_share", "points_per_image", "labeled_share", "miou", *CLASS_NAMES])
+    head = ["strategy", "stage", "unit", "pixel_share", "points_per_image", "labeled_share", "miou", *CLASS_NAMES]
+    w.writerow([*head, "clicks_per_image", "noise_rate"])
     for name, h in rows:
         b = h.get("budget") or {}
         w.writerow(
@@ -150,6 +163,8 @@ def write_tables(out: Path, results: dict[str, list[dict]]) -> tuple[Path, Path]
                 b.get("labeled_share", ""),
                 h["miou"],
                 *["" if v is None else v for v in h["iou"]],
+                b.get("points_per_image", "") if b.get("unit") in ("points", "regions") else "",
+                b.get("noise_rate", ""),
             ]
         )
     write_text_atomically(path_csv, f.getvalue())
@@ -186,7 +201,7 @@ def plot_stages(path: Path, results: dict[str, list[dict]]) -> Path:
         xs, xerr = [spent(h)[1] if h["stage"] else 0.0 for h in rows], [spent(h)[2] for h in rows]
         ys, yerr = [100 * h["miou"] for h in rows], [100 * h.get("miou_std", 0.0) for h in rows]
         panels[unit].errorbar(xs, ys, yerr=yerr, xerr=xerr, marker="o", capsize=3, label=name)
-    axes[0].set_xlabel("labeled points per image (spent, cumulative)")
+    axes[0].set_xlabel("clicks per image: points or regions (spent, cumulative)")
     axes[1].set_xlabel("% of target pixels labeled (spent, cumulative)")
     for ax in axes:
         ax.set_ylabel("mIoU on target val (%)")

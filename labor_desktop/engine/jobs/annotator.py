@@ -6,6 +6,11 @@ for, overlap across stages counted once (SPL and pixel strategies), and the numb
 of labeled points per image (point strategies).  Pixels whose ground truth is
 "void" (255) were still looked at, so they count toward the budget but stay
 unlabeled.
+
+Regions (superpixels) are answered with one class each, the region's majority ground
+truth: its pixels of other classes get a wrong label, as a person's would.  The stage's
+label-noise rate is the share of the pixels labelled so whose truth differs; a region is
+one click.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ...core.regions import majority_labels, noise_counts
 from ...core.strategies import Budget, label_unit
 from ...store import UNLABELED, Project
-from .proposals import Revealed, asked_pixels, revealed_masks
+from .proposals import Revealed, asked_pixels, image_superpixels, revealed_masks
 from .training import Progress, StepClock
 
 
@@ -35,10 +41,19 @@ def annotate(
     answered subset, with ``budget.answer_share`` < 1, depends only on seed, stage, image)."""
     unit = label_unit(project.settings.strategy, budget)
     clock = StepClock("annotator", len(project.images), progress, cancel)
-    labeled_now = 0
+    labeled_now = clicks = region_pixels = region_wrong = 0
     for i, entry in enumerate(project.images):
         clock.check()
         mask, points = project.proposal(stage, i)
+        if unit == "regions":
+            if budget.answer_share < 1.0 and len(points):
+                keep = np.random.default_rng([seed, stage, i]).random(len(points)) < budget.answer_share
+                points = points[keep]
+            got = _label_regions(project, i, stage, points, truth, budget.region_size) if len(points) else (0, 0, 0)
+            labeled_now, clicks = labeled_now + got[0], clicks + len(points)
+            region_pixels, region_wrong = region_pixels + got[0], region_wrong + got[1]
+            clock.tick(i + 1)
+            continue
         asked = asked_pixels(mask, points, unit, (entry.height, entry.width))
         if budget.answer_share < 1.0 and asked.any():
             asked = answered(asked, unit, budget.answer_share, np.random.default_rng([seed, stage, i]))
@@ -59,7 +74,47 @@ def annotate(
                 if unit == "points":
                     project.add_effort(i, stage, clicks=int(new.sum()), points_labeled=int(new.sum()))
         clock.tick(i + 1)
-    return dict(budget_used(project, stage, budget), labeled_this_stage=labeled_now)
+    out = dict(budget_used(project, stage, budget), labeled_this_stage=labeled_now)
+    if unit == "regions":
+        out.update(
+            clicks_this_stage=clicks,
+            region_pixels_labeled=region_pixels,
+            region_pixels_wrong=region_wrong,
+            noise_rate=region_wrong / region_pixels if region_pixels else 0.0,
+        )
+    return out
+
+
+def _truth(project: Project, i: int, truth: Callable[[int], np.ndarray]) -> np.ndarray:
+    entry = project.images[i]
+    gt = truth(i)
+    if gt.shape != (entry.height, entry.width):
+        raise ValueError(
+            f"ground truth of image {i} ({entry.path}) is {gt.shape[1]}x{gt.shape[0]}, "
+            f"the project's image is {entry.width}x{entry.height}"
+        )
+    return gt
+
+
+def _label_regions(
+    project: Project, i: int, stage: int, points: np.ndarray, truth: Callable[[int], np.ndarray], region_size: int
+) -> tuple[int, int, int]:
+    """Image ``i``'s asked regions (the superpixels under ``points``) labelled with their
+    majority truth where still unlabelled: (pixels labelled, of them wrong, regions)."""
+    entry = project.images[i]
+    sp = image_superpixels(project.image_path(i), region_size, (entry.height, entry.width))
+    gt = _truth(project, i, truth)
+    ids = np.unique(sp[points[:, 0], points[:, 1]])
+    answer = majority_labels(sp, ids, gt)
+    labels, stages = project.labels(i)
+    new = (answer != UNLABELED) & (labels == UNLABELED)
+    n, wrong = noise_counts(answer, gt, new)
+    if n:
+        labels[new] = answer[new]
+        stages[new] = stage
+        project.save_labels(i, labels, stages)
+        project.add_effort(i, stage, clicks=len(ids))  # only then: re-running a stage adds nothing
+    return n, wrong, len(ids)
 
 
 def answered(asked: np.ndarray, unit: str, share: float, rng: np.random.Generator) -> np.ndarray:
@@ -100,6 +155,8 @@ def budget_used(
     # Points spent: the union of the pixels asked for (a baseline that re-selects a point
     # labeled at an earlier stage spends nothing on it); ``points_proposed`` counts repeats.
     points = asked_px if unit == "points" else 0
+    if unit == "regions":  # a click per asked region; the regions strategies never ask one twice
+        points = revealed.points_proposed
     return {
         "unit": unit,
         "pixel_share": asked_px / total,

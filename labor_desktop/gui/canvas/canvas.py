@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QPainter, QPen
+from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QWidget
 
 LAYERS = ("image", "prediction", "mask", "points", "labels", "truth")
@@ -65,6 +65,7 @@ class Canvas(QWidget):
         self.scale = 1.0
         self.offset = QPointF(0, 0)
         self.brush_radius = 0  # drawn as the cursor outline
+        self.region_outline: QPainterPath | None = None  # the Region tool's hovered superpixel
         self.headsup = ""  # the point queue's line, drawn over the top of the image
         self.user_zoomed = False  # once the user zooms or pans, a resize keeps their view
         self._pan_from: QPointF | None = None
@@ -169,6 +170,16 @@ class Canvas(QWidget):
             p.drawEllipse(self._cursor, r, r)
             p.setPen(QPen(QColor(255, 255, 255), 1))
             p.drawEllipse(self._cursor, r, r)
+        if self.region_outline is not None:  # image coordinates; a cosmetic pen stays 1-2 px wide
+            p.save()
+            p.translate(self.offset)
+            p.scale(self.scale, self.scale)
+            for color, width in ((QColor(0, 0, 0), 3), (QColor(255, 255, 0), 1)):
+                pen = QPen(color, width)
+                pen.setCosmetic(True)
+                p.setPen(pen)
+                p.drawPath(self.region_outline)
+            p.restore()
         if self.headsup:
             self._paint_headsup(p)
         p.end()

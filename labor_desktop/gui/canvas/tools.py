@@ -18,6 +18,7 @@ STROKE_SAVE_MS = 2000  # a stroke in progress reaches the disk at least this oft
 class ToolController(QObject):
     message = pyqtSignal(str)
     point_clicked = pyqtSignal(int)  # a proposed point of the current image was clicked
+    region_clicked = pyqtSignal(float, float)  # the Region tool clicked at (y, x)
 
     def __init__(self, canvas: Canvas, document: Document, session: SessionState) -> None:
         super().__init__()
@@ -80,7 +81,9 @@ class ToolController(QObject):
             return
         if not self._inside(y, x):
             return
-        if tool is Tool.FILL:
+        if tool is Tool.REGION:
+            self.region_clicked.emit(y, x)
+        elif tool is Tool.FILL:
             if ed.component_at(int(y), int(x)) is None:
                 self.message.emit("no inconsistency-mask component under the cursor")
             else:

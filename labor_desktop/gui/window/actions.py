@@ -24,7 +24,7 @@ MENUS = (
     ),
     (
         "&Tools",
-        ["tool_point", "tool_brush", "tool_eraser", "tool_fill", "tool_accept", "-"]
+        ["tool_point", "tool_region", "tool_brush", "tool_eraser", "tool_fill", "tool_accept", "-"]
         + ["brush_smaller", "brush_larger", "toggle_mask_limit", "toggle_fast_points", "class_search", "-"]
         + ["point_queue", "queue_accept", "queue_unsure", "queue_back", "queue_exit"],
     ),
@@ -35,6 +35,7 @@ MENUS = (
 )
 TOOL_ACTIONS = {
     "tool_point": Tool.POINT,
+    "tool_region": Tool.REGION,
     "tool_brush": Tool.BRUSH,
     "tool_eraser": Tool.ERASER,
     "tool_fill": Tool.FILL,
@@ -98,6 +99,7 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], session: Ses
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     for name, text in (
         ("tool_point", "Point (P)"),
+        ("tool_region", "Region (R)"),
         ("tool_brush", "Brush (B)"),
         ("tool_eraser", "Eraser (E)"),
         ("tool_fill", "Fill (F)"),
@@ -156,6 +158,7 @@ def gate(actions: dict[str, QAction], *, has_image: bool, can_undo: bool, can_re
         "fig6_view": has_image and stage > 0,
         "history_chart": has_history,
         "tool_point": has_image,
+        "tool_region": has_image,
         "tool_accept": has_image,
     }
     for name, on in enabled.items():

@@ -19,6 +19,7 @@ from ..canvas.canvas import Canvas
 from ..canvas.panels import ImageList, LayerControls, Palette, PointsPanel
 from ..canvas.point_flow import PointFlow
 from ..canvas.predictions import Predictions
+from ..canvas.region_flow import RegionFlow
 from ..canvas.tools import ToolController
 from ..document import Document, wait_for_saves
 from ..inspect.inspect_actions import InspectActions
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
         self.predictions = Predictions(self.workflow)
         self.tools = ToolController(self.canvas, self.document, self.session)
         self.points = PointFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
+        self.regions = RegionFlow.for_window(self)
         self.image_list = ImageList()
         self.class_keys = project_class_keys(len(self.names), project.settings.extra.get("class_table"))
         self.class_palette = Palette(self.names, self.document.colors, self.class_keys)
