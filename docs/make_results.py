@@ -119,6 +119,9 @@ def domain_section(runs: Path, name: str, folder: Path, results: dict[str, list[
     points = asked_points(runs, name, folder, seeds)
     if len(points) > 2:
         lines += ["### What the asked points are (stage 1)", "", *points, ""]
+    pixels = asked_pixels(runs, name, folder, seeds)
+    if len(pixels) > 2:
+        lines += ["### What the asked pixels are (stage 1)", "", *pixels, ""]
     if fig6.exists():
         shutil.copy(fig6, images / f"results-fig6-{name}.png")
         lines += [
@@ -236,6 +239,62 @@ def asked_points(runs: Path, name: str, folder: Path, seeds: list[int]) -> list[
                 lines.append(
                     f"| {strategy.upper()} | {k} | {total} | {100 * right / total:.1f} % | {len(seen)} of 19 | "
                     f"{100 * on_rare / total:.1f} % |"
+                )
+    return lines
+
+
+def asked_pixels(runs: Path, name: str, folder: Path, seeds: list[int]) -> list[str]:
+    """Item 4 of issue 23 for the pixel strategies: at stage 1, what SPL's capped mask and
+    random pixels at its share ask for: the warm-up model's accuracy there, the share on
+    class boundaries (another true class in the 3x3 neighbourhood), the true classes covered
+    and the entropy of their distribution (bits)."""
+    import cv2
+    import numpy as np
+
+    from labor_desktop.data.io import read_image, read_label
+    from labor_desktop.engine.config import preset
+    from labor_desktop.engine.jobs.predict import predict_probs_image
+    from labor_desktop.engine.projects.experiment_data import ExperimentData
+    from labor_desktop.store import Project
+
+    data = runs / DATA[name]
+    if not data.exists():
+        return []
+    cfg = preset("demo")
+    pool = ExperimentData.find(cfg.data, data).target
+    truth = [read_label(t.label, t.label_kind, t.id_map) for t in pool]
+    kernel = np.ones((3, 3), np.uint8)
+    edges = [cv2.dilate(t, kernel) != cv2.erode(t, kernel) for t in truth]
+    lines = [
+        "| strategy | seed | pixels asked (stage 1) | warm-up model right | on a class boundary | true classes | class entropy (bits) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for k in seeds:
+        warm = folder / f"seed-{k}" / "shared" / "checkpoints" / "warmup.pt"
+        if not warm.exists():
+            continue
+        pred = [predict_probs_image(str(warm), cfg.model, read_image(t.image)).argmax(0).numpy() for t in pool]
+        for strategy in ("spl", "rand-pixels"):
+            project = folder / f"seed-{k}" / strategy / "project.labor.h5"
+            if not project.exists():
+                continue
+            right = boundary = total = 0
+            hist = np.zeros(256, dtype=np.int64)
+            with Project.open(project, read_only=True) as p:
+                for i in range(len(p.images)):
+                    mask, _ = p.proposal(1, i)
+                    if mask is None:
+                        continue
+                    sel = mask & (truth[i] != 255)
+                    total += int(sel.sum())
+                    right += int((pred[i][sel] == truth[i][sel]).sum())
+                    boundary += int(edges[i][sel].sum())
+                    hist += np.bincount(truth[i][sel], minlength=256)
+            if total:
+                q = hist[hist > 0] / total
+                lines.append(
+                    f"| {strategy.upper()} | {k} | {total} | {100 * right / total:.1f} % | {100 * boundary / total:.1f} % | "
+                    f"{len(q)} of 19 | {float(-(q * np.log2(q)).sum()):.2f} |"
                 )
     return lines
 

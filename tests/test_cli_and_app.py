@@ -84,8 +84,9 @@ def test_strategies_lists_each_with_its_unit_and_selector(capsys):
 
     assert main(["strategies"]) == 0
     rows = [line.split(None, 3) for line in capsys.readouterr().out.splitlines()]
-    assert [r[0] for r in rows] == list(STRATEGIES)
-    for name, unit, *rest in rows:
+    assert [r[0] for r in rows] == [*STRATEGIES, "supervised-converged"]  # compare's reference last
+    assert rows[-1][1] == "all" and rows[-1][2].startswith("labor")
+    for name, unit, *rest in rows[:-1]:
         s = STRATEGIES[name]
         assert unit == s.unit and (rest[0] == "selector") == s.needs_selector
         assert " ".join(rest).endswith(s.description)

@@ -23,7 +23,7 @@ def a_region(win):
 
 def test_r_hover_click_and_a_class_key_label_the_region_as_one_undo_step(window, qtbot):
     win = window
-    key(qtbot, win, Qt.Key.Key_R)
+    key(qtbot, win, Qt.Key.Key_G)
     assert win.session.tool is Tool.REGION and win.action_map["tool_region"].isChecked()
     sp, region, y, x = a_region(win)
     qtbot.mouseMove(win.canvas, widget_pos(win, y, x))
@@ -42,7 +42,7 @@ def test_r_hover_click_and_a_class_key_label_the_region_as_one_undo_step(window,
 
 def test_esc_labels_nothing_and_other_classes_stay_unless_confirmed(window, qtbot):
     win = window
-    key(qtbot, win, Qt.Key.Key_R)
+    key(qtbot, win, Qt.Key.Key_G)
     sp, region, y, x = a_region(win)
     before = stored(win, 0).copy()
     qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x))

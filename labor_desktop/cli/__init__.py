@@ -30,12 +30,14 @@ def cmd_info(args) -> int:
 
 def cmd_strategies(args) -> int:
     from ..core.strategies import STRATEGIES
+    from ..engine.experiments.converged import NAME as CONVERGED
 
-    width = max(len(n) for n in STRATEGIES)
+    width = max(len(n) for n in [*STRATEGIES, CONVERGED])
     for name, s in STRATEGIES.items():
         tag = "selector" if s.needs_selector else ""
-        print(f"{name:<{width}}  {s.unit:<6}  {tag:<8}  {s.description}")
-    print("(compare only) supervised-converged: every pool pixel, trained until the validation mIoU stops rising")
+        print(f"{name:<{width}}  {s.unit:<7}  {tag:<8}  {s.description}")
+    text = "labor compare's reference: every pool pixel, trained until the validation mIoU stops rising"
+    print(f"{CONVERGED:<{width}}  {'all':<7}  {'':<8}  {text}")
     return 0
 
 

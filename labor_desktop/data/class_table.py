@@ -30,7 +30,7 @@ from .io import DataError, IdMap
 MAX_CLASSES = 254  # positions 0..253; 255 is the store's "unlabelled"
 # Keys of the window's own commands (gui/keymap.py; a test keeps the two in step): a class
 # key may not take one of them.
-WINDOW_KEYS = frozenset({"A", "B", "E", "F", "M", "N", "P", "Q"})
+WINDOW_KEYS = frozenset({"A", "B", "E", "F", "M", "N", "P", "Q", "G"})
 _KEY = re.compile(r"^(Alt\+)?[A-Z0-9]$")
 
 
