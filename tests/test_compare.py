@@ -104,7 +104,7 @@ def test_compare_regions_matched_to_ppl_clicks_with_their_noise_in_the_report(co
     out, args = compared
     assert main(args + ["--strategies", "rand-regions", "regions", "ppl"]) == 0
     saved = json.loads((out / "results.json").read_text())
-    assert list(saved["results"]) == ["ppl", "rand-regions", "regions"]
+    assert list(saved["results"]) == ["uda", "ppl", "rand-regions", "regions"]  # UDA always reported
     for name in ("regions", "rand-regions"):
         assert saved["budgets"][name]["matched_to"] == "ppl"
         budget = saved["results"][name][1]["budget"]
