@@ -215,8 +215,9 @@ def _smoke() -> ExperimentConfig:
 
 
 def _demo() -> ExperimentConfig:
-    """The benchmark of docs/results.md: the whole comparison for one seed in about 20
-    minutes of one CPU core, so 3 seeds of a domain fit in an hour on 2 cores (issues 13, 23).
+    """The benchmark of docs/results.md: the whole comparison on the 2-core CPU (issues 13,
+    23; its measured time per seed is in docs/results.md: 37-39 min of wall time for one
+    seed beside another domain's run, under load).
     Cut from the first demo preset (pool 200, warm-up 150, selector 20+20, retraining 70
     steps), which took about 45 minutes a seed: the pool is the first 120 target images and
     retraining runs 35 steps of 4 (about 1.2 passes over the pool, as before).
