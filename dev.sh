@@ -5,7 +5,7 @@
 #                     (prepared on the first run: data, warm-up model, stage 1's proposals)
 #   ./dev.sh test     create .venv if missing, then ruff, mypy and the whole test suite
 #                     (with arguments: pytest alone, e.g. ./dev.sh test -m "not slow")
-#   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, one seed, ~15 min)
+#   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, one seed, ~40 min on a busy 2-core CPU)
 #   ./dev.sh mutate   mutation testing (mutmut) of core/selection, strategies, metrics and
 #                     store/journal, project: see docs/testing.md.  Not in CI.  Arguments: mutant
 #                     name globs (default: core, then store), e.g. 'labor_desktop.core.metrics.*'

@@ -276,7 +276,8 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
-        "demo", help="the main job on the embedded demo data: the strategy comparison (one seed ~15 min on 2 CPU cores)"
+        "demo",
+        help="the main job on the embedded demo data: the strategy comparison (one seed: about 40 min on a busy 2-core CPU, see docs/results.md)",
     )
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
     p.add_argument("--data", help="demo data folder (default: OUT/data, generated on the first run)")
