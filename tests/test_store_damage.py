@@ -8,39 +8,18 @@ import os
 import h5py
 import numpy as np
 import pytest
+from store_support import SETTINGS, H, W, labels_of, make, ten_saves
 
 from labor_desktop.store import (
     ImageEntry,
     JournalDamaged,
     Project,
     ProjectError,
-    ProjectSettings,
     SaveError,
     codec,
     repair,
 )
 from labor_desktop.store.journal import HEADER, frame, scan
-
-SETTINGS = ProjectSettings(classes=[f"c{i}" for i in range(19)])
-H, W = 20, 30
-
-
-def make(tmp_path, n=10):
-    return Project.create(tmp_path / "p.labor.h5", SETTINGS, [ImageEntry(f"im{i}.png", H, W) for i in range(n)])
-
-
-def labels_of(i):
-    lab = np.full((H, W), 255, np.uint8)
-    lab[i, : i + 1] = i % 19
-    return lab
-
-
-def ten_saves(tmp_path):
-    p = make(tmp_path)
-    for i in range(10):
-        p.save_labels(i, labels_of(i), 1)
-    p.close(compact=False)
-    return tmp_path / "p.labor.h5", tmp_path / "p.labor.h5.journal"
 
 
 # ---- 1: a flipped byte in the middle is damage, not a torn tail -------------------------
