@@ -161,8 +161,15 @@ def rgb(values: Iterable[int]) -> tuple[int, int, int]:
     return r, g, b
 
 
+def _scaled(
+    palette: dict[str, list[tuple[int, int, int]]], gains: tuple[float, float, float]
+) -> dict[str, list[tuple[int, int, int]]]:
+    """Every colour of the palette with its channels scaled (clipped at 255)."""
+    return {k: [rgb(min(255, int(v * g)) for v, g in zip(c, gains)) for c in cs] for k, cs in palette.items()}
+
+
 def _dim(palette: dict[str, list[tuple[int, int, int]]], factor: float) -> dict[str, list[tuple[int, int, int]]]:
-    return {k: [rgb(int(v * factor) for v in c) for c in cs] for k, cs in palette.items()}
+    return _scaled(palette, (factor, factor, factor))
 
 
 # A second target domain for checking that the ranking of strategies is robust: the
@@ -187,10 +194,6 @@ NIGHT = Domain(
 )
 
 
-def _warm(palette: dict[str, list[tuple[int, int, int]]], gains: tuple[float, float, float]):
-    return {k: [rgb(min(255, int(v * g)) for v, g in zip(c, gains)) for c in cs] for k, cs in palette.items()}
-
-
 # A third target look, held out (issue 23): never used to choose a setting, only to check
 # that what helps on the first two helps on a look nobody tuned for.  Low evening sun:
 # a warm orange cast, an amber sky, strong light falloff, more contrast, less blur.
@@ -199,7 +202,7 @@ DUSK = Domain(
     TARGET.geometry,
     Appearance(
         palette={
-            **_warm(TARGET.appearance.palette, (1.05, 0.82, 0.62)),
+            **_scaled(TARGET.appearance.palette, (1.05, 0.82, 0.62)),
             "sky": [(236, 150, 84), (214, 118, 90)],
             "window": [(200, 120, 60)],
         },
