@@ -32,23 +32,27 @@ def head_discrepancy(out1: torch.Tensor, out2: torch.Tensor) -> torch.Tensor:
     return (out1.float().softmax(dim=-3) - out2.float().softmax(dim=-3)).abs().sum(dim=-3)
 
 
+def cap_mask(mask: torch.Tensor, out1: torch.Tensor, out2: torch.Tensor, share: float) -> torch.Tensor:
+    """``mask`` kept whole when it holds at most ``floor(share * H * W)`` pixels of the
+    image, else those where the heads disagree most (``head_discrepancy``; equal scores in
+    raster order).  ``share`` <= 0: no cap."""
+    if share <= 0:
+        return mask
+    cap = math.floor(share * mask.numel() + 1e-9)
+    if int(mask.sum()) <= cap:
+        return mask
+    return top_n(head_discrepancy(out1, out2), cap, exclude=~mask)
+
+
 def capped_mask(
     out1: torch.Tensor, out2: torch.Tensor, share: float, available: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, int]:
-    """The inconsistency mask (Eq. 3) restricted to ``available`` pixels and capped at
-    ``floor(share * H * W)`` pixels of the image: where the heads disagree on more, the
-    pixels where they disagree most (``head_discrepancy``; equal scores in raster order)
-    are kept.  ``share`` <= 0: no cap.  Returns the mask and its size before the cap."""
+    """The inconsistency mask (Eq. 3) restricted to ``available`` pixels and capped
+    (``cap_mask``).  Returns the mask and its size before the cap."""
     mask = inconsistency_mask(out1, out2)
     if available is not None:
         mask = mask & available
-    n = int(mask.sum())
-    if share <= 0:
-        return mask, n
-    cap = math.floor(share * mask.numel() + 1e-9)
-    if n <= cap:
-        return mask, n
-    return top_n(head_discrepancy(out1, out2), cap, exclude=~mask), n
+    return cap_mask(mask, out1, out2, share), int(mask.sum())
 
 
 def sconf_score(probs: torch.Tensor) -> torch.Tensor:

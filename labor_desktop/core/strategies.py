@@ -19,7 +19,7 @@ import torch
 from . import ripu
 from .regions import random_regions, rank_regions, region_points
 from .selection import (
-    capped_mask,
+    cap_mask,
     entropy_score,
     inconsistency_mask,
     mask_to_points,
@@ -260,9 +260,10 @@ def propose(
     if not strategy.needs_selector:
         return strategy.run(probs, heads, labeled, budget, generator, **extra)
     assert heads is not None  # checked above
-    available = None if labeled is None else ~labeled
-    mask, uncapped = capped_mask(heads[0], heads[1], mask_share, available)
+    full = inconsistency_mask(*heads)  # once: shown whole, asked for unlabeled and capped
+    unlabeled = full if labeled is None else full & ~labeled
+    mask = cap_mask(unlabeled, heads[0], heads[1], mask_share)
     proposal = strategy.run(probs, heads, labeled, budget, generator, mask=mask, **extra)
-    proposal.inconsistency = inconsistency_mask(*heads)
-    proposal.uncapped, proposal.capped = uncapped, int(mask.sum())
+    proposal.inconsistency = full
+    proposal.uncapped, proposal.capped = int(unlabeled.sum()), int(mask.sum())
     return proposal
