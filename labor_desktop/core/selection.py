@@ -32,27 +32,95 @@ def head_discrepancy(out1: torch.Tensor, out2: torch.Tensor) -> torch.Tensor:
     return (out1.float().softmax(dim=-3) - out2.float().softmax(dim=-3)).abs().sum(dim=-3)
 
 
-def cap_mask(mask: torch.Tensor, out1: torch.Tensor, out2: torch.Tensor, share: float) -> torch.Tensor:
+CapPick = Literal["top", "balanced"]
+
+
+def cap_mask(
+    mask: torch.Tensor,
+    out1: torch.Tensor,
+    out2: torch.Tensor,
+    share: float,
+    pick: CapPick = "top",
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """``mask`` kept whole when it holds at most ``floor(share * H * W)`` pixels of the
-    image, else those where the heads disagree most (``head_discrepancy``; equal scores in
-    raster order).  ``share`` <= 0: no cap."""
+    image, else that many of its pixels: ``"top"``, those where the heads disagree most
+    (``head_discrepancy``; equal scores in raster order); ``"balanced"``, an equal share
+    of every class the heads predict inside the mask, drawn at random within each class
+    (``balanced_sample``), so a cap of 1 % keeps the mask's spread over classes instead of
+    its most ambiguous boundary pixels.  ``share`` <= 0: no cap."""
+    if pick not in ("top", "balanced"):
+        raise ValueError(f"unknown cap pick {pick!r}: 'top' or 'balanced'")
     if share <= 0:
         return mask
     cap = math.floor(share * mask.numel() + 1e-9)
     if int(mask.sum()) <= cap:
         return mask
+    if pick == "balanced":
+        classes = (out1.float().softmax(dim=-3) + out2.float().softmax(dim=-3)).max(dim=-3).indices
+        return balanced_sample(mask, classes, cap, generator)
     return top_n(head_discrepancy(out1, out2), cap, exclude=~mask)
 
 
+def class_quotas(counts: torch.Tensor, n: int) -> torch.Tensor:
+    """How many of ``n`` picks each class gets: the largest equal quota q with
+    sum(min(count, q)) <= n, then one more for the lowest class ids that still have
+    pixels until the picks sum to min(n, counts.sum()) (water-filling)."""
+    n = int(min(max(n, 0), int(counts.sum())))
+    lo, hi = 0, int(counts.max()) if counts.numel() else 0
+    while lo < hi:  # the largest q whose total fits
+        q = (lo + hi + 1) // 2
+        if int(counts.clamp(max=q).sum()) <= n:
+            lo = q
+        else:
+            hi = q - 1
+    quota = counts.clamp(max=lo)
+    extra = n - int(quota.sum())
+    if extra > 0:
+        more = (counts > lo).nonzero().squeeze(1)[:extra]
+        quota[more] += 1
+    return quota
+
+
+def balanced_sample(
+    mask: torch.Tensor, classes: torch.Tensor, n: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """``n`` pixels of ``mask`` (bool ``[H, W]``), the classes of ``classes`` (long
+    ``[H, W]``) sharing them equally (``class_quotas``), uniformly at random within each
+    class (one ``randperm`` of the mask's pixels in raster order, so a seed gives one
+    answer on any device)."""
+    flat = mask.flatten().nonzero().squeeze(1)
+    out = torch.zeros(mask.numel(), dtype=torch.bool, device=mask.device)
+    if flat.numel() == 0 or n <= 0:
+        return out.view(mask.shape)
+    cls = classes.flatten().index_select(0, flat).long()
+    quota = class_quotas(torch.bincount(cls), n)
+    device = generator.device if generator is not None else mask.device
+    rank = torch.empty(flat.numel(), dtype=torch.long, device=device)
+    rank[torch.randperm(flat.numel(), generator=generator, device=device)] = torch.arange(flat.numel(), device=device)
+    order = torch.argsort(cls * flat.numel() + rank.to(cls.device))  # by class, random within a class
+    sorted_cls = cls.index_select(0, order)
+    start = torch.cumsum(torch.bincount(cls), 0) - torch.bincount(cls)  # first position of each class
+    within = torch.arange(flat.numel(), device=cls.device) - start.index_select(0, sorted_cls)
+    keep = order[within < quota.index_select(0, sorted_cls)]
+    out[flat.index_select(0, keep)] = True
+    return out.view(mask.shape)
+
+
 def capped_mask(
-    out1: torch.Tensor, out2: torch.Tensor, share: float, available: torch.Tensor | None = None
+    out1: torch.Tensor,
+    out2: torch.Tensor,
+    share: float,
+    available: torch.Tensor | None = None,
+    pick: CapPick = "top",
+    generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, int]:
     """The inconsistency mask (Eq. 3) restricted to ``available`` pixels and capped
     (``cap_mask``).  Returns the mask and its size before the cap."""
     mask = inconsistency_mask(out1, out2)
     if available is not None:
         mask = mask & available
-    return cap_mask(mask, out1, out2, share), int(mask.sum())
+    return cap_mask(mask, out1, out2, share, pick, generator), int(mask.sum())
 
 
 def sconf_score(probs: torch.Tensor) -> torch.Tensor:

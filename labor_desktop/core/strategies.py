@@ -19,6 +19,7 @@ import torch
 from . import ripu
 from .regions import random_regions, rank_regions, region_points
 from .selection import (
+    CapPick,
     cap_mask,
     entropy_score,
     inconsistency_mask,
@@ -239,6 +240,7 @@ def propose(
     generator: torch.Generator | None = None,
     superpixels: torch.Tensor | None = None,
     mask_share: float = 0.0,
+    cap_pick: CapPick = "top",
 ) -> Proposal:
     """What strategy ``name`` asks the annotator to label on one image.
 
@@ -249,7 +251,8 @@ def propose(
     region ids ``[H, W]`` (``core.superpixels``), needed by the ``regions`` unit.
     ``mask_share`` > 0 caps
     the selector's mask on unlabeled pixels at that share of the image (``capped_mask``:
-    the most discrepant pixels are kept), so SPL's budget is held on any domain.
+    the most discrepant pixels are kept, or with ``cap_pick`` "balanced" a class-balanced
+    random sample drawn with ``generator``), so SPL's budget is held on any domain.
     """
     strategy = get_strategy(name)
     if strategy.needs_selector and heads is None:
@@ -262,7 +265,7 @@ def propose(
     assert heads is not None  # checked above
     full = inconsistency_mask(*heads)  # once: shown whole, asked for unlabeled and capped
     unlabeled = full if labeled is None else full & ~labeled
-    mask = cap_mask(unlabeled, heads[0], heads[1], mask_share)
+    mask = cap_mask(unlabeled, heads[0], heads[1], mask_share, cap_pick, generator)
     proposal = strategy.run(probs, heads, labeled, budget, generator, mask=mask, **extra)
     proposal.inconsistency = full
     proposal.uncapped, proposal.capped = int(unlabeled.sum()), int(mask.sum())

@@ -99,6 +99,9 @@ class SelectorConfig:
     # unlabeled pixels per stage (the most discrepant ones are kept; 0: no cap).  The share
     # before the cap is recorded on ``probe_images`` pool images and in the proposals' stats.
     target_share: float = 0.0
+    # Which pixels the cap keeps: "top" (the most discrepant, MCD's score) or "balanced" (an
+    # equal share of each class the heads predict in the mask, random within a class).
+    cap_pick: str = "top"
     probe_images: int = 16
     check_every: int = 2  # no longer used (the game is not stopped early); kept so saved settings load
 

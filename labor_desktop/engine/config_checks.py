@@ -59,6 +59,7 @@ _RANGES: dict[str, tuple] = {
     "pseudo_alpha": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "stage_lr": (lambda v: v > 0, "a finite number > 0"),
     "target_share": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+    "cap_pick": (lambda v: v in ("top", "balanced"), "'top' or 'balanced'"),
     "probe_images": _POSITIVE_INT,
     "check_every": _POSITIVE_INT,
     "pseudo_weight": (lambda v: v >= 0, "a finite number >= 0"),

@@ -176,6 +176,7 @@ class StageEngine:
                 on_proposal=on_proposal,
                 workers=cfg.data.workers,
                 mask_share=cfg.selector.target_share,
+                cap_pick=cfg.selector.cap_pick,
             )
 
         if needs_selector:

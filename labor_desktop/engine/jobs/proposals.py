@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import cast
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ...core.model import DeepLabV2, PixelSelector
+from ...core.selection import CapPick
 from ...core.strategies import Budget, get_strategy, label_unit, propose
 from ...core.superpixels import superpixels
 from ...data.datasets import EvalSet
@@ -155,6 +157,7 @@ def write_proposals(
     on_proposal: OnProposal | None = None,
     workers: int = 0,
     mask_share: float = 0.0,
+    cap_pick: str = "top",
 ) -> dict:
     """``counts``: per image, how many points (point unit) or pixels (pixel unit) a
     budgeted strategy asks for, instead of the budget's fixed number or share.
@@ -163,7 +166,8 @@ def write_proposals(
     is saved (the window makes each image's status from it, nothing decoded again).
     ``workers``: processes that decode the next images while the GPU works.
     ``mask_share``: the cap on the selector's mask per image (``[selector] target_share``);
-    the stats give the mask's share of the pool's pixels before and after it."""
+    the stats give the mask's share of the pool's pixels before and after it; ``cap_pick``
+    how the cap chooses (``core.selection.cap_mask``)."""
     unit = label_unit(strategy, budget)
     needs_selector = get_strategy(strategy).needs_selector
     if needs_selector and selector is None:
@@ -208,6 +212,7 @@ def write_proposals(
                 generator=gen,
                 superpixels=sp,
                 mask_share=mask_share,
+                cap_pick=cast(CapPick, cap_pick),  # one of CapPick's: checked with the settings
             )
             shown = prop.region if unit in ("pixels", "all", "regions") else prop.inconsistency
             mask = None if shown is None else shown.cpu().numpy()
