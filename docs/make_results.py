@@ -243,11 +243,19 @@ def asked_points(runs: Path, name: str, folder: Path, seeds: list[int]) -> list[
     return lines
 
 
-def asked_pixels(runs: Path, name: str, folder: Path, seeds: list[int]) -> list[str]:
+def asked_pixels(
+    runs: Path,
+    name: str,
+    folder: Path,
+    seeds: list[int],
+    warm_of=None,
+    strategies: tuple[str, ...] = ("spl", "rand-pixels"),
+) -> list[str]:
     """Item 4 of issue 23 for the pixel strategies: at stage 1, what SPL's capped mask and
     random pixels at its share ask for: the warm-up model's accuracy there, the share on
     class boundaries (another true class in the 3x3 neighbourhood), the true classes covered
-    and the entropy of their distribution (bits)."""
+    and the entropy of their distribution (bits).  ``warm_of(seed)``: the warm-up checkpoint
+    (default: the run's own)."""
     import cv2
     import numpy as np
 
@@ -270,11 +278,11 @@ def asked_pixels(runs: Path, name: str, folder: Path, seeds: list[int]) -> list[
         "|---|---|---|---|---|---|---|",
     ]
     for k in seeds:
-        warm = folder / f"seed-{k}" / "shared" / "checkpoints" / "warmup.pt"
+        warm = warm_of(k) if warm_of else folder / f"seed-{k}" / "shared" / "checkpoints" / "warmup.pt"
         if not warm.exists():
             continue
         pred = [predict_probs_image(str(warm), cfg.model, read_image(t.image)).argmax(0).numpy() for t in pool]
-        for strategy in ("spl", "rand-pixels"):
+        for strategy in strategies:
             project = folder / f"seed-{k}" / strategy / "project.labor.h5"
             if not project.exists():
                 continue
@@ -310,6 +318,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default="runs/results", help="the output folder of docs/run_results.sh")
     ap.add_argument("--levers", help="folder of bench/warmup_levers.py logs (DOMAIN.log)")
+    ap.add_argument("--caps", help="output folder of docs/run_cap_variants.sh (the cap ablation)")
     args = ap.parse_args()
     runs = Path(args.runs)
     meta = json.loads((runs / "meta.json").read_text()) if (runs / "meta.json").exists() else {}
@@ -324,6 +333,10 @@ def main() -> None:
         body += domain_section(runs, name, folder, domains[name], sorted(seeds))
     if args.levers:
         body += lever_section(Path(args.levers))
+    if args.caps:
+        from make_results_cap import cap_section
+
+        body += cap_section(runs, Path(args.caps), {k: v for k, v in DOMAINS.items() if k != "dusk"}, asked_pixels)
     times: dict[str, float] = {}
     for part in (runs / "photo", runs / "night", runs / "dusk"):
         for k, v in job_times(part).items():
