@@ -104,7 +104,9 @@ def test_an_unknown_cap_pick_is_refused():
 
 def test_spl_with_the_balanced_cap_asks_the_balanced_sample():
     a, b = heads_disagreeing_on(0.2, h=40, w=50)
-    spl = propose("spl", a.softmax(0), (a, b), mask_share=0.01, cap_pick="balanced", generator=torch.Generator().manual_seed(4))
+    spl = propose(
+        "spl", a.softmax(0), (a, b), mask_share=0.01, cap_pick="balanced", generator=torch.Generator().manual_seed(4)
+    )
     want = cap_mask(inconsistency_mask(a, b), a, b, 0.01, "balanced", torch.Generator().manual_seed(4))
     assert torch.equal(spl.region, want) and spl.capped == 20 and spl.uncapped == 400
 
