@@ -18,6 +18,7 @@ from ....store import UNLABELED, Project
 from ..export import export_name
 from ..folder_data import checked_table
 from . import IMPORT_FORMATS
+from .mask_png import UnknownClass
 from .sources import SOURCES, Source
 
 PRIOR = 0  # the stage of imported labels unless another is asked for
@@ -45,7 +46,9 @@ class ImportPlan:
 
 
 def _parts(path: str) -> tuple[str, ...]:
-    parts = [p.lower() for p in PureWindowsPath(path).parts if p not in ("..", ".") and not p.endswith(("/", "\\", ":"))]
+    parts = [
+        p.lower() for p in PureWindowsPath(path).parts if p not in ("..", ".") and not p.endswith(("/", "\\", ":"))
+    ]
     return tuple(parts[:-1])
 
 
@@ -119,6 +122,8 @@ def plan_import(project: Project, root: str | Path, fmt: str) -> ImportPlan:
             labels = source.read()
         except DataError as e:
             plan.problems.append(str(e))
+            if isinstance(e, UnknownClass) and e.name not in plan.unknown_classes:
+                plan.unknown_classes.append(e.name)
             continue
         if labels.shape != want:
             plan.problems.append(
@@ -130,7 +135,9 @@ def plan_import(project: Project, root: str | Path, fmt: str) -> ImportPlan:
     return plan
 
 
-def import_labels(project: Project, root: str | Path, fmt: str, stage: int = PRIOR, dry_run: bool = False) -> ImportPlan:
+def import_labels(
+    project: Project, root: str | Path, fmt: str, stage: int = PRIOR, dry_run: bool = False
+) -> ImportPlan:
     """Plan, then (unless ``dry_run``) save each matched image's imported pixels where the
     project has none, as labels of ``stage``; ``ImportRefused`` when anything is wrong."""
     plan = plan_import(project, root, fmt)

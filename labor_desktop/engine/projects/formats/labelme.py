@@ -1,6 +1,7 @@
 """labelme's JSON (one file per image: ``imagePath``, ``imageHeight``, ``imageWidth``,
 ``shapes`` of ``label``, ``points`` and ``shape_type``): polygons and rectangles are
-filled (OpenCV, pixel centres inside), in file order, later shapes over earlier ones.
+filled by ``pycocotools``' rasteriser (as COCO polygons are), in file order, later shapes
+over earlier ones.
 A point outside the image, or a shape type that covers no area, is refused."""
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
+from pycocotools import mask as mask_utils
 
 from ....data.io import DataError
 from ....store import UNLABELED
@@ -59,7 +60,6 @@ def labelme_labels(path: Path, doc: dict, lookup: dict[str, int]) -> np.ndarray:
             (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
             xy = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
         k = lookup[shape["label"].lower()]
-        layer = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(layer, [np.round(xy - 0.5).astype(np.int32)], 1)
-        labels[layer.astype(bool)] = k
+        rle = mask_utils.frPyObjects([xy.ravel().tolist()], h, w)
+        labels[mask_utils.decode(mask_utils.merge(rle)).astype(bool)] = k
     return labels

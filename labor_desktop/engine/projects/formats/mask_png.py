@@ -24,6 +24,14 @@ BACKGROUND = "background"
 HEADER = "# label:color_rgb:parts:actions"
 
 
+class UnknownClass(DataError):
+    """A label file uses a class the project's table lacks (``name``)."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 def check_colors(names: list[str], colors: np.ndarray) -> None:
     """Colours are how CVAT reads a mask: each class needs its own, and none may be black
     (CVAT's background, here: not labelled)."""
@@ -31,7 +39,9 @@ def check_colors(names: list[str], colors: np.ndarray) -> None:
     for name, color in zip(names, colors.tolist()):
         key = tuple(color)
         if key == (0, 0, 0):
-            raise ValueError(f"class {name!r} is black (0,0,0), the colour of not labelled in mask-png; give it another")
+            raise ValueError(
+                f"class {name!r} is black (0,0,0), the colour of not labelled in mask-png; give it another"
+            )
         if key in seen:
             raise ValueError(f"classes {seen[key]!r} and {name!r} share the colour {key}; mask-png needs one per class")
         seen[key] = name
@@ -56,7 +66,9 @@ def encode_mask(labels: np.ndarray, colors: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def read_labelmap(path: Path, names: list[str]) -> tuple[dict[tuple[int, int, int], int], dict[tuple[int, int, int], str]]:
+def read_labelmap(
+    path: Path, names: list[str]
+) -> tuple[dict[tuple[int, int, int], int], dict[tuple[int, int, int], str]]:
     """(colour -> class position or 255 for background, colour -> label name not in the class table)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -91,7 +103,9 @@ def read_labelmap(path: Path, names: list[str]) -> tuple[dict[tuple[int, int, in
     return colors, unknown
 
 
-def read_mask(path: Path, colors: dict[tuple[int, int, int], int], unknown: dict[tuple[int, int, int], str]) -> np.ndarray:
+def read_mask(
+    path: Path, colors: dict[tuple[int, int, int], int], unknown: dict[tuple[int, int, int], str]
+) -> np.ndarray:
     """Class positions (255 = background) from a mask's colours; a colour the labelmap
     does not name, or names with a label the class table lacks, is refused."""
     _check_complete(path)
@@ -106,9 +120,10 @@ def read_mask(path: Path, colors: dict[tuple[int, int, int], int], unknown: dict
     for j, v in enumerate(values.tolist()):
         key = (v >> 16, (v >> 8) & 255, v & 255)
         if key in unknown:
-            raise DataError(
+            raise UnknownClass(
                 f"{path}: holds label {unknown[key]!r} (colour {key}), which is not in the project's class table; "
-                "add the class to the table or map it to one in labelmap.txt"
+                "add the class to the table or map it to one in labelmap.txt",
+                unknown[key],
             )
         if key not in colors:
             raise DataError(f"{path}: holds the colour {key}, which labelmap.txt does not name; add it or fix the mask")

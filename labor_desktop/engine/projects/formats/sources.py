@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -72,11 +73,10 @@ def mask_png_sources(root: Path, table: ClassTable) -> tuple[list[Source], list[
     masks = root / MASKS
     if not masks.is_dir():
         raise DataError(f"{masks}: not found; a Segmentation mask 1.1 folder has SegmentationClass/")
-    out = [
-        Source(str(p), _rel(p, masks, ""), (lambda p=p: read_mask(p, colors, unknown)))
-        for p in _files(masks, "*.png")
-    ]
-    return out, sorted(set(unknown.values()))
+    out = []
+    for path in _files(masks, "*.png"):
+        out.append(Source(str(path), _rel(path, masks, ""), partial(read_mask, path, colors, unknown)))
+    return out, []  # a label of the labelmap the table lacks is refused where a mask uses it
 
 
 def coco_file(root: Path) -> Path:
