@@ -216,3 +216,21 @@ def test_the_dry_run_lists_and_writes_nothing(tmp_path, capsys):
     assert lines[6] == "unknown classes: 0" and lines[7].startswith("problem: ")
     assert lines[-1] == "dry run: nothing written; the import would be refused (problems above)"
     assert nothing_written(p)
+
+
+@pytest.mark.parametrize(
+    "colors, needle",
+    [
+        ([[255, 0, 0], [0, 0, 0], [0, 0, 255]], "class 'car' is black (0,0,0), the colour of not labelled in mask-png"),
+        ([[255, 0, 0], [0, 0, 255], [0, 0, 255]], "classes 'car' and 'sky' share the colour (0, 0, 255)"),
+    ],
+)
+def test_mask_png_export_refuses_colours_cvat_cannot_tell_apart(tmp_path, capsys, colors, needle):
+    settings = ProjectSettings(classes=["road", "car", "sky"], colors=colors, stages=1)
+    p = Project.create(tmp_path / "c.labor.h5", settings, [ImageEntry("a.png", 4, 5)])
+    p.save_labels(0, np.zeros((4, 5), np.uint8), 1)
+    p.close()
+    assert main(["export", str(tmp_path / "c.labor.h5"), "--out", str(tmp_path / "out"), "--format", "mask-png"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and needle in err[0]
+    assert not list((tmp_path / "out").rglob("*.png"))

@@ -121,7 +121,7 @@ def cmd_export(args) -> int:
 
     try:
         result = export_project(args.project, args.out, replace=args.replace, fmt=args.format)
-    except (ProjectError, ExportError, OSError) as e:
+    except (ProjectError, ExportError, OSError, ValueError) as e:  # ValueError: a table mask-png cannot hold
         print(f"error: {e}", file=sys.stderr)
         return 1
     if result.get("warning"):

@@ -27,9 +27,9 @@ PRIOR = 0  # the stage of imported labels unless another is asked for
 class ImportRefused(ValueError):
     """Bad input: ``problems`` holds one line per problem; nothing was written."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], plan: ImportPlan | None = None) -> None:
         super().__init__("\n".join(problems))
-        self.problems = problems
+        self.problems, self.plan = problems, plan
 
 
 @dataclass
@@ -142,7 +142,7 @@ def import_labels(
     project has none, as labels of ``stage``; ``ImportRefused`` when anything is wrong."""
     plan = plan_import(project, root, fmt)
     if plan.problems:
-        raise ImportRefused(plan.problems)
+        raise ImportRefused(plan.problems, plan)
     for i, new in sorted(plan.labels.items()):
         old, old_stage = project.labels(i)
         fill = (old == UNLABELED) & (new != UNLABELED)
