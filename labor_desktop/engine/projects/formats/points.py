@@ -16,6 +16,13 @@ POINTS = "points.csv"
 FIELDS = ("image", "path", "y", "x", "class", "class_id", "stage", "unsure")
 
 
+def _cell(text: str) -> str:
+    """One CSV cell as ``csv`` writes it (quoted where needed)."""
+    out = io.StringIO(newline="")
+    csv.writer(out).writerow((text,))
+    return out.getvalue().rstrip("\r\n")
+
+
 class PointsWriter:
     def __init__(self, names: list[str], to_ids: np.ndarray) -> None:
         self.names, self.to_ids = names, to_ids
@@ -26,10 +33,24 @@ class PointsWriter:
     def add(self, i: int, path: str, labels: np.ndarray, stage: np.ndarray, unsure: set[tuple[int, int, int]]) -> None:
         """``unsure``: (stage, y, x) of the points marked unsure on this image."""
         ys, xs = np.nonzero(labels != UNLABELED)
-        for y, x in zip(ys.tolist(), xs.tolist()):
-            k, s = int(labels[y, x]), int(stage[y, x])
-            mark = int((s, y, x) in unsure)
-            self.writer.writerow((i, path, y, x, self.names[k], int(self.to_ids[k]), s, mark))
+        ks, ss = labels[ys, xs], stage[ys, xs]
+        marks = np.zeros(len(ys), np.int64)
+        if unsure:
+            where = {(y, x): s for s, y, x in unsure}
+            marks = np.array(
+                [int(where.get((y, x), -1) == s) for y, x, s in zip(ys.tolist(), xs.tolist(), ss.tolist())]
+            )
+        cell = io.StringIO(newline="")  # the image and path cells: the same on every row of the image
+        csv.writer(cell).writerow((i, path))
+        prefix = cell.getvalue().rstrip("\r\n") + ","
+        names = [_cell(n) for n in self.names]
+        ids = self.to_ids.tolist()
+        self.text.write(
+            "".join(
+                f"{prefix}{y},{x},{names[k]},{ids[k]},{s},{m}\r\n"
+                for y, x, k, s, m in zip(ys.tolist(), xs.tolist(), ks.tolist(), ss.tolist(), marks.tolist())
+            )
+        )
 
     def data(self) -> bytes:
         return self.text.getvalue().encode()
