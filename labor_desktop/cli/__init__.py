@@ -120,13 +120,16 @@ def cmd_export(args) -> int:
     from ..store import ProjectError
 
     try:
-        result = export_project(args.project, args.out, replace=args.replace)
-    except (ProjectError, ExportError, OSError) as e:
+        result = export_project(args.project, args.out, replace=args.replace, fmt=args.format)
+    except (ProjectError, ExportError, OSError, ValueError) as e:  # ValueError: a table mask-png cannot hold
         print(f"error: {e}", file=sys.stderr)
         return 1
     if result.get("warning"):
         print(f"warning: {result['warning']}", file=sys.stderr)
-    print(f"exported {result['labeled_images']} labeled of {result['images']} images to {result['out']}")
+    print(
+        f"exported {result['labeled_images']} labeled of {result['images']} images to {result['out']} "
+        f"({args.format}, {len(result['files'])} label file(s))"
+    )
     if result.get("removed"):
         print(f"removed {result['removed']} label file(s) of the previous export that are no longer labelled")
     return 0
@@ -153,9 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from .experiments import add_commands
+    from .imports import add_import_command
     from .new import add_new_command
 
     add_new_command(sub)
+    add_import_command(sub)
     add_commands(sub)
 
     from ..data.demo_generator import DemoDataConfig
@@ -179,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("export", help="labels as Cityscapes labelTrainIds and colour PNGs, budget and effort CSVs")
+    from ..engine.projects.formats import EXPORT_FORMATS
+
+    p = sub.add_parser("export", help="labels (Cityscapes, CVAT mask, COCO or points) and budget and effort CSVs")
     p.add_argument("project", help="the project file (NAME.labor.h5)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(
@@ -187,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export into a non-empty folder that is not an earlier export of this project, "
         "writing over its files of the same names",
+    )
+    p.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="cityscapes",
+        help="cityscapes (labelTrainIds + colour PNGs, the default), mask-png (CVAT's Segmentation mask 1.1), "
+        "coco (one JSON, RLE masks) or points (points.csv: every labelled pixel)",
     )
     p.set_defaults(func=cmd_export)
 

@@ -33,6 +33,8 @@ from .jobs.runtime import Runtime
 from .projects.experiment_data import ExperimentData
 from .projects.export import NotAnExportFolder, export_project
 from .projects.folder_data import project_data
+from .projects.formats import EXPORT_FORMATS, IMPORT_FORMATS
+from .projects.formats.importing import PRIOR, ImportPlan, ImportRefused, import_labels
 from .projects.new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
 from .projects.projects import (
     DEMO_STEPS,
@@ -55,6 +57,11 @@ __all__ = [
     "DataError",
     "GroundTruth",
     "NotAnExportFolder",
+    "EXPORT_FORMATS",
+    "IMPORT_FORMATS",
+    "ImportPlan",
+    "ImportRefused",
+    "PRIOR",
     "LABELING_STRATEGIES",
     "OutOfMemory",
     "PRESETS",
@@ -154,12 +161,12 @@ class ProjectWorkflow:
 
         return selection_panels(image, probs, mask, points, truth, np.array(self.project.settings.colors, np.uint8))
 
-    def export(self, folder: str | Path, replace: bool = False) -> dict:
-        """Label PNGs, CSVs and the current model into ``folder`` (made if missing; see
+    def export(self, folder: str | Path, replace: bool = False, fmt: str = "cityscapes") -> dict:
+        """Labels in ``fmt``, CSVs and the current model into ``folder`` (made if missing; see
         ``export_project`` for which folders are refused unless ``replace``)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        summary = export_project(self.project.path, folder, replace=replace)
+        summary = export_project(self.project.path, folder, replace=replace, fmt=fmt)
         try:
             model = self.current_model()
         except ValueError:
@@ -167,7 +174,13 @@ class ProjectWorkflow:
         if model:
             with open(model, "rb") as source:  # never through a link placed at model.pt
                 replace_atomically(folder / "model.pt", lambda f: shutil.copyfileobj(source, f))
+            summary["files"] = [*summary["files"], "model.pt"]
         return summary
+
+    def import_labels(self, source: str | Path, fmt: str, stage: int = PRIOR, dry_run: bool = False) -> ImportPlan:
+        """Labels made elsewhere into the open project (``formats.importing``): raises
+        ``ImportRefused`` (one line per problem, nothing written) on bad input."""
+        return import_labels(self.project, source, fmt, stage, dry_run)
 
     def listen(self, progress: Progress | None, cancel: threading.Event | None) -> None:
         """Report to (and be cancelled by) another caller from now on: the window runs a

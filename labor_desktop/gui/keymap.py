@@ -75,7 +75,10 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("history_chart", ("Ctrl+H",), "Inspect", "Stage history chart"),
     Binding("new_project", ("Ctrl+N",), "File", "New project from dataset folders and a checkpoint"),
     Binding("open_project", ("Ctrl+O",), "File", "Open a project"),
-    Binding("export", ("Ctrl+E",), "File", "Export labels, CSVs and the model"),
+    Binding("export", ("Ctrl+E",), "File", "Export labels (a format to choose), CSVs and the model"),
+    Binding(
+        "import_labels", ("Ctrl+Shift+I",), "File", "Import labels made elsewhere (Cityscapes, CVAT, COCO, labelme)"
+    ),
     Binding("quit", ("Ctrl+Q",), "File", "Quit"),
     Binding("shortcuts", ("F1",), "Help", "This sheet"),
     *(

@@ -93,9 +93,13 @@ def export_project(
     out_dir: str | Path,
     progress: Callable[[int, int], None] | None = None,
     replace: bool = False,
+    fmt: str = "cityscapes",
 ) -> dict:
     """Export into ``out_dir``: an empty or new folder, an earlier export of this project,
-    or (``replace``) any folder, whose same-named files are then written over."""
+    or (``replace``) any folder, whose same-named files are then written over.  ``fmt``:
+    ``cityscapes`` (above), or ``mask-png``, ``coco``, ``points`` (``formats.writers``)."""
+    from .formats.writers import format_writer  # (the formats import this module's helpers)
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _check_folder(out, Path(project_path), replace)
@@ -113,6 +117,7 @@ def export_project(
         suffixes = FOLDER_SUFFIXES if mirror else LABEL_SUFFIXES
         n_stages = max([project.settings.stages, *[h["stage"] for h in project.history()]], default=0)
         per_stage = np.zeros((n_stages + 1, 2), np.int64)  # pixels, images
+        writer = format_writer(fmt, project, checked_table(project), colors)
         rows, labeled = [], set(project.labeled_images())
         for i, entry in enumerate(project.images):
             labels, stage = project.labels(i) if i in labeled else (None, None)
@@ -126,7 +131,7 @@ def export_project(
             row = {
                 "image": i,
                 "path": entry.path,
-                "label_file": f"{stem}{suffixes[0]}" if pixels else "",
+                "label_file": (f"{stem}{suffixes[0]}" if writer is None else writer.file_of(i, stem)) if pixels else "",
                 "height": entry.height,
                 "width": entry.width,
                 "labeled_pixels": pixels,
@@ -137,6 +142,7 @@ def export_project(
                 counts = np.bincount(stage[labels != UNLABELED], minlength=n_stages + 1)
             else:
                 counts = np.zeros(n_stages + 1, np.int64)
+            row["prior_pixels"] = int(counts[0])  # imported (stage 0); the column only when there are any
             for s in range(1, n_stages + 1):
                 row[f"stage{s}_pixels"] = int(counts[s]) if s < len(counts) else 0
             for s in range(len(counts)):
@@ -145,12 +151,20 @@ def export_project(
             effort = project.effort(i)
             row.update({name: getattr(effort, name) for name in EFFORT_FIELDS})
             rows.append(row)
-            if pixels:
+            if pixels and writer is not None:
+                assert labels is not None and stage is not None  # pixels only on a labeled image
+                for name, data in writer.add(i, stem, labels, stage):
+                    _write(out, name, data)
+                    written.append(name)
+            elif pixels:
                 assert labels is not None  # pixels only on a labeled image
                 for suffix, array, rgb in ((suffixes[0], to_ids[labels], False), (suffixes[1], lut[labels], True)):
                     _write(out, f"{stem}{suffix}", encode_png(array, rgb))
                     written.append(f"{stem}{suffix}")
             progress(i + 1, len(project.images))
+        for name, data in writer.finish() if writer is not None else []:
+            _write(out, name, data)
+            written.append(name)
         total_pixels = sum(e.height * e.width for e in project.images) or 1
         history = {h["stage"]: h for h in project.history()}
         stages = [
@@ -165,12 +179,15 @@ def export_project(
                 "agreement_with_previous": _blank(history.get(s, {}).get("agreement")),
                 **{name: getattr(project.stage_effort(s), name) for name in EFFORT_FIELDS},
             }
-            for s in range(1, n_stages + 1)
+            for s in range(0 if per_stage[0, 0] else 1, n_stages + 1)
         ]
+        if not per_stage[0, 0]:
+            for row in rows:
+                del row["prior_pixels"]
     _write(out, "budget_per_image.csv", _csv_bytes(rows))
     _write(out, "budget_per_stage.csv", _csv_bytes(stages))
     removed = _remove_stale(out, set(written))
-    manifest = {"project": str(Path(project_path).resolve()), "files": written}
+    manifest = {"project": str(Path(project_path).resolve()), "format": fmt, "files": written}
     _write(out, MANIFEST, json.dumps(manifest, indent=1).encode())
     return {
         "images": len(rows),
@@ -178,6 +195,8 @@ def export_project(
         "out": str(out),
         "removed": removed,
         "warning": warning,
+        "format": fmt,
+        "files": written,
     }
 
 
@@ -258,7 +277,7 @@ def _remove_stale(out: Path, keep: set[str]) -> int:
     old = manifest.get("files") if isinstance(manifest, dict) else None
     removed = 0
     for name in old if isinstance(old, list) else []:
-        if not isinstance(name, str) or name in keep or not name.endswith(LABEL_SUFFIXES + FOLDER_SUFFIXES):
+        if not isinstance(name, str) or name in keep or not _export_name(name):
             continue
         rel = PurePosixPath(name)
         if rel.is_absolute() or ".." in rel.parts or "\\" in name or ":" in name:
@@ -280,6 +299,16 @@ def _remove_stale(out: Path, keep: set[str]) -> int:
             folder.rmdir()
             folder = folder.parent
     return removed
+
+
+def _export_name(name: str) -> bool:
+    """A name some format's export writes (only those are ever removed)."""
+    from .formats.writers import FIXED_NAMES, PER_IMAGE_FOLDER
+
+    rel = PurePosixPath(name)
+    if name.endswith(LABEL_SUFFIXES + FOLDER_SUFFIXES) or name in FIXED_NAMES:
+        return True
+    return rel.parts[:1] == (PER_IMAGE_FOLDER,) and len(rel.parts) > 1 and name.endswith(".png")
 
 
 def _csv_bytes(rows: list[dict]) -> bytes:

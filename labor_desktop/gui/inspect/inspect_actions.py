@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PyQt6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PyQt6.QtWidgets import QMessageBox, QWidget
 
-from ...engine.workflow import NotAnExportFolder, ProjectWorkflow
+from ...engine.workflow import ImportRefused, NotAnExportFolder, ProjectWorkflow
 from .. import TITLE
 from ..canvas.predictions import Predictions
 from ..document import Document
 from ..jobs import Job
 from .inspect import Fig6Dialog, HistoryDialog
+from .label_dialogs import ExportDialog, ExportDone, ImportDialog, plan_text
 
 
 class InspectActions:
@@ -36,6 +37,8 @@ class InspectActions:
         )
         self.fig6_job: Job | None = None
         self.dialogs: list = []
+        self.last_dialog: ExportDialog | ImportDialog | None = None
+        self.last_done: ExportDone | None = None
 
     def fig6(self) -> Job | None:
         """Compute the current image's Fig. 6 panels in the background, then show them."""
@@ -77,10 +80,27 @@ class InspectActions:
         self.dialogs.append(dialog)
         return dialog
 
-    def export(self, folder: str | None = None) -> dict | None:
-        """Export into ``folder`` (asked for when None); made when missing, failures shown."""
-        if folder is None:
-            folder = QFileDialog.getExistingDirectory(self.parent, "Export labels to")
+    def export_dialog(self) -> ExportDialog:
+        """Ask where and in which format (a new folder's name offered), then export and say
+        what was written in a dialog with "Open folder"."""
+        path = self.document.project.path
+        name = f"{path.name.split('.')[0]}-export"
+        dialog = ExportDialog(self.parent, str(path.resolve().parent), name)
+
+        def accepted() -> None:
+            folder, fmt = dialog.chosen()
+            summary = self.export(folder, fmt)
+            if summary is not None:
+                self.last_done = ExportDone(self.parent, folder, fmt, summary)
+                self.last_done.open()
+
+        dialog.accepted.connect(accepted)
+        self.last_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def export(self, folder: str, fmt: str = "cityscapes") -> dict | None:
+        """Export into ``folder`` (made when missing); failures shown."""
         if not folder:
             return None
         if not self.document.flush():
@@ -88,7 +108,7 @@ class InspectActions:
             return None
         try:
             try:
-                summary = self.workflow.export(folder)
+                summary = self.workflow.export(folder, fmt=fmt)
             except NotAnExportFolder:  # a person's own folder: written into only when they say so
                 asked = QMessageBox.question(
                     self.parent,
@@ -99,12 +119,52 @@ class InspectActions:
                 if asked != QMessageBox.StandardButton.Yes:
                     self.say("export not done: the folder is not empty")
                     return None
-                summary = self.workflow.export(folder, replace=True)
+                summary = self.workflow.export(folder, replace=True, fmt=fmt)
         except (OSError, ValueError) as e:
             self.say(f"export failed: {e}")
             QMessageBox.warning(
                 self.parent, TITLE, f"The export to {folder} failed:\n\n{e}\n\nChoose a folder you can write to."
             )
             return None
-        self.say(f"exported to {folder}")
+        self.say(f"exported {len(summary['files'])} file(s) ({fmt}) to {folder}")
         return summary
+
+    def import_dialog(self) -> ImportDialog:
+        """Labels made elsewhere: checked (dry run) first, imported only when nothing is wrong."""
+        flow, doc = self.workflow, self.document
+        paths = [e.path for e in doc.project.images]
+
+        def check(folder: str, fmt: str, stage: int) -> tuple[str, bool]:
+            try:
+                plan = flow.import_labels(folder, fmt, stage, dry_run=True)
+            except ImportRefused as e:
+                return (plan_text(e.plan, paths, e.problems) if e.plan else "\n".join(e.problems)), False
+            except (OSError, ValueError) as e:
+                return f"problem: {e}", False
+            what = "prior (stage 0)" if stage == 0 else f"stage {stage}"
+            tail = f"\nImport writes {plan.written_pixels} pixels on {plan.written_images} images as {what} labels."
+            return plan_text(plan, paths, []) + tail, bool(plan.written_images)
+
+        def run(folder: str, fmt: str, stage: int) -> str | None:
+            if not doc.flush():
+                self.say("import postponed: some labels are not saved yet")
+                return None
+            try:
+                plan = flow.import_labels(folder, fmt, stage)
+            except (OSError, ValueError) as e:  # ImportRefused too: the files changed since the check
+                QMessageBox.warning(self.parent, TITLE, f"The import from {folder} was refused:\n\n{e}")
+                return None
+            for i in plan.labels:
+                doc.statuses.compute(i, doc.labels_of(i)[0], *doc.proposal(i))
+                doc.status_changed.emit(i)
+            if doc.index in plan.labels:
+                doc.open_image(doc.index)  # the editor shows the imported labels
+            what = "prior (stage 0)" if stage == 0 else f"stage {stage}"
+            text = f"imported {plan.written_pixels} pixels on {plan.written_images} images as {what} labels"
+            self.say(text)
+            return text
+
+        dialog = ImportDialog(self.parent, check, run)
+        self.last_dialog = dialog
+        dialog.open()
+        return dialog

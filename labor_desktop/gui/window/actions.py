@@ -15,7 +15,7 @@ from ...labeling import SessionState, Tool
 from ..keymap import BINDINGS, NUM_CLASS_KEYS, Binding, class_key, class_of_action
 
 MENUS = (
-    ("&File", ["new_project", "open_project", "@recent", "-", "export", "-", "quit"]),
+    ("&File", ["new_project", "open_project", "@recent", "-", "import_labels", "export", "-", "quit"]),
     ("&Edit", ["undo", "redo", "-", "clear_point"]),
     (
         "&View",
@@ -155,6 +155,7 @@ def gate(actions: dict[str, QAction], *, has_image: bool, can_undo: bool, can_re
         "point_queue": has_points and not queue,
         "advance_stage": not running,
         "export": not running or stage > 0,
+        "import_labels": not running,
         "fig6_view": has_image and stage > 0,
         "history_chart": has_history,
         "tool_point": has_image,

@@ -1,0 +1,122 @@
+"""The window's Export and Import dialogs, driven by keys and clicks: a new folder's name
+offered, the format chosen, what was written said in a dialog with "Open folder"; an
+import checked (dry run) before it is offered, and its labels shown as prior (stage 0)."""
+
+import json
+
+import numpy as np
+import pytest
+from folder_support import make_all
+from gui_support import key, open_window, stored
+from PyQt6.QtCore import Qt
+
+from labor_desktop.cli import main
+from labor_desktop.gui.inspect import label_dialogs
+
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow]
+
+
+@pytest.fixture
+def window(tmp_path, qtbot):
+    """A window on a ``labor new`` project over a plain folder (five classes, no training)."""
+    d = make_all(tmp_path / "data")
+    path = tmp_path / "demo.labor.h5"
+    args = ["new", str(path), "--images", str(d["images"]), "--classes", str(d["table"])]
+    assert main([*args, "--checkpoint", str(d["checkpoint"]), "--preset", "smoke"]) == 0
+    win, project = open_window(path, qtbot)
+    yield win
+    win.close()
+    project.close()
+
+
+def click(qtbot, button):
+    assert button.isEnabled() and button.isVisible()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def type_into(qtbot, edit, text):
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Delete)
+    qtbot.keyClicks(edit, text)
+
+
+def test_export_dialog_makes_a_new_folder_and_says_what_it_wrote(window, qtbot, tmp_path, monkeypatch):
+    opened = []
+    monkeypatch.setattr(label_dialogs.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    key(qtbot, window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(window.inspect.last_dialog, label_dialogs.ExportDialog))
+    dialog = window.inspect.last_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.new_name.text() == "demo-export"  # a new folder's name is offered
+    type_into(qtbot, dialog.folder, str(tmp_path))
+    type_into(qtbot, dialog.new_name, "for-cvat")
+    assert dialog.target.text() == f"Writes into {tmp_path / 'for-cvat'} (made now)"
+    dialog.format.setFocus()
+    qtbot.keyClick(dialog.format, Qt.Key.Key_Down)  # cityscapes -> mask-png
+    assert dialog.format.currentData() == "mask-png"
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(lambda: window.inspect.last_done is not None and window.inspect.last_done.isVisible())
+    done = window.inspect.last_done
+    out = tmp_path / "for-cvat"
+    assert done.text() == f"Exported 0 labelled of {len(window.project.images)} images as mask-png into\n{out}"
+    assert (out / "labelmap.txt").is_file() and (out / "ImageSets" / "Segmentation" / "default.txt").is_file()
+    assert done.detailedText().splitlines()[:2] == ["labelmap.txt", "ImageSets/Segmentation/default.txt"]
+    assert ("model.pt" in done.detailedText()) == (out / "model.pt").is_file()
+    click(qtbot, done.open_button)
+    assert opened == [str(out)]
+
+
+def labelme_file(folder, image_path, h, w, label="road", box=((0, 0), (4, 2))):
+    folder.mkdir(exist_ok=True)
+    name = image_path.split("/")[-1].rsplit(".", 1)[0]
+    shape = {"label": label, "points": [list(box[0]), list(box[1])], "shape_type": "rectangle"}
+    doc = {"imagePath": name + ".png", "imageHeight": h, "imageWidth": w, "shapes": [shape]}
+    (folder / f"{name}.json").write_text(json.dumps(doc))
+
+
+def open_import(qtbot, window):
+    key(qtbot, window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(window.inspect.last_dialog, label_dialogs.ImportDialog))
+    dialog = window.inspect.last_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    return dialog
+
+
+def test_import_dialog_checks_first_then_imports_as_prior(window, qtbot, tmp_path):
+    i = window.document.index
+    entry = window.project.images[i]
+    before = stored(window, i).copy()
+    labelme_file(tmp_path / "lm", entry.path, entry.height, entry.width)
+    dialog = open_import(qtbot, window)
+    assert not dialog.import_button.isEnabled()  # offered only after a check
+    type_into(qtbot, dialog.folder, str(tmp_path / "lm"))
+    dialog.format.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(dialog.format, Qt.Key.Key_Down)  # cityscapes, mask-png, coco -> labelme
+    assert dialog.format.currentData() == "labelme" and dialog.stage.value() == 0
+    click(qtbot, dialog.check_button)
+    report = dialog.report.toPlainText().splitlines()
+    assert report[0] == "matched: 1" and report[1].endswith(f" -> {entry.path}")
+    assert stored(window, i).tolist() == before.tolist()  # the check wrote nothing
+    click(qtbot, dialog.import_button)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    labels, stage = window.project.labels(i)
+    new = (before == 255) & (np.arange(entry.width)[None, :] < 4) & (np.arange(entry.height)[:, None] < 2)
+    assert (labels[new] == 0).all() and (stage[new] == 0).all()  # road, prior
+    assert np.array_equal(window.document.editor.labels, labels)  # the shown image shows them
+    assert window.document.status(i).labeled_pixels == int((labels != 255).sum())
+
+
+def test_import_dialog_shows_bad_input_and_offers_no_import(window, qtbot, tmp_path):
+    i = window.document.index
+    entry = window.project.images[i]
+    labelme_file(tmp_path / "lm", entry.path, entry.height, entry.width, label="unicorn")
+    dialog = open_import(qtbot, window)
+    type_into(qtbot, dialog.folder, str(tmp_path / "lm"))
+    dialog.format.setCurrentIndex(dialog.format.findData("labelme"))
+    click(qtbot, dialog.check_button)
+    text = dialog.report.toPlainText()
+    assert "unknown classes: 1\n  unicorn" in text
+    assert "problem: " + str(tmp_path / "lm") + ": the class 'unicorn' is used there" in text
+    assert not dialog.import_button.isEnabled()
+    assert window.project.labeled_images() == []
