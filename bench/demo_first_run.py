@@ -201,13 +201,17 @@ def single(r: dict, config: str) -> None:
         print(f"  {name:10s} {s:7.1f} s  {100 * s / r['wall']:5.1f} %")
     print(f"  (after the last progress event: {r['tail']:.1f} s)")
     err = eta_error(r, min(60.0, r["wall"] / 3))
-    print("  overall ETA worst error from the first minute (or third) on:", "n/a" if err is None else f"{100 * err:.0f} %")
+    print(
+        "  overall ETA worst error from the first minute (or third) on:", "n/a" if err is None else f"{100 * err:.0f} %"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="desktop")
-    ap.add_argument("--quick", action="store_true", help="a reduced preset (a few steps of each part; not the first run's figures)")
+    ap.add_argument(
+        "--quick", action="store_true", help="a reduced preset (a few steps of each part; not the first run's figures)"
+    )
     ap.add_argument("--busy", type=int, metavar="N", help="run alone, then beside N busy processes; print both")
     ap.add_argument("--keep", help="prepare into this folder (kept) instead of a temporary one")
     ap.add_argument("--threads", type=int, help="torch intra-op threads (default: the cores other work leaves free)")

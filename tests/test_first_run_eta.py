@@ -57,7 +57,10 @@ def test_later_steps_use_the_speed_of_the_finished_ones_and_the_job_its_rate():
     eta.update(1, "pre-train on source", 3, 4)
     assert eta.job_rate() == 0.5
     assert eta.remaining() == 2.0 + 80.0
-    assert eta.text() == "measured on this machine: pre-train on source 0.50 steps/s, 2.00× the reference time; estimate ±30 %"
+    assert (
+        eta.text()
+        == "measured on this machine: pre-train on source 0.50 steps/s, 2.00× the reference time; estimate ±30 %"
+    )
 
 
 @pytest.mark.parametrize("job_eta, current", [(None, 2.0), (1.0, 2.0), (2.0, 2.0), (3.0, 3.0)])

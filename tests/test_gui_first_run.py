@@ -48,7 +48,9 @@ def test_the_setup_window_says_what_it_measured_and_an_eta_from_it(qtbot, tmp_pa
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own niceness is Linux's")
 def test_the_setup_job_runs_nicer_than_the_window(qtbot, tmp_path):
     window = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    dialog = SetupDialog(tmp_path, work=lambda progress, cancel: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    dialog = SetupDialog(
+        tmp_path, work=lambda progress, cancel: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    )
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.project_path is not None, timeout=10000)  # its result, via _done
     assert dialog.project_path == min(19, window + 2)

@@ -80,7 +80,4 @@ class FirstRunEta:
         if speed is None:
             return "not measured yet: the estimate follows once the first step has made progress"
         what = f"{self.job} {rate:.2f} steps/s, " if rate else ""
-        return (
-            f"measured on this machine: {what}{speed:.2f}× the reference time; "
-            f"estimate ±{100 * UNCERTAINTY:.0f} %"
-        )
+        return f"measured on this machine: {what}{speed:.2f}× the reference time; estimate ±{100 * UNCERTAINTY:.0f} %"
