@@ -104,7 +104,7 @@ def run_once(args) -> dict:
         ends[k], cpu_ends[k] = now - t0, time.process_time() - c0
         eta.update(k, job, step, total, info.get("eta_s"))
         etas.append((now - t0, eta.remaining(), info.get("eta_s")))
-        if "threads" not in found:
+        if k > 0 and "threads" not in found:  # the engine's count, set when its first job starts
             import torch
 
             found["threads"] = torch.get_num_threads()

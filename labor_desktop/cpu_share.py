@@ -90,3 +90,13 @@ def lower_this_thread(by: int = JOB_NICENESS) -> int | None:
         return os.getpriority(os.PRIO_PROCESS, tid)
     except (AttributeError, OSError):
         return None
+
+
+def prepare_job_thread(by: int = JOB_NICENESS) -> None:
+    """What a thread that will compute does first: ``by`` nicer, and torch's thread count
+    (kept per thread) from the cores free now, when torch is loaded already (else the
+    engine's ``Runtime.create`` sets it in this thread when it loads torch)."""
+    lower_this_thread(by)
+    torch = sys.modules.get("torch")  # never imported here: this module is below torch
+    if torch is not None and hasattr(torch, "set_num_threads"):
+        torch.set_num_threads(intra_op_threads())

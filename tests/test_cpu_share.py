@@ -108,3 +108,22 @@ def test_the_cpu_runtime_sets_torchs_threads_in_the_calling_thread(monkeypatch):
     t.start()
     t.join()
     assert counts == [2]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own niceness is Linux's")
+def test_a_job_thread_is_nicer_and_sets_torchs_threads_once_torch_is_loaded(monkeypatch):
+    import torch
+
+    monkeypatch.setenv("LABOR_THREADS", "2")
+    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list = []
+
+    def job() -> None:
+        torch.set_num_threads(1)
+        cpu_share.prepare_job_thread()
+        seen.extend([os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), torch.get_num_threads()])
+
+    t = threading.Thread(target=job)
+    t.start()
+    t.join()
+    assert seen == [min(19, main_before + 2), 2]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
-from ..cpu_share import lower_this_thread
+from ..cpu_share import prepare_job_thread
 from ..engine.workflow import Cancelled, OutOfMemory, Progress
 
 
@@ -45,7 +45,7 @@ class Job(QThread):
         self.cancel_event.set()
 
     def run(self) -> None:
-        lower_this_thread()  # the window's thread wins a contended core (torch's pool inherits it)
+        prepare_job_thread()  # nicer than the window (torch's pool inherits it); threads for the free cores
         try:
             result = self.fn(self._progress, self.cancel_event)
         except Cancelled:
