@@ -10,8 +10,8 @@ setup window shows, the process's CPU time, the machine's load average (sampled 
 processes (pure-Python loops, each a core's worth of other work), and prints the two side
 by side with the ratio busy/idle.  ``--quick`` is a reduced preset (the desktop model, a
 fifth of its steps, smaller data) to try a change in a minute or two; its figures are not
-the first run's.  The run happens in a thread made ``--nice`` nicer, as the window's job
-is; ``--threads`` and ``--wait active`` bring back the old behaviour for comparison
+the first run's.  The run happens in a thread made ``--nice`` nicer (and SCHED_BATCH), as
+the window's job is; ``--threads`` and ``--wait active`` bring back the old behaviour for comparison
 (torch's own thread count, spinning OpenMP waits).  docs/benchmarks.md has the figures.
 """
 
@@ -72,7 +72,7 @@ def prepare(root: Path, args, progress) -> Path:
 
 def run_once(args) -> dict:
     """One first run in this process (its environment set by the caller)."""
-    from labor_desktop.cpu_share import lower_this_thread
+    from labor_desktop.cpu_share import prepare_job_thread
     from labor_desktop.engine.workflow import DEMO_STEPS, demo_step
     from labor_desktop.gui.projects.first_run_eta import FirstRunEta
 
@@ -110,7 +110,9 @@ def run_once(args) -> dict:
             found["threads"] = torch.get_num_threads()
 
     def work() -> None:
-        found["niceness"] = lower_this_thread(args.nice) if args.nice else 0
+        if args.nice:
+            prepare_job_thread(args.nice)  # as the window's job thread: nicer, SCHED_BATCH
+        found["niceness"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         found["path"] = str(prepare(root, args, progress))
 
     worker = threading.Thread(target=work)

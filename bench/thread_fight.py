@@ -18,12 +18,14 @@ import subprocess
 import sys
 import time
 
-VARIANTS = {  # name: (threads, OMP_WAIT_POLICY, niceness of the computing thread)
+VARIANTS = {  # name: (threads, OMP_WAIT_POLICY, niceness of the computing thread; -1: SCHED_BATCH)
     "old: 2 threads, active wait": (2, "ACTIVE", 0),
     "2 threads, passive wait": (2, "PASSIVE", 0),
     "1 thread, passive wait": (1, "PASSIVE", 0),
     "1 thread, passive, nice +2": (1, "PASSIVE", 2),
     "1 thread, passive, nice +10": (1, "PASSIVE", 10),
+    "1 thread, passive, nice +1": (1, "PASSIVE", 1),
+    "1 thread, passive, SCHED_BATCH": (1, "PASSIVE", -1),  # -1: nice 0, SCHED_BATCH
 }
 
 
@@ -33,14 +35,16 @@ def one(steps: int, nice: int) -> dict:
     import torch
 
     from labor_desktop.core.model import build_model
-    from labor_desktop.cpu_share import lower_this_thread
+    from labor_desktop.cpu_share import batch_this_thread, lower_this_thread
     from labor_desktop.engine.config import preset
 
     out: dict = {}
 
     def work() -> None:
-        if nice:
+        if nice > 0:
             lower_this_thread(nice)
+        elif nice < 0:
+            batch_this_thread()
         torch.manual_seed(0)
         model = build_model(preset("desktop").model)
         opt = torch.optim.SGD(model.parameters(), lr=1e-3)

@@ -22,10 +22,12 @@ from collections.abc import MutableMapping
 PASSIVE_WAIT = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "0"}
 # Set by a person, these fix the thread count (the test suite sets OMP_NUM_THREADS=1).
 THREAD_VARIABLES = ("LABOR_THREADS", "OMP_NUM_THREADS")
-# How much nicer than the window a job's thread runs: enough that the window's thread wins
-# the core when both want it, small enough that a job beside other programs (nice 0) is not
-# starved (nice 10 gets a tenth of a shared core; see docs/benchmarks.md).
-JOB_NICENESS = 2
+# How much nicer than the window a job's thread runs.  Niceness also weighs the job against
+# other programs (nice 0): beside them one thread at +2 took 1.5x the wall time of one at 0
+# (bench/thread_fight.py, docs/benchmarks.md), so the job takes the smallest step and,
+# where Linux has it, SCHED_BATCH: the window's thread preempts it on waking, while its
+# share against other programs stays what its niceness gives.
+JOB_NICENESS = 1
 LOAD_MINUTE = 60.0  # the load average's time constant (s): its 1-minute figure
 
 _STARTED = (time.monotonic(), time.process_time())
@@ -92,11 +94,26 @@ def lower_this_thread(by: int = JOB_NICENESS) -> int | None:
         return None
 
 
+def batch_this_thread() -> bool:
+    """Linux's SCHED_BATCH for the calling thread (a CPU-bound thread that never preempts a
+    waking interactive one); whether that was possible."""
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is None or not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.sched_setscheduler(threading.get_native_id(), policy, os.sched_param(0))
+        return True
+    except OSError:
+        return False
+
+
 def prepare_job_thread(by: int = JOB_NICENESS) -> None:
-    """What a thread that will compute does first: ``by`` nicer, and torch's thread count
-    (kept per thread) from the cores free now, when torch is loaded already (else the
-    engine's ``Runtime.create`` sets it in this thread when it loads torch)."""
+    """What a thread that will compute does first: ``by`` nicer and SCHED_BATCH (the threads
+    it starts, torch's pool among them, inherit both), and torch's thread count (kept per
+    thread) from the cores free now, when torch is loaded already (else the engine's
+    ``Runtime.create`` sets it in this thread when it loads torch)."""
     lower_this_thread(by)
+    batch_this_thread()
     torch = sys.modules.get("torch")  # never imported here: this module is below torch
     if torch is not None and hasattr(torch, "set_num_threads"):
         torch.set_num_threads(intra_op_threads())

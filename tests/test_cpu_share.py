@@ -121,9 +121,11 @@ def test_a_job_thread_is_nicer_and_sets_torchs_threads_once_torch_is_loaded(monk
     def job() -> None:
         torch.set_num_threads(1)
         cpu_share.prepare_job_thread()
-        seen.extend([os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), torch.get_num_threads()])
+        tid = threading.get_native_id()
+        seen.extend([os.getpriority(os.PRIO_PROCESS, tid), os.sched_getscheduler(tid), torch.get_num_threads()])
 
     t = threading.Thread(target=job)
     t.start()
     t.join()
-    assert seen == [min(19, main_before + 2), 2]
+    assert seen == [min(19, main_before + cpu_share.JOB_NICENESS), os.SCHED_BATCH, 2]
+    assert os.sched_getscheduler(threading.get_native_id()) == os.SCHED_OTHER  # the window's thread: as it was
