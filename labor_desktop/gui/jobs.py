@@ -2,7 +2,7 @@
 preparation, a prediction, the Fig. 6 panels — runs as a ``Job`` on a QThread,
 so the window never freezes.  One wrapper holds the shape they share: progress
 events cross to the GUI thread as signals; Cancel sets the event every engine job
-checks each step; ``Cancelled`` and failures become signals with a message a
+checks each step; the job's thread runs a little nicer than the window's; ``Cancelled`` and failures become signals with a message a
 person can act on.  Jobs share the window's open project, whose store is
 thread-safe."""
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
+from ..cpu_share import prepare_job_thread
 from ..engine.workflow import Cancelled, OutOfMemory, Progress
 
 
@@ -44,6 +45,7 @@ class Job(QThread):
         self.cancel_event.set()
 
     def run(self) -> None:
+        prepare_job_thread()  # nicer than the window (torch's pool inherits it); threads for the free cores
         try:
             result = self.fn(self._progress, self.cancel_event)
         except Cancelled:

@@ -21,6 +21,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ...cpu_share import intra_op_threads
+
 _M = TypeVar("_M", bound=nn.Module)
 
 
@@ -38,7 +40,7 @@ class Runtime:
         cls, prefer: str = "auto", amp: bool = True, channels_last: bool = True, amp_dtype: str = "float16"
     ) -> Runtime:
         """CUDA when present (AMP and channels-last on), else the CPU (both off: no gain
-        there, and the CPU path stays bit-for-bit deterministic).  Joins the process
+        there, and the CPU path stays bit-for-bit deterministic) with a thread per free core.  Joins the process
         group when launched by ``torchrun``."""
         world = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
@@ -58,6 +60,10 @@ class Runtime:
             if not dist.is_initialized():
                 dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(hours=2))
         cuda = device.type == "cuda"
+        if not cuda:
+            # Only the cores other work leaves free, set in the thread that computes (torch's
+            # count is per thread): two threads on a core another job holds wait on each other.
+            torch.set_num_threads(intra_op_threads())
         if amp_dtype not in ("float16", "bfloat16"):
             raise ValueError(f"amp_dtype {amp_dtype!r}: use 'float16' or 'bfloat16'")
         return cls(

@@ -1,12 +1,15 @@
 """First run of the application without a project: make the demo data, create the
 demo project and bootstrap it (warm-up model, stage 1's proposals), with a progress
 window that shows one overall bar ("step 2 of 5: pre-train"), the step's own
-progress and an overall ETA, and can be cancelled.  Later runs find the project
-ready and open it at once."""
+progress, an overall ETA from what this machine measured (``first_run_eta``, and a line
+saying what that was), and can be cancelled.  Later runs find the project ready and open
+it at once."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout
@@ -14,13 +17,11 @@ from PyQt6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLay
 from ...engine.workflow import DEMO_STEPS, demo_project_path, demo_ready, demo_step, prepare_demo
 from ..jobs import Job
 from ..stage.stage_bar import eta_text
+from .first_run_eta import STEP_WEIGHTS, FirstRunEta
 
 DEMO_DIR = Path("runs") / "desktop-demo"
-# Share of the first run each step takes, for the overall bar: 512x1024 demo data, measured with
-# bench/demo_first_run.py (README); propose includes the pixel selector's training.
-STEP_WEIGHTS = (0.08, 0.49, 0.20, 0.05, 0.18)
 
-__all__ = ["DEMO_DIR", "SetupDialog", "demo_project_path", "demo_ready"]
+__all__ = ["DEMO_DIR", "STEP_WEIGHTS", "SetupDialog", "demo_project_path", "demo_ready"]
 
 
 def overall_fraction(step: int, done: int, total: int) -> float:
@@ -28,21 +29,32 @@ def overall_fraction(step: int, done: int, total: int) -> float:
     return min(1.0, before + STEP_WEIGHTS[step] * (done / max(total, 1)))
 
 
-def overall_text(job: str, step: int, total: int, elapsed: float) -> tuple[str, float]:
+def overall_text(job: str, step: int, total: int, eta: float | None) -> tuple[str, float]:
     """The overall line ("step 2 of 5: pre-train — overall ETA 3:10") and the overall fraction."""
     k = demo_step(job)
     fraction = overall_fraction(k, step, total)
-    eta = elapsed * (1 - fraction) / fraction if fraction > 0.02 else None
     return f"step {k + 1} of {len(DEMO_STEPS)}: {DEMO_STEPS[k]} — overall {eta_text(eta)}", fraction
 
 
+Work = Callable[[Callable, threading.Event], object]
+
+
 class SetupDialog(QDialog):
-    def __init__(self, root: Path = DEMO_DIR, config: str = "desktop") -> None:
+    def __init__(
+        self,
+        root: Path = DEMO_DIR,
+        config: str = "desktop",
+        work: Work | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``work(progress, cancel)`` makes the project and returns its path (default:
+        ``prepare_demo``); ``clock`` times the ETA (tests give a fake one)."""
         super().__init__()
         self.setWindowTitle("LabOR Desktop - preparing the demo project")
         self.text = QLabel(
             "First run: making the demo data, training the warm-up model on the source domain "
-            "and proposing the first pixels to label (about 3 minutes on two idle CPU cores)."
+            "and proposing the first pixels to label (about 3 minutes on two idle CPU cores, longer "
+            "beside other work: the estimate below is measured as it goes)."
         )
         self.text.setWordWrap(True)
         self.overall = QLabel("starting…")
@@ -53,14 +65,22 @@ class SetupDialog(QDialog):
         self.job = QLabel("")
         self.job.setObjectName("setupJob")
         self.bar = QProgressBar()
+        self.eta = FirstRunEta(clock=clock)
+        self.measured = QLabel(self.eta.text())
+        self.measured.setObjectName("setupMeasured")
+        self.measured.setWordWrap(True)
         self.cancel = QPushButton("Cancel")
         lay = QVBoxLayout(self)
-        for w in (self.text, self.overall, self.total_bar, self.job, self.bar, self.cancel):
+        for w in (self.text, self.overall, self.total_bar, self.measured, self.job, self.bar, self.cancel):
             lay.addWidget(w)
         self.resize(600, 220)
         self.project_path: str | None = None
-        self.started = time.monotonic()
-        self.worker = Job(lambda progress, cancel: str(prepare_demo(root, config, None, progress, cancel)), "demo")
+        if work is None:
+
+            def work(progress, cancel):
+                return str(prepare_demo(root, config, None, progress, cancel))
+
+        self.worker = Job(work, "demo")
         self.worker.progress.connect(self._progress)
         self.worker.finished_ok.connect(self._done)
         self.worker.failed.connect(lambda message, details: self._failed(f"{message}\n\n{details[-1500:]}"))
@@ -69,8 +89,10 @@ class SetupDialog(QDialog):
         self.worker.start()
 
     def _progress(self, job, step, total, info) -> None:
-        text, fraction = overall_text(job, step, total, time.monotonic() - self.started)
+        self.eta.update(demo_step(job), job, step, total, info.get("eta_s"))
+        text, fraction = overall_text(job, step, total, self.eta.remaining())
         self.overall.setText(text)
+        self.measured.setText(self.eta.text())
         self.total_bar.setValue(int(1000 * fraction))
         self.job.setText(f"{job}: {step}/{total} {eta_text(info.get('eta_s'))}")
         self.bar.setMaximum(max(total, 1))
