@@ -41,6 +41,7 @@ TOOL_ACTIONS = {
     "tool_fill": Tool.FILL,
     "tool_accept": Tool.ACCEPT,
 }
+FIRST_TOOL = {"points": Tool.POINT, "regions": Tool.REGION}  # by the stage's label unit; else the brush
 CHECKABLE = {"toggle_mask_limit", "toggle_fast_points", *TOOL_ACTIONS}
 
 
