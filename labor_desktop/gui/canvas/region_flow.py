@@ -42,10 +42,13 @@ def outline(region: np.ndarray) -> QPainterPath:
 
 def region_outlines(sp: np.ndarray, ids: np.ndarray) -> dict[int, QPainterPath]:
     """Each region of ``ids``'s outline, in one pass over the map: the regions' pixels less
-    those on a boundary with another region, so that neighbours' outlines stay apart."""
+    those touching another region (right, below, diagonally below), so that no two
+    regions' kept pixels are 8-neighbours and neighbours' outlines stay apart."""
     inside = np.isin(sp, ids)
     inside[:, :-1] &= sp[:, :-1] == sp[:, 1:]
     inside[:-1, :] &= sp[:-1, :] == sp[1:, :]
+    inside[:-1, :-1] &= sp[:-1, :-1] == sp[1:, 1:]  # and diagonals: contours are 8-connected
+    inside[:-1, 1:] &= sp[:-1, 1:] == sp[1:, :-1]
     contours, _ = cv2.findContours(inside.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     paths: dict[int, QPainterPath] = {}
     for c in contours:
