@@ -9,9 +9,8 @@ import pytest
 from gui_support import copy_of, key, open_window, stored, template, widget_pos  # noqa: F401
 from PyQt6.QtCore import Qt
 
-from labor_desktop.core.regions import region_top_classes
 from labor_desktop.engine.workflow import ProjectWorkflow
-from labor_desktop.labeling import UNLABELED, Tool
+from labor_desktop.labeling import UNLABELED, Tool, region_top_classes
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(900)  # the bootstrapped template takes minutes on a busy machine

@@ -223,7 +223,7 @@ def test_the_window_gets_the_strategies_superpixels_through_the_workflow(tmp_pat
 
 
 def test_region_top_classes_are_the_mean_probabilities_over_the_region_best_first():
-    from labor_desktop.core.regions import region_top_classes
+    from labor_desktop.labeling import region_top_classes
 
     probs = np.zeros((3, 2, 2), np.float32)
     probs[:, 0, 0] = [0.25, 0.5, 0.25]

@@ -92,14 +92,3 @@ def noise_counts(labels: np.ndarray, truth: np.ndarray, where: np.ndarray) -> tu
     """(pixels labelled, of them with a label other than their truth) inside ``where``."""
     sel = where & (labels != IGNORE) & (truth != IGNORE)
     return int(sel.sum()), int(np.count_nonzero(labels[sel] != truth[sel]))
-
-
-def region_top_classes(probs: np.ndarray, ys: np.ndarray, xs: np.ndarray, n: int) -> list[tuple[int, float]]:
-    """The model's ``n`` most likely classes over a region (its pixels ``ys``, ``xs``) with
-    their mean probability there, best first (ties: the smaller class): what the class
-    chooser lists for a region.  ``probs``: softmax ``[K, H, W]``; gathers only the region."""
-    if not len(ys) or n <= 0:
-        return []
-    mean = probs[:, ys, xs].mean(axis=1, dtype=np.float64)
-    order = np.argsort(-mean, kind="stable")[:n]
-    return [(int(k), float(mean[k])) for k in order]

@@ -266,3 +266,14 @@ class LabelEditor:
     def _notify(self, rect: Rect, what: str) -> None:
         for listener in self.listeners:
             listener(rect, what)
+
+
+def region_top_classes(probs: np.ndarray, ys: np.ndarray, xs: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The model's ``n`` most likely classes over a region (its pixels ``ys``, ``xs``) with
+    their mean probability there, best first (ties: the smaller class): what the class
+    chooser lists for a region.  ``probs``: softmax ``[K, H, W]``; gathers only the region."""
+    if not len(ys) or n <= 0:
+        return []
+    mean = probs[:, ys, xs].mean(axis=1, dtype=np.float64)
+    order = np.argsort(-mean, kind="stable")[:n]
+    return [(int(k), float(mean[k])) for k in order]

@@ -15,8 +15,7 @@ import numpy as np
 from PyQt6.QtCore import QObject, QPoint, QPointF, pyqtSignal
 from PyQt6.QtGui import QCursor, QPainterPath, QPolygonF
 
-from ...core.regions import region_top_classes
-from ...labeling import SessionState, Tool
+from ...labeling import SessionState, Tool, region_top_classes
 from ..document import Document
 from ..keymap import project_class_keys
 from .canvas import Canvas

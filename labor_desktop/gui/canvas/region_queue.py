@@ -14,8 +14,7 @@ import numpy as np
 from PyQt6.QtCore import QPoint
 from PyQt6.QtGui import QColor, QPainterPath
 
-from ...core.regions import region_top_classes
-from ...labeling import SessionState
+from ...labeling import SessionState, region_top_classes
 from ..document import Document
 from .canvas import Canvas
 from .point_flow import PointFlow
