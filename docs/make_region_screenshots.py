@@ -60,19 +60,34 @@ def app(src: Path, info: Path) -> None:
     win.move(0, 0)
     win.show()
 
+    def truth_key(region: np.ndarray) -> str:
+        """The key of the region's majority true class: a careful annotator's answer."""
+        truth = win.document.truth_labels
+        votes = np.bincount(truth[region & (truth != 255)], minlength=len(win.names)) if truth is not None else [0]
+        return win.class_keys[int(np.argmax(votes))].lower()
+
     def ready() -> None:
         win.canvas.fit()
         i = win.document.index
         sp = win.workflow.superpixels(i)
-        ids = win.points.region_ids()  # the asked regions: hover and click another one
-        sizes = np.bincount(sp.ravel())
-        sizes[ids] = 0
-        rid = int(sizes.argmax())
+        ids = win.points.region_ids()  # the asked regions: hover and click another one, near the middle
+        h, w = sp.shape
+        yy, xx = np.mgrid[0:h, 0:w]
+        n = np.bincount(sp.ravel()).astype(float)
+        cy, cx = np.bincount(sp.ravel(), yy.ravel()) / n, np.bincount(sp.ravel(), xx.ravel()) / n
+        far = (cy - 0.6 * h) ** 2 + (cx - 0.55 * w) ** 2
+        far[ids] = np.inf
+        rid = int(far.argmin())
         ys, xs = np.nonzero(sp == rid)
         k = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
         c = win.canvas
         at = c.mapToGlobal(c._point_center(int(ys[k]), int(xs[k])).toPoint())
-        info.write_text(json.dumps({"window": int(win.winId()), "region": [at.x(), at.y()], "image": i}))
+        queue = [truth_key(sp == rid_k) for rid_k in ids[:5]]  # the queue starts with this image's regions
+        info.write_text(
+            json.dumps(
+                {"window": int(win.winId()), "region": [at.x(), at.y()], "key": truth_key(sp == rid), "queue": queue}
+            )
+        )
 
     QTimer.singleShot(1500, ready)
     qt.exec()

@@ -292,6 +292,7 @@ class Canvas(QWidget):
 
     def leaveEvent(self, event) -> None:
         self._cursor = QPointF(-1, -1)
+        self.hovered.emit(-1.0, -1.0)  # outside the image: the readout and the region outline clear
         if self.brush_radius:
             self.update()
         super().leaveEvent(event)

@@ -19,9 +19,10 @@ from ..document import Document
 from .canvas import Canvas
 from .point_flow import PointFlow
 from .predictions import Predictions
-from .region_flow import label_region_confirmed, outline, region_outlines
+from .region_flow import label_region_confirmed, region_outlines
 
 TOP_CLASSES = 3
+REGION_CONTEXT = 4.0  # the queue's view is this many times the region's size
 ASKED, LABELLED, CURRENT = QColor(255, 60, 60), QColor(255, 255, 255), QColor(255, 230, 0)
 
 Superpixels = Callable[[int, int], np.ndarray]  # (image, region size) -> int [H, W] ids
@@ -91,18 +92,38 @@ class RegionQueueFlow(PointFlow):
                 self._outlines = (i, region_outlines(sp, ids))
             done = self.document.current_editor().point_labels() < len(self.names)
             paths = self._outlines[1]
-            for key, color, want in (("asked", ASKED, False), ("labelled", LABELLED, True)):
-                chosen = [paths[rid] for rid in np.unique(ids[done == want]).tolist() if rid in paths]
+            current = None
+            if self.queue is not None and self.selected is not None and self.selected < len(ids):
+                current = int(ids[self.selected])
+            for key, color, rids in (
+                ("asked", ASKED, ids[~done]),
+                ("labelled", LABELLED, ids[done]),
+                ("current", CURRENT, [] if current is None else [current]),
+            ):
+                chosen = [
+                    paths[rid]
+                    for rid in np.unique(rids).tolist()
+                    if rid in paths and (key == "current" or rid != current)
+                ]
                 if chosen:
                     path = QPainterPath()
                     for one in chosen:
                         path.addPath(one)
                     marks[key] = (path, color)
-            if self.queue is not None and self.selected is not None and self.selected < len(ids):
-                region = self.region_of(self.selected)
-                if region is not None:
-                    marks["current"] = (outline(region), CURRENT)
         self.canvas.update()
+
+    def _show(self) -> None:
+        """The queue's step, zoomed so that the region fills about a quarter of the view."""
+        super()._show()
+        region = self.region_of(self.selected) if self.queue is not None and self.selected is not None else None
+        if region is None:
+            return
+        rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+        h, w = int(rows[-1] - rows[0]) + 1, int(cols[-1] - cols[0]) + 1
+        c = self.canvas
+        scale = min(8.0, max(1.0, min(c.width() / (REGION_CONTEXT * w), c.height() / (REGION_CONTEXT * h))))
+        c.center_on((rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2, scale)
+        self.draw_regions()
 
     # ---- the chooser and labels --------------------------------------------------------------
     def _region_top(self, k: int) -> list[tuple[int, float]] | None:
@@ -152,6 +173,7 @@ class RegionQueueFlow(PointFlow):
         started = super().start()
         if started and self.queue is not None and self.region_size() is not None:
             self.queue.noun = "region"
+            self.canvas.region_outline = None  # the Region tool's hover: not the queue's region
             self.refresh_headsup()
         return started
 

@@ -100,7 +100,7 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], session: Ses
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     for name, text in (
         ("tool_point", "Point (P)"),
-        ("tool_region", "Region (R)"),
+        ("tool_region", "Region (G)"),
         ("tool_brush", "Brush (B)"),
         ("tool_eraser", "Eraser (E)"),
         ("tool_fill", "Fill (F)"),
