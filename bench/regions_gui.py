@@ -94,6 +94,7 @@ def main() -> None:
         region_proposals(path, 4)
         project = Project.open(path)
         win = MainWindow(project)
+        win.confirm = lambda text: True
         win.resize(1600, 1000)
         win.show()
         app.processEvents()
@@ -148,20 +149,22 @@ def main() -> None:
         ids = rng.permutation(int(sp.max()) + 1)[: 2 * args.repeats]
         labelled, naive = Times(), Times()
         for n, rid in enumerate(ids):
-            region = sp == rid
-            (labelled if n % 2 == 0 else naive).start()
-            if n % 2 == 0:  # the window's way: the edit's rectangle recoloured and repainted
-                edit = ed.label_region(region, 3, overwrite=True)
-                assert edit is not None
-                canvas.repaint(canvas.image_rect_to_widget(edit.rect).toAlignedRect())
+            rows, cols = np.flatnonzero((sp == rid).any(1)), np.flatnonzero((sp == rid).any(0))
+            box = canvas.image_rect_to_widget((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)).toAlignedRect()
+            regions.selected = int(rid)
+            if n % 2 == 0:  # the window's way: the class key's handler, the rectangle recoloured and repainted
+                labelled.start()
+                regions._chosen(3 + n % 4)
+                canvas.repaint(box)
                 labelled.stop()
             else:
                 listeners, ed.listeners = ed.listeners, []
-                ed.label_region(region, 3, overwrite=True)
+                naive.start()
+                regions._chosen(3 + n % 4)
                 doc.labels_overlay.refresh(None)  # the naive way: recolour everything, repaint everything
                 canvas.repaint()
-                ed.listeners = listeners
                 naive.stop()
+                ed.listeners = listeners
 
         with_marks, without = Times(), Times()
         marks = dict(canvas.region_marks)

@@ -203,11 +203,14 @@ def test_a_region_away_from_the_corner_changes_exactly_its_pixels_in_its_box():
     ed.begin_stroke()
     ed.active_class = 5
     ed.stamp(2, 3, 0)  # the L's first pixel: another class, kept
+    ed.stamp(1, 3, 0)  # outside the region: not counted
     ed.end_stroke()
+    assert ed.region_conflicts(region, 9) == 1 and ed.region_conflicts(region, 5) == 0
+    assert ed.region_conflicts(np.zeros((6, 8), bool), 9) == 0
     edit = ed.label_region(region, 9)
     assert edit is not None and edit.rect == (2, 5, 4, 7)  # (2, 3) kept: the changed box starts at column 4
     want = np.full((6, 8), UNLABELED, np.uint8)
     want[region] = 9
-    want[2, 3] = 5
+    want[2, 3] = want[1, 3] = 5
     assert np.array_equal(ed.labels, want)
     assert ed.label_region(np.zeros((6, 8), bool), 9) is None  # an empty region: no undo step

@@ -173,7 +173,11 @@ class LabelEditor:
     def region_conflicts(self, region: np.ndarray, cls: int) -> int:
         """Pixels of ``region`` (bool ``[H, W]``, a superpixel) already labelled with a class
         other than ``cls``: what labelling the region would overwrite if confirmed."""
-        have = self.labels[region]
+        rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+        if not len(rows):
+            return 0
+        box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+        have = self.labels[box][region[box]]
         return int(np.count_nonzero((have != UNLABELED) & (have != cls)))
 
     def region_classes(self, region: np.ndarray) -> list[int]:
