@@ -46,6 +46,7 @@ class Canvas(QWidget):
     dragged = pyqtSignal(float, float)
     released = pyqtSignal(float, float)
     hovered = pyqtSignal(float, float)
+    left = pyqtSignal()  # the cursor left the canvas
     view_changed = pyqtSignal(float)  # scale (1.0 = 100 %)
 
     def __init__(self, parent=None) -> None:
@@ -292,7 +293,7 @@ class Canvas(QWidget):
 
     def leaveEvent(self, event) -> None:
         self._cursor = QPointF(-1, -1)
-        self.hovered.emit(-1.0, -1.0)  # outside the image: the readout and the region outline clear
+        self.left.emit()
         if self.brush_radius:
             self.update()
         super().leaveEvent(event)

@@ -105,6 +105,7 @@ class RegionFlow(QObject):
         )
         win.tools.region_clicked.connect(flow.click)
         win.canvas.hovered.connect(flow.hover)
+        win.canvas.left.connect(flow.clear)
         win.document.image_changed.connect(lambda i: flow.clear())
         flow.message.connect(win.say)
         win.points.superpixels_of, win.points.confirm = win.workflow.superpixels, flow.confirm  # the region queue's
