@@ -44,7 +44,8 @@ class RegionQueueFlow(PointFlow):
         super().__init__(document, canvas, session, predictions, open_image)
         self.superpixels_of, self.confirm = superpixels, confirm
         self._sizes: dict[tuple[int, int], int | None] = {}  # (stage, image) -> region size
-        self._outlines: tuple[int, dict] | None = None  # (image, region id -> outline)
+        self._outlines: tuple[tuple[int, int], dict] | None = None  # ((stage, image), region id -> outline)
+        self._failed: set[tuple[int, int]] = set()  # (stage, image) whose superpixels could not be made
         document.image_changed.connect(lambda i: self.draw_regions())
         document.labels_changed.connect(lambda i, rect, what: self.draw_regions() if what == "commit" else None)
 
@@ -60,10 +61,18 @@ class RegionQueueFlow(PointFlow):
         return self._sizes[key]
 
     def superpixels(self) -> np.ndarray | None:
+        """The shown image's superpixels at its proposal's size (None: not a region proposal,
+        or they cannot be made: said once in the status bar, the points still work)."""
         size = self.region_size()
-        if size is None or self.superpixels_of is None:
+        key = (self.document.stage, self.document.index)
+        if size is None or self.superpixels_of is None or key in self._failed:
             return None
-        return self.superpixels_of(self.document.index, size)
+        try:
+            return self.superpixels_of(self.document.index, size)
+        except (RuntimeError, ValueError, OSError) as e:
+            self._failed.add(key)
+            self.ended.emit(f"the proposed regions cannot be shown: {e}")
+            return None
 
     def region_ids(self) -> np.ndarray:
         """The superpixel id under each proposed point of the shown image (empty: no regions)."""
@@ -85,11 +94,11 @@ class RegionQueueFlow(PointFlow):
         marks.clear()
         ids = self.region_ids() if self.document.editor is not None else np.zeros(0, np.int64)
         if len(ids):
-            i = self.document.index
-            if self._outlines is None or self._outlines[0] != i:
+            shown = (self.document.stage, self.document.index)
+            if self._outlines is None or self._outlines[0] != shown:
                 sp = self.superpixels()
                 assert sp is not None  # ids come from it
-                self._outlines = (i, region_outlines(sp, ids))
+                self._outlines = (shown, region_outlines(sp, ids))
             done = self.document.current_editor().point_labels() < len(self.names)
             paths = self._outlines[1]
             current = None
