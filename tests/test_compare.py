@@ -117,10 +117,12 @@ def test_compare_regions_matched_to_ppl_clicks_with_their_noise_in_the_report(co
         clicks = 0
         for i in range(len(ppl.images)):
             n = len(ppl.proposal(1, i)[1])
+            assert ppl.proposal_region_size(1, i) is None
             sp = superpixels(read_image(regions.image_path(i)), saved["budgets"]["regions"]["region_size"])
             for p, at_most in ((regions, True), (rand, False)):
                 mask, points = p.proposal(1, i)
                 ids = np.unique(sp[points[:, 0], points[:, 1]])
+                assert p.proposal_region_size(1, i) == saved["budgets"]["regions"]["region_size"]  # stored with it
                 assert len(ids) == len(points)  # one point per region, no region twice
                 assert len(points) <= n if at_most else len(points) == min(n, int(sp.max()) + 1)
                 assert np.array_equal(mask if mask is not None else np.zeros(sp.shape, bool), np.isin(sp, ids))

@@ -193,3 +193,24 @@ def test_a_region_is_labelled_as_one_undo_step_keeping_other_classes_unless_conf
     assert ed.label_region(region, 9) is None  # nothing changes: no undo step
     assert ed.region_classes(np.zeros((4, 6), bool)) == []
     assert editor(4, 6).region_classes(region) == []  # no prediction: no suggestion
+
+
+def test_a_region_away_from_the_corner_changes_exactly_its_pixels_in_its_box():
+    ed = editor(6, 8)
+    region = np.zeros((6, 8), bool)
+    region[2, 3:7] = True  # an L: row 2, columns 3..6, and column 6 down to row 4
+    region[3:5, 6] = True
+    ed.begin_stroke()
+    ed.active_class = 5
+    ed.stamp(2, 3, 0)  # the L's first pixel: another class, kept
+    ed.stamp(1, 3, 0)  # outside the region: not counted
+    ed.end_stroke()
+    assert ed.region_conflicts(region, 9) == 1 and ed.region_conflicts(region, 5) == 0
+    assert ed.region_conflicts(np.zeros((6, 8), bool), 9) == 0
+    edit = ed.label_region(region, 9)
+    assert edit is not None and edit.rect == (2, 5, 4, 7)  # (2, 3) kept: the changed box starts at column 4
+    want = np.full((6, 8), UNLABELED, np.uint8)
+    want[region] = 9
+    want[2, 3] = want[1, 3] = 5
+    assert np.array_equal(ed.labels, want)
+    assert ed.label_region(np.zeros((6, 8), bool), 9) is None  # an empty region: no undo step

@@ -51,6 +51,8 @@ def test_queue_walks_forward_and_back_and_says_where_it_is():
     no_suggestion = q.heads_up("x", 2, None)
     assert "Enter" not in no_suggestion  # nothing on screen to accept
     assert q.step() and not q.step() and q.current == (1, 2)
+    q.noun = "region"  # a stage whose points stand for superpixels
+    assert q.heads_up("x", 2, ("road", 0.5)).startswith("region 3/3 · image x (2/2) · suggestion: road 0.50")
 
 
 def test_session_state_notifies_once_with_what_changed():

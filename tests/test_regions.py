@@ -219,3 +219,18 @@ def test_the_window_gets_the_strategies_superpixels_through_the_workflow(tmp_pat
     )
     with Project.create(tmp_path / "p.labor.h5", settings, [ImageEntry(str(tmp_path / "a.png"), 64, 96)]) as p:
         assert np.array_equal(ProjectWorkflow(p).superpixels(0), superpixels(image, 16))
+        assert np.array_equal(ProjectWorkflow(p).superpixels(0, region_size=8), superpixels(image, 8))  # a stage's own
+
+
+def test_region_top_classes_are_the_mean_probabilities_over_the_region_best_first():
+    from labor_desktop.labeling import region_top_classes
+
+    probs = np.zeros((3, 2, 2), np.float32)
+    probs[:, 0, 0] = [0.25, 0.5, 0.25]
+    probs[:, 0, 1] = [0.75, 0.0, 0.25]
+    probs[:, 1, :] = [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]  # outside the region: never read
+    ys, xs = np.array([0, 0]), np.array([0, 1])
+    assert region_top_classes(probs, ys, xs, 3) == [(0, 0.5), (1, 0.25), (2, 0.25)]  # the tie: smaller class
+    assert region_top_classes(probs, ys, xs, 1) == [(0, 0.5)]
+    assert region_top_classes(probs, ys, xs, 0) == []
+    assert region_top_classes(probs, ys[:0], xs[:0], 3) == []  # an empty region

@@ -125,13 +125,15 @@ class ProjectWorkflow:
         budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
         return label_unit(self.project.settings.strategy, budget)
 
-    def superpixels(self, i: int) -> np.ndarray:
+    def superpixels(self, i: int, region_size: int | None = None) -> np.ndarray:
         """Image ``i``'s superpixels (int32 ``[H, W]`` ids): the Region tool's regions, the
-        same the ``regions`` strategies ask for (``[budget] region_size``)."""
+        same the ``regions`` strategies ask for (``[budget] region_size``, or the size a
+        stage's proposal was made with)."""
         extra = self.project.settings.extra.get("experiment", {})
         budget = Budget(**extra["budget"]) if "budget" in extra else Budget()
         entry = self.project.images[i]
-        return image_superpixels(self.project.image_path(i), budget.region_size, (entry.height, entry.width))
+        size = budget.region_size if region_size is None else region_size
+        return image_superpixels(self.project.image_path(i), size, (entry.height, entry.width))
 
     def current_stage(self) -> int:
         """The stage being labeled (0: not bootstrapped yet)."""

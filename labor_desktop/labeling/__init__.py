@@ -4,7 +4,7 @@ writer thread that saves edits.  The window is a view of it; everything here is
 tested without Qt (and without torch)."""
 
 from ..store import UNLABELED
-from .editing import Edit, LabelEditor, Rect
+from .editing import Edit, LabelEditor, Rect, region_top_classes
 from .queue import QueueModel, unlabeled_points
 from .session import SessionState, Tool
 from .status import EditedImage, ImageStatus, StatusCache, image_status, stage_counts
@@ -25,6 +25,7 @@ __all__ = [
     "Tool",
     "UnsureSave",
     "image_status",
+    "region_top_classes",
     "stage_counts",
     "unlabeled_points",
 ]

@@ -173,7 +173,11 @@ class LabelEditor:
     def region_conflicts(self, region: np.ndarray, cls: int) -> int:
         """Pixels of ``region`` (bool ``[H, W]``, a superpixel) already labelled with a class
         other than ``cls``: what labelling the region would overwrite if confirmed."""
-        have = self.labels[region]
+        rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+        if not len(rows):
+            return 0
+        box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+        have = self.labels[box][region[box]]
         return int(np.count_nonzero((have != UNLABELED) & (have != cls)))
 
     def region_classes(self, region: np.ndarray) -> list[int]:
@@ -186,14 +190,20 @@ class LabelEditor:
     def label_region(self, region: np.ndarray, cls: int, overwrite: bool = False) -> Edit | None:
         """Every pixel of ``region`` labelled ``cls`` as one undo step; pixels labelled with
         another class are kept unless ``overwrite`` (the person confirmed)."""
-        where = region & (self.labels != cls)
+        rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+        if not len(rows):
+            return None
+        y0, x0 = int(rows[0]), int(cols[0])  # the rest works inside the region's box
+        box = region[y0 : int(rows[-1]) + 1, x0 : int(cols[-1]) + 1]
+        have = self.labels[y0 : y0 + box.shape[0], x0 : x0 + box.shape[1]]
+        where = box & (have != cls)
         if not overwrite:
-            where &= self.labels == UNLABELED
+            where &= have == UNLABELED
         ys, xs = np.nonzero(where)
         if not len(ys):
             return None
-        rect = (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
-        return self._one_shot("region", rect, where[rect[0] : rect[1], rect[2] : rect[3]], cls)
+        rect = (y0 + int(ys.min()), y0 + int(ys.max()) + 1, x0 + int(xs.min()), x0 + int(xs.max()) + 1)
+        return self._one_shot("region", rect, where[rect[0] - y0 : rect[1] - y0, rect[2] - x0 : rect[3] - x0], cls)
 
     def point_near(self, y: float, x: float, snap: float = 4.0) -> int | None:
         """Index of the proposed point nearest (y, x) within ``snap`` pixels."""
@@ -260,3 +270,14 @@ class LabelEditor:
     def _notify(self, rect: Rect, what: str) -> None:
         for listener in self.listeners:
             listener(rect, what)
+
+
+def region_top_classes(probs: np.ndarray, ys: np.ndarray, xs: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The model's ``n`` most likely classes over a region (its pixels ``ys``, ``xs``) with
+    their mean probability there, best first (ties: the smaller class): what the class
+    chooser lists for a region.  ``probs``: softmax ``[K, H, W]``; gathers only the region."""
+    if not len(ys) or n <= 0:
+        return []
+    mean = probs[:, ys, xs].mean(axis=1, dtype=np.float64)
+    order = np.argsort(-mean, kind="stable")[:n]
+    return [(int(k), float(mean[k])) for k in order]

@@ -32,6 +32,7 @@ class QueueModel:
         self.pos = 0
         self.unsure: set[Item] = set()
         self.labeled = 0
+        self.noun = "point"  # "region" where each proposed point stands for its superpixel
 
     def __len__(self) -> int:
         return len(self.items)
@@ -56,7 +57,7 @@ class QueueModel:
     def heads_up(self, image_name: str, n_images: int, suggestion: tuple[str, float | None] | None) -> str:
         """``point 3/302 · image eastwick_000002 (2/60) · suggestion: road 0.62 · keys``."""
         i, _ = self.current
-        parts = [f"point {self.pos + 1}/{len(self.items)}", f"image {image_name} ({i + 1}/{n_images})"]
+        parts = [f"{self.noun} {self.pos + 1}/{len(self.items)}", f"image {image_name} ({i + 1}/{n_images})"]
         if suggestion is not None:
             name, p = suggestion
             parts.append(f"suggestion: {name}" + ("" if p is None else f" {p:.2f}"))

@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from .codec import CodecError, check_bbox
-from .schema import EFFORT_FIELDS, MAX_STAGE, _is_int
+from .schema import EFFORT_FIELDS, MAX_REGION_SIZE, MAX_STAGE, _is_int
 
 MAX_IMAGES = 10_000_000
 MAX_SIDE = 1 << 16  # pixels per image side
@@ -199,6 +199,18 @@ def proposal_group(f: h5py.File, stage: int, i: int) -> tuple[h5py.Dataset | Non
     return mask, points
 
 
+def proposal_region_size(f: h5py.File, stage: int, i: int) -> int | None:
+    """The ``region_size`` attribute of a snapshot's proposal group (None: a point or pixel
+    proposal, or one written before regions were stored)."""
+    where = f"/proposals/{stage}/{i}"
+    size = _group(f["proposals"][str(stage)], str(i), where).attrs.get("region_size")
+    if size is None:
+        return None
+    if not (np.ndim(size) == 0 and np.asarray(size).dtype.kind in "iu" and 1 <= int(size) <= MAX_REGION_SIZE):
+        raise Damaged(f"{where}: region_size {size!r} is not an integer in 1..{MAX_REGION_SIZE}")
+    return int(size)
+
+
 def check_points(points: np.ndarray, shape: tuple[int, int], n_classes: int, where: str) -> None:
     if points.size and (
         (points[:, :2] < 0).any()
@@ -259,6 +271,11 @@ def check_record(h: dict[str, Any], shapes: list[tuple[int, int]]) -> None:
         image()
         stage(h.get("stage"))
         need(isinstance(h.get("has_mask"), bool), "has_mask is not true or false")
+        size = h.get("region_size")  # optional (written by the regions strategies)
+        need(
+            size is None or (_is_int(size) and 1 <= size <= MAX_REGION_SIZE),
+            f"region_size {size!r} is not in 1..{MAX_REGION_SIZE}",
+        )
     elif kind == "effort":
         image()
         effort(h)

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 
 from . import codec
-from .checks import Damaged, check_points, check_record, label_group, proposal_group
+from .checks import Damaged, check_points, check_record, label_group, proposal_group, proposal_region_size
 from .codec import CodecError
 from .files import _identity
 from .journal import HEADER, JournalWriter, StaleRecord, read_payload
@@ -182,6 +182,23 @@ class ProjectReading:
             points = points_ds[()]
             check_points(points, shape, k, "points")  # before the cast: 2**32 + 3 must not pass as 3
             return mask, points.astype(np.int32)
+        except _UNREADABLE as e:
+            raise self._content_error(where, self.path, e) from None
+
+    def proposal_region_size(self, stage: int, i: int) -> int | None:
+        """The superpixel size a ``regions`` proposal's points stand for (one point per
+        asked region); None for other proposals, none at all, or older projects."""
+        i, stage = self._index(i), _stage(stage)
+        return self._read(lambda: self._read_region_size(stage, i))
+
+    def _read_region_size(self, stage: int, i: int) -> int | None:
+        where = f"the stage {stage} proposal of image {i}"
+        if (stage, i) in self._proposals:
+            return self._payload(self._proposals[(stage, i)], "proposal", i)[1].get("region_size")
+        if i not in self._base_proposals.get(stage, ()):
+            return None
+        try:
+            return proposal_region_size(self._base, stage, i)
         except _UNREADABLE as e:
             raise self._content_error(where, self.path, e) from None
 

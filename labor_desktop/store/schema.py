@@ -20,6 +20,7 @@ FORMAT = "labor-desktop-project"
 VERSION = 1
 EFFORT_FIELDS = ("active_seconds", "clicks", "brush_strokes", "points_labeled")
 MAX_STAGE = 255  # the stage map is uint8
+MAX_REGION_SIZE = 4096  # px: a proposal's superpixel size (the engine allows 2..1024)
 
 
 class ProjectError(Exception):

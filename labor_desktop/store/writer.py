@@ -87,6 +87,8 @@ def write_project(
                 if header["has_mask"]:
                     gi.create_dataset("mask", data=np.frombuffer(blobs[0], np.uint8))
                 gi.create_dataset("points", data=np.frombuffer(blobs[1], np.int32).reshape(-1, 3))
+                if header.get("region_size") is not None:
+                    gi.attrs["region_size"] = np.int32(header["region_size"])
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -18,7 +18,7 @@ from .files import _reason
 from .journal import StaleRecord, same_file
 from .locks import rescue_journal, stop_message
 from .reading import ProjectReading
-from .schema import EFFORT_FIELDS, MAX_STAGE, Effort, ProjectError, ProjectSettings, SaveError
+from .schema import EFFORT_FIELDS, MAX_REGION_SIZE, MAX_STAGE, Effort, ProjectError, ProjectSettings, SaveError, _is_int
 from .tables import _stage
 from .writer import write_project
 
@@ -80,8 +80,14 @@ class ProjectWriting(ProjectReading):
 
             self._append(payload, commit)
 
-    def save_proposal(self, stage: int, i: int, mask: np.ndarray | None, points: np.ndarray) -> None:
+    def save_proposal(
+        self, stage: int, i: int, mask: np.ndarray | None, points: np.ndarray, region_size: int | None = None
+    ) -> None:
+        """``region_size``: the points are one pixel of each asked superpixel of that size (a
+        ``regions`` strategy), so the window can outline and queue the regions themselves."""
         stage, i = _stage(stage), self._index(i)
+        if region_size is not None and not (_is_int(region_size) and 1 <= region_size <= MAX_REGION_SIZE):
+            raise ValueError(f"region_size of image {i}'s proposal must be an integer in 1..{MAX_REGION_SIZE}")
         entry = self.images[i]
         if mask is not None and np.shape(mask) != (entry.height, entry.width):
             raise ValueError(
@@ -96,8 +102,16 @@ class ProjectWriting(ProjectReading):
         except Damaged as e:
             raise ValueError(str(e)) from None
         pts = pts.astype(np.int32)
+        header: dict[str, Any] = {
+            "kind": "proposal",
+            "stage": int(stage),
+            "image": int(i),
+            "has_mask": mask is not None,
+        }
+        if region_size is not None:  # absent otherwise: the record reads as before
+            header["region_size"] = int(region_size)
         payload = codec.encode(
-            {"kind": "proposal", "stage": int(stage), "image": int(i), "has_mask": mask is not None},
+            header,
             codec.pack_mask(mask) if mask is not None else b"",
             pts.tobytes(),
         )

@@ -217,7 +217,7 @@ def write_proposals(
             shown = prop.region if unit in ("pixels", "all", "regions") else prop.inconsistency
             mask = None if shown is None else shown.cpu().numpy()
             points = prop.points.cpu().numpy().astype(np.int32)
-            project.save_proposal(stage, i, mask, points)
+            project.save_proposal(stage, i, mask, points, budget.region_size if unit == "regions" else None)
             if on_proposal is not None:
                 on_proposal(i, mask, points)
             asked_total += int(asked_pixels(mask, points, unit, size).sum())

@@ -1,8 +1,8 @@
 """The canvas: the target image and its layers, zoom on the wheel, pan with the
 middle button, fit (and refit on resize until the user zooms); proposed points
 drawn so that their state shows at a glance (hollow red: unlabeled; filled with
-the class colour: labelled; yellow "?": unsure); the point queue's heads-up line;
-mouse positions reported in image pixels."""
+the class colour: labelled; yellow "?": unsure), proposed regions outlined; the point
+queue's heads-up line; mouse positions reported in image pixels."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ class Canvas(QWidget):
     dragged = pyqtSignal(float, float)
     released = pyqtSignal(float, float)
     hovered = pyqtSignal(float, float)
+    left = pyqtSignal()  # the cursor left the canvas
     view_changed = pyqtSignal(float)  # scale (1.0 = 100 %)
 
     def __init__(self, parent=None) -> None:
@@ -66,6 +67,7 @@ class Canvas(QWidget):
         self.offset = QPointF(0, 0)
         self.brush_radius = 0  # drawn as the cursor outline
         self.region_outline: QPainterPath | None = None  # the Region tool's hovered superpixel
+        self.region_marks: dict[str, tuple[QPainterPath, QColor]] = {}  # proposed regions, by state, in order
         self.headsup = ""  # the point queue's line, drawn over the top of the image
         self.user_zoomed = False  # once the user zooms or pans, a resize keeps their view
         self._pan_from: QPointF | None = None
@@ -170,15 +172,19 @@ class Canvas(QWidget):
             p.drawEllipse(self._cursor, r, r)
             p.setPen(QPen(QColor(255, 255, 255), 1))
             p.drawEllipse(self._cursor, r, r)
-        if self.region_outline is not None:  # image coordinates; a cosmetic pen stays 1-2 px wide
+        outlines = list(self.region_marks.values()) if self.layers["points"].visible else []
+        if self.region_outline is not None:
+            outlines.append((self.region_outline, QColor(255, 255, 0)))
+        if outlines:  # image coordinates; a cosmetic pen stays 1-2 px wide at any zoom
             p.save()
             p.translate(self.offset)
             p.scale(self.scale, self.scale)
-            for color, width in ((QColor(0, 0, 0), 3), (QColor(255, 255, 0), 1)):
-                pen = QPen(color, width)
-                pen.setCosmetic(True)
-                p.setPen(pen)
-                p.drawPath(self.region_outline)
+            for path, color in outlines:
+                for c, width in ((QColor(0, 0, 0), 3), (color, 1)):
+                    pen = QPen(c, width)
+                    pen.setCosmetic(True)
+                    p.setPen(pen)
+                    p.drawPath(path)
             p.restore()
         if self.headsup:
             self._paint_headsup(p)
@@ -287,6 +293,7 @@ class Canvas(QWidget):
 
     def leaveEvent(self, event) -> None:
         self._cursor = QPointF(-1, -1)
+        self.left.emit()
         if self.brush_radius:
             self.update()
         super().leaveEvent(event)

@@ -41,6 +41,7 @@ TOOL_ACTIONS = {
     "tool_fill": Tool.FILL,
     "tool_accept": Tool.ACCEPT,
 }
+FIRST_TOOL = {"points": Tool.POINT, "regions": Tool.REGION}  # by the stage's label unit; else the brush
 CHECKABLE = {"toggle_mask_limit", "toggle_fast_points", *TOOL_ACTIONS}
 
 
@@ -99,7 +100,7 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], session: Ses
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     for name, text in (
         ("tool_point", "Point (P)"),
-        ("tool_region", "Region (R)"),
+        ("tool_region", "Region (G)"),
         ("tool_brush", "Brush (B)"),
         ("tool_eraser", "Eraser (E)"),
         ("tool_fill", "Fill (F)"),

@@ -17,9 +17,9 @@ from ...store import Project
 from .. import TITLE
 from ..canvas.canvas import Canvas
 from ..canvas.panels import ImageList, LayerControls, Palette, PointsPanel
-from ..canvas.point_flow import PointFlow
 from ..canvas.predictions import Predictions
 from ..canvas.region_flow import RegionFlow
+from ..canvas.region_queue import RegionQueueFlow
 from ..canvas.tools import ToolController
 from ..document import Document, wait_for_saves
 from ..inspect.inspect_actions import InspectActions
@@ -28,7 +28,7 @@ from ..place import add_recent, load_place, save_place
 from ..projects.project_opener import ProjectOpener
 from ..stage.stage_bar import StageBar
 from ..stage.stage_control import StageControl
-from .actions import build_actions, build_menus, build_toolbar, gate
+from .actions import FIRST_TOOL, build_actions, build_menus, build_toolbar, gate
 from .handlers import WindowParts, window_handlers
 from .readout import CursorReadout
 from .sheet import ShortcutSheet
@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.predictions = Predictions(self.workflow)
         self.tools = ToolController(self.canvas, self.document, self.session)
-        self.points = PointFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
+        self.points = RegionQueueFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
         self.regions = RegionFlow.for_window(self)
         self.image_list = ImageList()
         self.class_keys = project_class_keys(len(self.names), project.settings.extra.get("class_table"))
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._connect()
         self.refresh_list()
-        self.session.update(tool=Tool.POINT if self.workflow.label_unit == "points" else Tool.BRUSH)
+        self.session.update(tool=FIRST_TOOL.get(self.workflow.label_unit, Tool.BRUSH))
         place = load_place(project.path)
         self.session.restore(place.get("session", {}), len(self.names))
         first = place.get("image", 0)
@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
             selected=self.points.selected is not None,
             stage=self.stage,
             running=self.stages.running,
-            has_points=self.stage > 0 and self.workflow.label_unit == "points",
+            has_points=self.stage > 0 and self.workflow.label_unit in ("points", "regions"),
             has_history=bool(self.project.history()),
         )
 

@@ -1,0 +1,154 @@
+"""Proposed regions in the real window (issue 24): a stage whose proposals are regions (the
+store keeps their superpixel size) draws them outlined, the queue (Q) steps through them
+with its heads-up line, a class key or Enter labels the whole region as one undo step,
+other classes inside stay unless confirmed; the chooser lists the model's classes over a
+region with their mean probabilities.  Driven with real keys and clicks."""
+
+import numpy as np
+import pytest
+from gui_support import copy_of, key, open_window, stored, template, widget_pos  # noqa: F401
+from PyQt6.QtCore import Qt
+
+from labor_desktop.engine.workflow import ProjectWorkflow
+from labor_desktop.labeling import UNLABELED, Tool, region_top_classes
+from labor_desktop.store import Project
+
+pytestmark = pytest.mark.timeout(900)  # the bootstrapped template takes minutes on a busy machine
+SIZE = 16  # the proposals' region size; the project's setting stays 32: the stored size must be used
+ASKED = 3  # regions per image
+
+
+def seed_of(sp, rid):
+    ys, xs = np.nonzero(sp == rid)
+    k = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
+    return int(ys[k]), int(xs[k])
+
+
+@pytest.fixture
+def regions_window(template, tmp_path_factory, qtbot):  # noqa: F811
+    """The PPL template with its stage-1 proposals replaced by region proposals: the three
+    largest 16-px superpixels of each image, a point each (its pixel nearest the centroid)."""
+    path = copy_of(template, tmp_path_factory)
+    with Project.open(path) as p:
+        flow = ProjectWorkflow(p)
+        for i in range(len(p.images)):
+            sp = flow.superpixels(i, SIZE)
+            ids = np.argsort(-np.bincount(sp.ravel()), kind="stable")[:ASKED]
+            seeds = np.array([[*seed_of(sp, rid), 0] for rid in ids], np.int32)
+            p.save_proposal(1, i, np.isin(sp, ids), seeds, region_size=SIZE)
+    win, project = open_window(path, qtbot)
+    yield win
+    win.close()
+    project.close()
+
+
+def region_at_point(win, i, k):
+    sp = win.workflow.superpixels(i, SIZE)
+    y, x, _ = win.project.proposal(1, i)[1][k]
+    return sp == sp[y, x]
+
+
+def test_proposed_regions_are_outlined_and_turn_labelled_after_the_queue_labels_one(regions_window, qtbot):
+    win = regions_window
+    assert win.points.region_size() == SIZE
+    assert set(win.canvas.region_marks) == {"asked"}  # every region still to label, none labelled
+    asked = win.canvas.region_marks["asked"][0]
+    assert asked.toSubpathPolygons() and len(asked.toSubpathPolygons()) >= ASKED  # one outline at least per region
+    key(qtbot, win, Qt.Key.Key_Q)
+    assert "current" in win.canvas.region_marks  # the queue's region on top
+    key(qtbot, win, Qt.Key.Key_3)  # class 2 for the whole first region
+    assert set(win.canvas.region_marks) >= {"asked", "labelled", "current"}
+
+
+def test_q_steps_through_regions_a_class_key_labels_the_whole_region_as_one_undo_step(regions_window, qtbot):
+    win = regions_window
+    key(qtbot, win, Qt.Key.Key_Q)
+    n = len(win.points.queue)
+    assert n == ASKED * len(win.project.images)
+    line = win.canvas.headsup
+    assert line.startswith(f"region 1/{n} · image ") and "Esc stop" in line
+    i, k = win.points.queue.current
+    region = region_at_point(win, i, k)
+    before = stored(win, i).copy()
+    key(qtbot, win, Qt.Key.Key_3)
+    labels = stored(win, i)
+    assert (labels[region] == 2).all() and np.array_equal(labels[~region], before[~region])
+    assert win.canvas.headsup.startswith(f"region 2/{n}")
+    assert win.project.effort(i).clicks == 1  # one click for the whole region
+    win.points.stop()
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one step undoes it all
+    assert np.array_equal(stored(win, i), before)
+
+
+def test_enter_accepts_the_models_class_over_the_region_with_its_mean_probability(regions_window, qtbot):
+    win = regions_window
+    key(qtbot, win, Qt.Key.Key_Q)
+    i, k = win.points.queue.current
+    qtbot.waitUntil(lambda: i in win.predictions.probs, timeout=60_000)
+    region = region_at_point(win, i, k)
+    ys, xs = np.nonzero(region)
+    want_k, want_p = region_top_classes(win.predictions.probs[i], ys, xs, 1)[0]
+    qtbot.waitUntil(lambda: f"suggestion: {win.names[want_k]} {want_p:.2f}" in win.canvas.headsup)
+    key(qtbot, win, Qt.Key.Key_Return)
+    assert (stored(win, i)[region] == want_k).all()
+
+
+def test_the_queue_keeps_other_classes_inside_a_region_unless_confirmed_and_esc_stops(regions_window, qtbot):
+    win = regions_window
+    i = win.document.index
+    region = region_at_point(win, i, 0)
+    ys, xs = np.nonzero(region)
+    ed = win.document.current_editor()
+    one = np.zeros_like(region)
+    one[ys[0], xs[0]] = True
+    win.document.act(lambda: ed.label_region(one, 4))  # one pixel labelled "4" before, as a brush would
+    assert stored(win, i)[ys[0], xs[0]] == 4
+    asked: list[str] = []
+    win.confirm = lambda text: asked.append(text) or False  # the person says no
+    key(qtbot, win, Qt.Key.Key_Q)
+    assert win.points.queue.current == (i, 0)
+    key(qtbot, win, Qt.Key.Key_3)
+    labels = stored(win, i)
+    assert asked and "keep" in asked[0]
+    assert labels[ys[0], xs[0]] == 4 and (np.delete(labels[region], 0) == 2).all()  # kept; the rest labelled
+    before = labels.copy()
+    key(qtbot, win, Qt.Key.Key_Escape)  # leaves the queue, labels nothing
+    assert not win.points.active and win.canvas.headsup == "" and "current" not in win.canvas.region_marks
+    assert np.array_equal(stored(win, i), before)
+
+
+def test_the_region_chooser_lists_the_models_classes_over_the_region_with_probabilities(regions_window, qtbot):
+    win = regions_window
+    i = win.document.index
+    key(qtbot, win, Qt.Key.Key_G)
+    assert win.session.tool is Tool.REGION
+    sp = win.workflow.superpixels(i)  # the Region tool's regions: the project's setting
+    rid = int(np.bincount(sp.ravel()).argmax())
+    y, x = seed_of(sp, rid)
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x))
+    qtbot.waitUntil(win.regions.chooser.isVisible)
+    qtbot.waitUntil(lambda: i in win.predictions.probs, timeout=60_000)  # asked for by the click
+    ys, xs = np.nonzero(sp == rid)
+    top = region_top_classes(win.predictions.probs[i], ys, xs, 3)
+    first = f"model: {win.names[top[0][0]]}  {top[0][1]:.2f}"
+    qtbot.waitUntil(lambda: win.regions.chooser.list.item(0).text().startswith(first))  # listed once known
+    assert win.regions.chooser.isVisible()
+    rows = [win.regions.chooser.list.item(r).text() for r in range(len(top))]
+    for row, (k, p) in zip(rows, top):
+        assert row.startswith(f"model: {win.names[k]}  {p:.2f}")
+    assert win.regions.chooser.suggestion_row == rows[0]  # the best class highlighted
+    qtbot.keyClick(win.regions.chooser.list, Qt.Key.Key_Escape)
+    assert not win.regions.chooser.isVisible() and (stored(win, i)[sp == rid] == UNLABELED).all()
+
+
+def test_region_outlines_are_one_per_region_even_for_diagonal_and_side_neighbours():
+    from labor_desktop.gui.canvas.region_flow import region_outlines
+
+    sp = np.zeros((8, 8), np.int32)
+    sp[:4, 4:] = 1  # side neighbour of 0
+    sp[4:, 4:] = 2  # diagonal neighbour of 0
+    sp[4:, :4] = 3
+    paths = region_outlines(sp, np.array([0, 1, 2]))
+    assert sorted(paths) == [0, 1, 2]  # region 3 not asked: no outline
+    assert all(len(paths[r].toSubpathPolygons()) == 1 for r in (0, 1, 2))
+    assert paths[0].boundingRect().right() < paths[1].boundingRect().left()  # apart
