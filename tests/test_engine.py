@@ -21,7 +21,7 @@ from labor_desktop.engine.stages import StageEngine
 from labor_desktop.engine.warm_start import warm_start
 from labor_desktop.store import Project
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(1800)  # a hang guard only: the shared fixtures took 340 s under load
 
 
 @pytest.fixture(scope="module")
