@@ -57,3 +57,17 @@ def test_a_create_refused_by_another_writer_leaves_its_lock_file(tmp_path):
         assert os.stat(tmp_path / "p.labor.h5.lock").st_ino == lock  # still the one the writer holds
         with pytest.raises(ProjectError, match="is open in another LabOR Desktop window or process"):
             Project.open(path)  # so a second writer is still kept out
+
+
+def test_a_lock_file_replaced_during_the_failed_create_is_not_removed(tmp_path, monkeypatch):
+    lock = tmp_path / "p.labor.h5.lock"
+
+    def replaced_then_full(*a, **k):  # someone's own file took the lock's name meanwhile
+        lock.unlink()
+        lock.write_text("not ours")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer_mod.os, "replace", replaced_then_full)
+    with pytest.raises(SaveError, match="could not create the project"):
+        Project.create(tmp_path / "p.labor.h5", SETTINGS, GOOD)
+    assert os.listdir(tmp_path) == ["p.labor.h5.lock"] and lock.read_text() == "not ours"
