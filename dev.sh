@@ -6,9 +6,9 @@
 #   ./dev.sh test     create .venv if missing, then ruff, mypy and the whole test suite
 #                     (with arguments: pytest alone, e.g. ./dev.sh test -m "not slow")
 #   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, one seed, ~40 min on a busy 2-core CPU)
-#   ./dev.sh mutate   mutation testing (mutmut) of core/selection, strategies, metrics and
-#                     store/journal, project: see docs/testing.md.  Not in CI.  Arguments: mutant
-#                     name globs (default: core, then store), e.g. 'labor_desktop.core.metrics.*'
+#   ./dev.sh mutate   mutation testing (mutmut) of core/selection, strategies, metrics, store/
+#                     and labeling/: see docs/testing.md.  Not in CI.  Arguments: mutant name
+#                     globs (default: core, store, then labeling), e.g. 'labor_desktop.core.metrics.*'
 # Extra arguments are passed on (to `labor-desktop` or to pytest).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,7 +62,7 @@ case "$cmd" in
         export QT_QPA_PLATFORM=offscreen
         cd "$here"
         unset PYTHONPATH  # mutmut puts its mutated copy (mutants/) first on the path
-        [ $# -gt 0 ] || set -- 'labor_desktop.core.*' 'labor_desktop.store.*'
+        [ $# -gt 0 ] || set -- 'labor_desktop.core.*' 'labor_desktop.store.*' 'labor_desktop.labeling.*'
         for names in "$@"; do
             nice -n "${MUTATE_NICE:-15}" "$venv/bin/mutmut" run --max-children "${MUTATE_JOBS:-2}" "$names"
         done

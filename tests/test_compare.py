@@ -9,7 +9,7 @@ from labor_desktop.cli import main
 from labor_desktop.engine.experiments.converged import best_round
 from labor_desktop.store import Project
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # the timeout: a hang guard only
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_random_pixels_get_spls_mask_size_and_the_converged_reference_stops_by_i
     assert conv[1]["miou"] == max(rounds) and conv[1]["steps"] == conv[1]["best_round"] * 4  # smoke: 4 steps a round
     stopped = [best_round(rounds[: r + 1], 1)[1] for r in range(len(rounds))]
     assert not any(stopped[:-1])  # never trained past a stop
-    assert stopped[-1] or len(rounds) == 3  # the last round stopped it, or max_rounds did
+    assert len(rounds) == next((r + 1 for r, stop in enumerate(stopped) if stop), 3)  # the first stop, or max_rounds
     report = (out / "report.md").read_text()
     assert "UDA at least 50 % of supervised-converged" in report and "SPL above random pixels" in report
 

@@ -22,7 +22,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(1800)  # a hang guard only: the test waits for the two processes to end
 def test_two_process_ddp_matches_one_process(tiny_data, tmp_path):
     out = tmp_path / "ddp.pt"
     cmd = [
@@ -36,7 +36,7 @@ def test_two_process_ddp_matches_one_process(tiny_data, tmp_path):
         str(tiny_data),
         str(out),
     ]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    run = subprocess.run(cmd, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
     ddp = torch.load(out, weights_only=True)
     torch.manual_seed(0)

@@ -21,7 +21,7 @@ from labor_desktop.engine.stages import StageEngine
 from labor_desktop.engine.warm_start import warm_start
 from labor_desktop.store import Project
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(1800)  # a hang guard only: the shared fixtures took 340 s under load
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +167,7 @@ def _wait_for_job(out, job, child):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a guard against a hang only: the test waits on the ledger and on exits, not a clock
 def test_ctrl_c_exits_130_keeps_finished_jobs_and_the_same_command_resumes(tiny_data, tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "labor_desktop.cli", "simulate", "--data", str(tiny_data), "--preset", "smoke"]
@@ -177,19 +178,24 @@ def test_ctrl_c_exits_130_keeps_finished_jobs_and_the_same_command_resumes(tiny_
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=restore)
     _wait_for_job(out / "warm-start", "warmup", child)
     child.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
-    stdout, stderr = child.communicate(timeout=120)
+    stdout, stderr = child.communicate()
     assert child.returncode == 130, stderr
     assert "cancelled: finished jobs are kept; run the same command again to resume" in stderr
     assert "Traceback" not in stderr and "stage 1" not in stdout
     kept = json.loads((out / "warm-start" / "state.json").read_text())["jobs"]
     assert {"pretrain", "warmup"} <= set(kept)
-    assert not (out / "state.json").exists() or "evaluate-1" not in json.loads((out / "state.json").read_text())["jobs"]
+    stage_ledger = out / "state.json"  # written once the warm start has ended: the signal may come before
+    cut = json.loads(stage_ledger.read_text())["jobs"] if stage_ledger.exists() else {}
+    assert "evaluate-1" not in cut and "retrain-1" not in cut  # stage 1 never ended
 
-    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    resumed = subprocess.run(cmd, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert "pre-train on source" not in resumed.stderr  # not redone
     again = json.loads((out / "warm-start" / "state.json").read_text())["jobs"]
     assert all(again[job]["finished"] == kept[job]["finished"] for job in kept)
+    stages_again = json.loads(stage_ledger.read_text())["jobs"]
+    assert [stages_again[job]["finished"] for job in cut] == [cut[job]["finished"] for job in cut]  # not redone
+    assert {"retrain-1", "evaluate-1"} <= set(stages_again)
     assert [h["stage"] for h in json.loads((out / "history.json").read_text())] == [0, 1]
     assert any(line.startswith("ppl ") and "stage 1: mIoU" in line for line in resumed.stdout.splitlines())
 

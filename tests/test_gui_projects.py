@@ -14,7 +14,7 @@ from labor_desktop.gui.projects import project_opener
 from labor_desktop.labeling import UNLABELED, Tool
 from labor_desktop.store import Project
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(1800)  # a hang guard only: the shared fixtures took 340 s under load
 
 
 @pytest.fixture(scope="module")

@@ -138,6 +138,21 @@ def test_a_fast_stroke_is_continuous():
     assert np.array_equal(slow.labels, ed.labels)
 
 
+def test_a_stroke_on_the_last_row_and_column_and_one_radius_past_each_edge():
+    ed = editor()  # 20 x 30
+    ed.begin_stroke()
+    assert ed.stamp(19, 29, 2) == (17, 20, 27, 30)  # the last row and column: clipped, painted
+    assert ed.end_stroke().rect == (17, 20, 27, 30)
+    assert np.array_equal(ed.labels != UNLABELED, disc(20, 30, 19, 29, 2))
+    for y, x, rect in [(21, 10, (19, 20, 8, 13)), (-2, 10, (0, 1, 8, 13)), (10, 31, (8, 13, 29, 30))]:
+        one = editor()
+        assert one.stamp(y, x, 2) == rect  # the centre off the image by the radius: its edge pixel only
+        assert np.array_equal(one.labels != UNLABELED, disc(20, 30, y, x, 2)) and (one.labels != UNLABELED).sum() == 1
+    for y, x in [(22, 10), (-3, 10), (10, 32), (10, -3)]:  # one further: nothing
+        none = editor()
+        assert none.stamp(y, x, 2) is None and (none.labels == UNLABELED).all()
+
+
 def test_a_diagonal_stroke_matches_the_brute_force_distance_to_the_segment():
     ed = editor()
     ed.begin_stroke()

@@ -55,6 +55,25 @@ def test_queue_walks_forward_and_back_and_says_where_it_is():
     assert q.heads_up("x", 2, ("road", 0.5)).startswith("region 3/3 · image x (2/2) · suggestion: road 0.50")
 
 
+def test_the_heads_up_line_word_for_word_and_marked_unsure_only_on_its_own_point():
+    q = QueueModel([(0, 0), (1, 2)])
+    keys = "[class key] label · Space unsure · Backspace back · Esc stop"
+    assert q.heads_up("a", 2, ("road", 0.62)) == (
+        "point 1/2 · image a (1/2) · suggestion: road 0.62 · [class key] label · Enter accept road · "
+        "Space unsure · Backspace back · Esc stop"
+    )
+    q.unsure.add((0, 0))
+    assert q.heads_up("a", 2, None) == f"point 1/2 · image a (1/2) · marked unsure · {keys}"
+    assert q.step() and q.current == (1, 2)
+    q.unsure |= {(0, 2), (1, 0)}  # the same point index on another image, another point on this one
+    assert q.heads_up("b", 2, None) == f"point 2/2 · image b (2/2) · {keys}"
+    q.unsure.add((1, 2))
+    assert q.heads_up("b", 2, ("car", None)) == (
+        "point 2/2 · image b (2/2) · suggestion: car · marked unsure · [class key] label · Enter accept car · "
+        "Space unsure · Backspace back · Esc stop"
+    )
+
+
 def test_session_state_notifies_once_with_what_changed():
     s = SessionState()
     heard = []

@@ -13,6 +13,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 N_IMAGES, H, W = 6, 192, 384
@@ -54,6 +56,7 @@ def seq_of(lab):
     return int(((d[0] * 19 + d[1]) * 19 + d[2]) * 19 + d[3]) * 19 + d[4]
 
 
+@pytest.mark.slow  # 13 s unloaded: kills at many random moments
 def test_sigkill_never_loses_an_acknowledged_save(tmp_path):
     path = tmp_path / "crash.labor.h5"
     settings = ProjectSettings(classes=[str(i) for i in range(19)])

@@ -10,7 +10,7 @@ from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.workflow import Cancelled, ProjectWorkflow, create_project, run_folder
 from labor_desktop.store import Project
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(1800)  # a hang guard only: the shared fixtures took 340 s under load
 
 
 def test_bootstrap_label_advance_cancel(tiny_data, tmp_path):

@@ -54,6 +54,17 @@ def take_lock_file(project: Path) -> int:
     return fd
 
 
+def drop_lock_file(project: Path, fd: int) -> None:
+    """Remove ``NAME.labor.h5.lock`` while ``fd`` still locks it (a create that failed leaves
+    nothing behind); a name that leads elsewhere by now is someone else's and stays."""
+    lock_path = project.with_name(project.name + ".lock")
+    if same_file(fd, lock_path):
+        try:
+            os.unlink(lock_path)
+        except OSError:
+            pass  # left as it was: a lock file is harmless, the next open takes it
+
+
 def lock_journal(project: Path, fd: int) -> None:
     """Lock the journal's descriptor ``fd`` (closed and ``ProjectError`` if another writer holds it)."""
     if sys.platform != "win32" and not _flock(fd):  # Windows: the lock file's region lock suffices

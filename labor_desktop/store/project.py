@@ -29,7 +29,7 @@ from . import codec
 from .checks import Damaged, check_effort, check_global_heaps, check_image_table, check_record, check_tables
 from .files import _identity, _reason, _relative
 from .journal import HEADER, JournalWriter, refuse_link, scan
-from .locks import open_locked_journal, take_lock_file
+from .locks import drop_lock_file, open_locked_journal, take_lock_file
 from .schema import (
     EFFORT_FIELDS,
     FORMAT,
@@ -71,6 +71,7 @@ class Project(ProjectWriting):
             raise ValueError(str(e)) from None
         n = len(rel)
         project = cls(path, read_only=False)
+        made_lock = not os.path.lexists(path.with_name(path.name + ".lock"))
         try:
             project._take_lock()
             stale = open_locked_journal(path, project.journal_path, create=False)  # refused if a writer holds it
@@ -85,6 +86,8 @@ class Project(ProjectWriting):
                 project._journal.truncate(0)  # a stale journal of a removed project must not replay into this one
             project._open(locked=True)
         except BaseException:
+            if made_lock and project._lockfile is not None:  # no project: no lock file beside it
+                drop_lock_file(path, project._lockfile)
             project.close(compact=False)
             raise
         return project
