@@ -193,10 +193,16 @@ class ProjectWorkflow:
     def engine(self) -> StageEngine:
         with self._building:
             if self._engine is None:
-                ctx = self._context()
-                start = warm_start(self.folder / "warm-start", ctx, self.project.settings.extra.get("start_checkpoint"))
+                ctx, extra = self._context(), self.project.settings.extra
+                cold = extra.get("cold_start")  # a checkpoint's backbone, a new head (engine.warm_start)
+                start = warm_start(self.folder / "warm-start", ctx, extra.get("start_checkpoint"), new_head=bool(cold))
                 self._engine = StageEngine(
-                    self.folder, ctx, self.project.settings.strategy, start, project_path=self.project.path
+                    self.folder,
+                    ctx,
+                    self.project.settings.strategy,
+                    start,
+                    project_path=self.project.path,
+                    first_points=cold.get("first_points", "kcentre") if cold else "kcentre",
                 )
             return self._engine
 
@@ -212,6 +218,7 @@ class ProjectWorkflow:
                     **ev,
                     "budget": {"unit": "none", "pixel_share": 0.0, "points_per_image": 0.0},
                     "checkpoint": engine.model_after(0),
+                    **({"cold_start": engine.start["cold_start"]} if "cold_start" in engine.start else {}),
                 },
             )
         engine.prepare_stage(self.project, 1, on_proposal)
