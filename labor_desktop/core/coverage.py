@@ -24,12 +24,13 @@ def k_centre(features: torch.Tensor, k: int) -> torch.Tensor:
     if k == 0:
         return chosen
     x = features.double()
-    nearest = ((x - x.mean(0, keepdim=True)) ** 2).sum(1)  # the first pick: farthest from the mean
+    nearest = ((x - x.mean(0, keepdim=True)) ** 2).sum(1)  # decides the first pick only
     for j in range(k):
         pick = int(torch.argmax(nearest))  # the first maximum: the lowest index on ties
         chosen[j] = pick
-        nearest = torch.minimum(nearest, ((x - x[pick]) ** 2).sum(1))
-        nearest[pick] = -1.0  # never again, even where every distance is zero
+        away = ((x - x[pick]) ** 2).sum(1)
+        nearest = away if j == 0 else torch.minimum(nearest, away)
+        nearest[chosen[: j + 1]] = -1.0  # never again, even where every distance is zero
     return chosen
 
 
