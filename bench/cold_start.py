@@ -8,7 +8,9 @@ runs share the cold-start model (the same new head); the simulated annotator lab
         [--config docs/configs/cold-start.toml] [--seeds 0 1 2] [--out runs/cold-start] [--write docs/results.md]
 
 ``--write`` replaces the section between the cold-start markers of docs/results.md.
-Resumable: each run folder skips its finished jobs.
+Resumable: each run folder skips its finished jobs, and a seed measured already (its
+``seed-N/results.json``) is read, not rerun: one process a seed, then one with all seeds
+and ``--write``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def run(args) -> dict:
     out = Path(args.out)
     results: dict = {"seeds": {}, "config": args.config, "checkpoint": str(args.checkpoint)}
     for seed in args.seeds:
+        done = out / f"seed-{seed}" / "results.json"
+        if done.exists():  # measured by another invocation (one process a seed)
+            results["seeds"][str(seed)] = json.loads(done.read_text())
+            continue
         cfg = load_config(args.config, seed=seed)
         cfg = replace(cfg, device="cpu", model=replace(cfg.model, num_classes=len(table)))
         data = ExperimentData.find(cfg.data, args.data)
@@ -57,7 +63,8 @@ def run(args) -> dict:
             print(f"seed {seed} {pick}: " + " ".join(f"{100 * m:.1f}" for m in row[pick]), flush=True)
         row["seconds"] = round(time.perf_counter() - began)
         results["seeds"][str(seed)] = row
-        write_text_atomically(out / "results.json", json.dumps(results, indent=2))
+        write_text_atomically(done, json.dumps(row, indent=2))
+    write_text_atomically(out / "results.json", json.dumps(results, indent=2))
     return results
 
 
@@ -74,7 +81,7 @@ def section(results: dict, classes: str) -> str:
         "Stage 1 asks for 15 points an image (the demo's `[budget] points`) chosen by k-centre on the backbone's "
         "features over the pool (`kcentre`) or uniformly at random (`random`), the same number in total; the "
         "simulated annotator labels them, retraining trains the head, PPL (LabOR's selector) from stage 2 in both. "
-        "mIoU (%) over the five classes on the 30 validation images, per stage (stage 0: the new head):",
+        "mIoU (%) over the five classes on the 20 validation images, per stage (stage 0: the new head):",
         "",
         "| seed | stage 0 | " + " | ".join(f"stage {s} kcentre | stage {s} random" for s in range(1, stages)) + " |",
         "|---|---|" + "---|---|" * (stages - 1),

@@ -33,7 +33,14 @@ from .jobs.runtime import Runtime
 from .projects.experiment_data import ExperimentData
 from .projects.export import NotAnExportFolder, export_project
 from .projects.folder_data import project_data
-from .projects.new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
+from .projects.new_project import (
+    CHECKPOINT_STYLES,
+    LABELING_STRATEGIES,
+    PlanError,
+    ProjectPlan,
+    describe_start,
+    plan_project,
+)
 from .projects.projects import (
     DEMO_STEPS,
     GroundTruth,
@@ -68,6 +75,7 @@ __all__ = [
     "demo_ready",
     "demo_step",
     "plan_project",
+    "describe_start",
     "prepare_demo",
     "read_image",
     "run_folder",

@@ -98,11 +98,32 @@ def _checkpoint(
     except (CheckpointError, OSError) as e:
         raise PlanError("checkpoint", str(e)) from None
     has = f"its classifier has {classes} classes, the class table {k}" if classes else "it has no classifier"
-    line = (
-        f"cold start: {Path(start).name}: {has}; the model is its backbone with a new head for the {k} classes "
+    return replace(cfg, model=model.cfg), cold_line(Path(start).name, has, k)
+
+
+def describe_start(checkpoint: str, style: str, classes: str, source: str) -> str:
+    """The cold start's one line for these choices, or "" (no cold start, or a choice that
+    ``plan_project`` will refuse, saying why): what the New-project dialog shows as they change."""
+    if not checkpoint.strip() or source.strip():
+        return ""
+    try:
+        table = ClassTable.load(classes.strip()) if classes.strip() else ClassTable.cityscapes()
+        family = CHECKPOINT_STYLES.get(style)
+        base = ModelConfig.preset(family, num_classes=len(table)) if family else ModelConfig(num_classes=len(table))
+        _, found = checkpoint_classes(checkpoint.strip(), base)
+    except (CheckpointError, DataError, OSError, ValueError):
+        return ""
+    if found == len(table):
+        return ""
+    has = f"its classifier has {found} classes, the class table {len(table)}" if found else "it has no classifier"
+    return cold_line(Path(checkpoint.strip()).name, has, len(table))
+
+
+def cold_line(name: str, has: str, k: int) -> str:
+    return (
+        f"cold start: {name}: {has}; the model is its backbone with a new head for the {k} classes "
         "(initialised fresh), stage 1 asks for points chosen to cover the images, LabOR's selector from stage 2"
     )
-    return replace(cfg, model=model.cfg), line
 
 
 def plan_project(
