@@ -1,5 +1,5 @@
 """The cold start measured: a project of one's own classes (the demo's 19 read into five,
-``data/remap.py``) from a 19-class checkpoint's backbone with a new head, no source data.
+``data/class_table.py``, ``cityscapes_remap``) from a 19-class checkpoint's backbone with a new head, no source data.
 Stage 1's points chosen for coverage (k-centre on the backbone's features) against the
 same number of uniformly random points; LabOR's PPL from stage 2 in both.  Per seed, both
 runs share the cold-start model (the same new head); the simulated annotator labels.
@@ -22,8 +22,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from labor_desktop.data.class_table import ClassTable
-from labor_desktop.data.remap import cityscapes_remap, remapped
+from labor_desktop.data.class_table import ClassTable, cityscapes_remap
+from labor_desktop.data.readers import remapped
 from labor_desktop.engine.config import load_config
 from labor_desktop.engine.jobs.runtime import Runtime
 from labor_desktop.engine.projects.experiment_data import ExperimentData
@@ -76,7 +76,7 @@ def section(results: dict, classes: str) -> str:
         "## Cold start: your own classes, no source data",
         "",
         f"`bench/cold_start.py --config {results['config']} --seeds {' '.join(seeds)}` on the demo data read into "
-        f"the five classes of `{classes}` (`data/remap.py`), from the 19-class demo warm-up checkpoint's backbone "
+        f"the five classes of `{classes}` (`cityscapes_remap` in `data/class_table.py`), from the 19-class demo warm-up checkpoint's backbone "
         "with a new head (no source data; the head's initialisation seeded per seed and shared by both rows). "
         "Stage 1 asks for 15 points an image (the demo's `[budget] points`) chosen by k-centre on the backbone's "
         "features over the pool (`kcentre`) or uniformly at random (`random`), the same number in total; the "

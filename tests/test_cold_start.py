@@ -38,7 +38,11 @@ def test_labor_new_from_a_19_class_checkpoint_without_source_starts_cold_and_say
     assert [line for line in err.splitlines() if line.startswith("note: cold")] == [f"note: {COLD_LINE}"]
     with Project.open(path, read_only=True) as p:
         cold = p.settings.extra["cold_start"]
-        assert cold == {"backbone_from": str(nineteen.resolve()), "head": "new, 5 classes, initialised fresh", "note": COLD_LINE}
+        assert cold == {
+            "backbone_from": str(nineteen.resolve()),
+            "head": "new, 5 classes, initialised fresh",
+            "note": COLD_LINE,
+        }
         start = p.history()[0]
         assert start["cold_start"]["head"] == "new, 5 classes, initialised fresh"
         points = [p.proposal(1, i)[1] for i in range(len(p.images))]

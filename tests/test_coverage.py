@@ -67,7 +67,9 @@ def test_k_at_its_bounds():
 
 def test_cell_centres_are_the_floor_of_each_cells_middle():
     got = cell_centres((2, 3), (5, 7)).tolist()
-    want = [[int(Fraction(2 * r + 1, 2) * 5 / 2), int(Fraction(2 * c + 1, 2) * 7 / 3)] for r in range(2) for c in range(3)]
+    want = [
+        [int(Fraction(2 * r + 1, 2) * 5 / 2), int(Fraction(2 * c + 1, 2) * 7 / 3)] for r in range(2) for c in range(3)
+    ]
     assert got == want == [[1, 1], [1, 3], [1, 5], [3, 1], [3, 3], [3, 5]]
     assert cell_centres((2, 2), (4, 4)).tolist() == [[1, 1], [1, 3], [3, 1], [3, 3]]  # exactly at .0: 0.5 * 2 = 1
     assert cell_centres((3, 3), (3, 3)).tolist() == [[y, x] for y in range(3) for x in range(3)]

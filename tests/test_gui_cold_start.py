@@ -6,11 +6,10 @@ import pytest
 from folder_support import make_all, make_checkpoint
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDialogButtonBox
+from test_cold_start import COLD_LINE
 
 from labor_desktop.gui.projects.new_project import NewProjectDialog
 from labor_desktop.store import Project
-
-from test_cold_start import COLD_LINE
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -1,4 +1,4 @@
-"""The demo's 19 Cityscapes classes read into a class table of one's own (``data/remap.py``),
+"""The demo's 19 Cityscapes classes read into a class table of one's own (``cityscapes_remap``),
 as ``labor simulate --classes`` does: the five-group table exactly, single classes, and the
 tables refused."""
 
@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labor_desktop.data.class_table import ClassTable
+from labor_desktop.data.class_table import DEMO_GROUPS, ClassTable, cityscapes_remap
 from labor_desktop.data.classes import CLASS_NAMES
 from labor_desktop.data.io import DataError
-from labor_desktop.data.readers import Sample, read_sample_label
-from labor_desktop.data.remap import DEMO_GROUPS, cityscapes_remap, remapped
+from labor_desktop.data.readers import Sample, read_sample_label, remapped
 
 FIVE = "resources/classes/demo-five.toml"
 

@@ -84,7 +84,8 @@ def _context(args, progress, cancel):
     check_init_weights(cfg, getattr(args, "from_checkpoint", None))  # before looking at any data
     data = ExperimentData.find(cfg.data, args.data, args.source, args.target)
     if table is not None:
-        from ..data.remap import cityscapes_remap, remapped
+        from ..data.class_table import cityscapes_remap
+        from ..data.readers import remapped
 
         lut = cityscapes_remap(table)
         data = replace(
@@ -291,7 +292,7 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--classes",
         metavar="FILE.toml",
-        help="a class table of one's own: the demo data's 19 classes are read into it (data/remap.py) and the run "
+        help="a class table of one's own: the demo data's 19 classes are read into it (data/class_table.py: cityscapes_remap) and the run "
         "starts cold from --from's backbone with a new head (e.g. resources/classes/demo-five.toml)",
     )
     p.add_argument(

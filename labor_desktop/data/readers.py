@@ -6,7 +6,7 @@ datasets, so listing 25,000 GTA5 images is instant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,9 @@ class Sample:
     label: Path | None = None
     label_kind: str = "label_ids"  # or "train_ids", or "table" (values in ``id_map``'s ids)
     id_map: IdMap | None = None
-    remap: tuple[int, ...] | None = None  # 256 entries: a read class -> the project's (``data.remap``)
+    remap: tuple[int, ...] | None = (
+        None  # 256 entries: a read class -> the project's (``class_table.cityscapes_remap``)
+    )
 
 
 def read_sample_label(sample: Sample) -> np.ndarray:
@@ -31,6 +33,13 @@ def read_sample_label(sample: Sample) -> np.ndarray:
     assert sample.label is not None  # only labelled samples are read
     label = read_label(sample.label, sample.label_kind, sample.id_map)
     return label if sample.remap is None else np.asarray(sample.remap, np.uint8)[label]
+
+
+def remapped(samples: list[Sample], lut: np.ndarray) -> list[Sample]:
+    """The samples, their labels read through ``lut`` (256 entries: e.g.
+    ``class_table.cityscapes_remap``) by ``read_sample_label``."""
+    table = tuple(int(v) for v in lut)
+    return [replace(s, remap=table) for s in samples]
 
 
 def _require_dir(path: Path, what: str, hint: str) -> None:

@@ -20,10 +20,10 @@ import numpy as np
 
 from ..core.checkpoint import load_model, save_checkpoint
 from ..core.strategies import get_strategy, label_unit
+from ..data.class_table import ClassTable
 from ..data.readers import read_sample_label
 from ..store import Project
 from .jobs.adaptation import retrain, retrain_config
-from ..data.class_table import ClassTable
 from .jobs.annotator import annotate, budget_used
 from .jobs.coverage import write_coverage_proposals
 from .jobs.no_truth import pool_agreement

@@ -30,7 +30,7 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None, new_hea
     if new_head and start is None:
         raise ValueError("a cold start takes its backbone from a checkpoint: give one (any DeepLab-v2 or ResNet)")
     out = Path(out).resolve()  # checkpoint paths in the ledger must not depend on the working directory
-    identity = {"config": cfg.to_dict(), "start": None if start is None else str(start)}
+    identity: dict = {"config": cfg.to_dict(), "start": None if start is None else str(start)}
     if new_head:
         identity["new_head"] = True
     given = None if ctx.pretrained is None or start is not None else Path(ctx.pretrained.format(seed=cfg.seed))

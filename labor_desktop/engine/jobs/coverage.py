@@ -73,9 +73,13 @@ def write_coverage_proposals(
     rt.place(model).eval()
     chosen: dict[int, np.ndarray] = {}
     if pick == "kcentre":
-        cands = _candidates(model, pool, input_size, rt, StepClock("cold start: features", len(pool), progress, cancel), workers)
+        cands = _candidates(
+            model, pool, input_size, rt, StepClock("coverage: backbone features", len(pool), progress, cancel), workers
+        )
         feats = torch.cat([c[1] for c in cands]) if cands else torch.zeros(0, 1)
-        owner = torch.cat([torch.full((len(c[1]),), k, dtype=torch.long) for k, c in enumerate(cands)]) if cands else None
+        owner = (
+            torch.cat([torch.full((len(c[1]),), k, dtype=torch.long) for k, c in enumerate(cands)]) if cands else None
+        )
         picked = k_centre(feats, budget.points * len(pool))
         starts = np.cumsum([0] + [len(c[1]) for c in cands])
         for k, (i, _, centres, classes) in enumerate(cands):
@@ -83,7 +87,7 @@ def write_coverage_proposals(
             local = (picked[owner[picked] == k] - int(starts[k])).sort().values  # raster order in the image
             chosen[i] = torch.cat([centres[local], classes[local, None]], 1).numpy().astype(np.int32)
     else:
-        clock = StepClock("cold start: random points", len(pool), progress, cancel)
+        clock = StepClock("coverage: random points", len(pool), progress, cancel)
         unlabeled = EvalSet([Sample(s.name, s.image) for s in pool], input_size)
         for image, label, i in in_order(unlabeled, workers, rt):
             clock.check()

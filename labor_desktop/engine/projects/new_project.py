@@ -169,7 +169,8 @@ def plan_project(
         if cold_line is not None:
             if STRATEGIES[strategy].unit not in ("points", "pixels"):
                 raise PlanError(
-                    "strategy", f"a cold start asks for points at stage 1: choose a point or pixel strategy, not {strategy}"
+                    "strategy",
+                    f"a cold start asks for points at stage 1: choose a point or pixel strategy, not {strategy}",
                 )
             cold = {"backbone_from": start, "head": f"new, {len(table)} classes, initialised fresh", "note": cold_line}
     if not start and not source:
