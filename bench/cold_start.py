@@ -42,7 +42,7 @@ def run(args) -> dict:
     out = Path(args.out)
     results: dict = {"seeds": {}, "config": args.config, "checkpoint": str(args.checkpoint)}
     for seed in args.seeds:
-        done = out / f"seed-{seed}" / "results.json"
+        done = out / f"seed-{seed}" / f"results-{'-'.join(args.picks)}.json"
         if done.exists():  # measured by another invocation (one process a seed)
             results["seeds"][str(seed)] = json.loads(done.read_text())
             continue
@@ -54,7 +54,7 @@ def run(args) -> dict:
         began = time.perf_counter()
         start = warm_start(out / f"seed-{seed}" / "warm-start", ctx, args.checkpoint, new_head=True)
         row = {"stage 0": start["evaluation"]["miou"]}
-        for pick in PICKS:
+        for pick in args.picks:
             t = time.perf_counter()
             history = StageEngine(out / f"seed-{seed}" / pick, ctx, "ppl", start, table=table, first_points=pick).run()
             row[pick] = [h["miou"] for h in history]
@@ -68,43 +68,75 @@ def run(args) -> dict:
     return results
 
 
-def section(results: dict, classes: str) -> str:
-    seeds = results["seeds"]
-    stages = len(next(iter(seeds.values()))["kcentre"])
+def from_ledgers(out: Path, seeds: list[int], stages: int) -> dict:
+    """Each run's mIoU per stage as its ledger holds it (None: not evaluated yet), so a
+    section can be written from runs still going (``--report-only``)."""
+
+    def jobs(folder: Path) -> dict:
+        path = folder / "state.json"
+        return json.loads(path.read_text())["jobs"] if path.exists() else {}
+
+    rows = {}
+    for seed in seeds:
+        warm = jobs(out / f"seed-{seed}" / "warm-start")
+        if "evaluate-0" not in warm:
+            continue
+        row: dict = {"stage 0": warm["evaluate-0"]["result"]["miou"], "seconds": 0.0}
+        for pick in PICKS:
+            done = jobs(out / f"seed-{seed}" / pick)
+            evals = [done.get(f"evaluate-{s}", {}).get("result") for s in range(1, stages + 1)]
+            row[pick] = [row["stage 0"]] + [e["miou"] if e else None for e in evals]
+            budget = (evals[0] or {}).get("budget") or {}
+            row[f"{pick} points/img"] = budget.get("points_per_image")
+            row["seconds"] += sum(job.get("seconds", 0.0) for job in done.values())
+        row["seconds"] += sum(job.get("seconds", 0.0) for job in warm.values())
+        rows[str(seed)] = row
+    return rows
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{100 * v:.1f}"
+
+
+def section(seeds: dict, config: str, classes: str, stages: int) -> str:
     lines = [
         BEGIN,
         "## Cold start: your own classes, no source data",
         "",
-        f"`bench/cold_start.py --config {results['config']} --seeds {' '.join(seeds)}` on the demo data read into "
-        f"the five classes of `{classes}` (`cityscapes_remap` in `data/class_table.py`), from the 19-class demo warm-up checkpoint's backbone "
-        "with a new head (no source data; the head's initialisation seeded per seed and shared by both rows). "
-        "Stage 1 asks for 15 points an image (the demo's `[budget] points`) chosen by k-centre on the backbone's "
-        "features over the pool (`kcentre`) or uniformly at random (`random`), the same number in total; the "
-        "simulated annotator labels them, retraining trains the head, PPL (LabOR's selector) from stage 2 in both. "
-        "mIoU (%) over the five classes on the 20 validation images, per stage (stage 0: the new head):",
+        f"`bench/cold_start.py --config {config} --seeds {' '.join(seeds)}` on the demo data read into "
+        f"the five classes of `{classes}` (`cityscapes_remap` in `data/class_table.py`), from the 19-class demo "
+        "warm-up checkpoint's backbone with a new head (no source data; the head's initialisation seeded per seed "
+        "and shared by both rows of a seed). Stage 1 asks for 15 points an image (the demo's `[budget] points`) "
+        "chosen by k-centre on the backbone's features over the pool (`kcentre`) or uniformly at random "
+        "(`random`), the same number in total; the simulated annotator labels them, retraining trains the head, "
+        "PPL (LabOR's selector) from stage 2 in both. mIoU (%) over the five classes on the 20 validation "
+        "images, per stage (stage 0: the new head; — : not finished by the deadline):",
         "",
-        "| seed | stage 0 | " + " | ".join(f"stage {s} kcentre | stage {s} random" for s in range(1, stages)) + " |",
-        "|---|---|" + "---|---|" * (stages - 1),
+        "| seed | stage 0 | "
+        + " | ".join(f"stage {s} kcentre | stage {s} random" for s in range(1, stages + 1))
+        + " |",
+        "|---|---|" + "---|---|" * stages,
     ]
     for seed, row in seeds.items():
-        cells = [f"{100 * row['stage 0']:.1f}"]
-        for s in range(1, stages):
-            cells += [f"{100 * row['kcentre'][s]:.1f}", f"{100 * row['random'][s]:.1f}"]
+        cells = [_pct(row["stage 0"])]
+        for s in range(1, stages + 1):
+            cells += [_pct(row["kcentre"][s]), _pct(row["random"][s])]
         lines.append(f"| {seed} | " + " | ".join(cells) + " |")
     cells = [f"{100 * statistics.mean(r['stage 0'] for r in seeds.values()):.1f}"]
-    for s in range(1, stages):
+    for s in range(1, stages + 1):
         for pick in PICKS:
-            vals = [100 * r[pick][s] for r in seeds.values()]
-            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-            cells.append(f"**{statistics.mean(vals):.1f} ± {sd:.1f}**")
+            vals = [100 * r[pick][s] for r in seeds.values() if r[pick][s] is not None]
+            sd = f" ± {statistics.stdev(vals):.1f}" if len(vals) > 1 else ""
+            cells.append(f"**{statistics.mean(vals):.1f}{sd}** (n={len(vals)})" if vals else "—")
     lines.append("| mean ± std | " + " | ".join(cells) + " |")
-    pts = {p: [r[f"{p} points/img"][1] for r in seeds.values()] for p in PICKS}
+    pts = {p: [r[f"{p} points/img"] for r in seeds.values()] for p in PICKS}
     times = ", ".join(f"seed {s}: {r['seconds'] / 60:.0f} min" for s, r in seeds.items())
     lines += [
         "",
-        f"Labelled points per image after stage 1: kcentre {', '.join(f'{v:.1f}' for v in pts['kcentre'])}, "
-        f"random {', '.join(f'{v:.1f}' for v in pts['random'])} (per seed). Wall time for both rows of a seed "
-        f"({times}) on the shared 2-core CPU under load from other jobs: upper bounds; the mIoU does not depend on it.",
+        f"Points asked per image at stage 1: kcentre {', '.join(_pct(v / 100) if v else '—' for v in pts['kcentre'])}, "
+        f"random {', '.join(_pct(v / 100) if v else '—' for v in pts['random'])} (per seed). Job time of both rows "
+        f"of a seed ({times}) on the shared 2-core CPU, three seeds at once beside other developers' jobs: upper "
+        "bounds; the mIoU does not depend on it.",
         END,
     ]
     return "\n".join(lines)
@@ -119,9 +151,13 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--out", default="runs/cold-start")
     ap.add_argument("--write", metavar="RESULTS.md", help="put the section into this file (between its markers)")
+    ap.add_argument("--picks", nargs="+", choices=PICKS, default=list(PICKS), help="which rows to run (default both)")
+    ap.add_argument("--report-only", action="store_true", help="write the section from the ledgers; run nothing")
     args = ap.parse_args()
-    results = run(args)
-    text = section(results, args.classes)
+    if not args.report_only:
+        run(args)
+    stages = load_config(args.config).stages
+    text = section(from_ledgers(Path(args.out), args.seeds, stages), args.config, args.classes, stages)
     print(text)
     if args.write:
         doc = Path(args.write).read_text(encoding="utf-8")
