@@ -14,6 +14,7 @@ from labor_desktop.cli import main
 from labor_desktop.core.checkpoint import load_model
 from labor_desktop.core.model import DeepLabV2, ModelConfig
 from labor_desktop.engine.projects.new_project import PlanError, plan_project
+from labor_desktop.engine.workflow import ProjectWorkflow
 from labor_desktop.store import Project
 
 COLD_LINE = (
@@ -56,7 +57,7 @@ def test_labor_new_from_a_19_class_checkpoint_without_source_starts_cold_and_say
     assert torch.equal(model.layer4[1].conv2.weight, old.layer4[1].conv2.weight)  # the backbone is the checkpoint's
 
 
-def test_an_imagenet_resnet_gives_the_backbone_and_a_fit_checkpoint_no_cold_start(tmp_path):
+def test_an_imagenet_resnet_starts_cold_and_a_checkpoint_that_fits_does_not(tmp_path):
     d = make_all(tmp_path)
     net = DeepLabV2(ModelConfig(backbone="resnet18", num_classes=5, freeze_bn=False, output_stride=16))
     sd = {k: v for k, v in net.state_dict().items() if not k.startswith("layer5.")}
@@ -65,6 +66,11 @@ def test_an_imagenet_resnet_gives_the_backbone_and_a_fit_checkpoint_no_cold_star
     got = plan(tmp_path, d, checkpoint=str(tmp_path / "resnet18-imagenet.pth"))
     assert got.notes[0].startswith("cold start: resnet18-imagenet.pth: it has no classifier; the model is its backbone")
     assert got.cold_start is not None and got.cfg.model.num_classes == 5
+    seen = []
+    with Project.open(got.create()) as project:  # stage 1 as the window prepares it, each proposal seen
+        ProjectWorkflow(project).bootstrap(on_proposal=lambda i, mask, points: seen.append((i, len(points))))
+        assert [i for i, _ in seen] == list(range(5)) and sum(n for _, n in seen) == 8 * 5
+        assert seen == [(i, len(project.proposal(1, i)[1])) for i in range(5)]
     fit = plan(tmp_path, d, checkpoint=str(d["checkpoint"]), file=str(tmp_path / "q"))  # 5 classes: used as it is
     assert fit.cold_start is None and not any(n.startswith("cold start") for n in fit.notes)
 

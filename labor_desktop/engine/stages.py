@@ -143,7 +143,7 @@ class StageEngine:
         each proposal as it is written."""
         ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
         if self.cold and s == 1:  # a new head: the first points are chosen for coverage
-            run_job(state, ctx, "propose-1", partial(self._coverage, project), main_only=True)
+            run_job(state, ctx, "propose-1", partial(self._coverage, project, on_proposal), main_only=True)
             return
         needs_selector = get_strategy(self.strategy).needs_selector
 
@@ -204,7 +204,7 @@ class StageEngine:
             run_job(state, ctx, f"selector-{s}", selector)
         run_job(state, ctx, f"propose-{s}", proposals, main_only=True)
 
-    def _coverage(self, project: Project | None, seed: int) -> dict:
+    def _coverage(self, project: Project | None, on_proposal: OnProposal | None, seed: int) -> dict:
         ctx, cfg = self.ctx, self.ctx.cfg
         assert project is not None  # a main_only job: the main rank holds the project
         return write_coverage_proposals(
@@ -221,6 +221,7 @@ class StageEngine:
             ctx.progress,
             ctx.cancel,
             workers=cfg.data.workers,
+            on_proposal=on_proposal,
         )
 
     def finish_stage(

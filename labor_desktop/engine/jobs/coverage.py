@@ -12,6 +12,7 @@ against (bench/cold_start.py).  A point's class is the new head's (shown, never 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -49,6 +50,7 @@ def _candidates(model, pool, input_size, rt, clock, workers):
     return out
 
 
+@torch.no_grad()
 def write_coverage_proposals(
     project: Project,
     stage: int,
@@ -63,9 +65,11 @@ def write_coverage_proposals(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     workers: int = 0,
+    on_proposal: Callable[[int, np.ndarray | None, np.ndarray], None] | None = None,
 ) -> dict:
     """Stage ``stage``'s proposals chosen for coverage (``pick``: one of ``PICKS``); ``unit``
-    "points" asks for the points, "pixels" for a mask of exactly those pixels."""
+    "points" asks for the points, "pixels" for a mask of exactly those pixels;
+    ``on_proposal(i, mask, points)`` sees each as it is saved (the window's image status)."""
     if pick not in PICKS:
         raise ValueError(f"cold start: unknown way to choose the first points {pick!r}; choose one of {PICKS}")
     if unit not in ("points", "pixels"):
@@ -105,6 +109,8 @@ def write_coverage_proposals(
             mask = np.zeros((entry.height, entry.width), bool)
             mask[points[:, 0], points[:, 1]] = True
         project.save_proposal(stage, i, mask, points)
+        if on_proposal is not None:
+            on_proposal(i, mask, points)
         points_total += len(points)
     return {
         "asked_pixels": points_total,
