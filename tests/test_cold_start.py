@@ -11,7 +11,7 @@ import torch
 from folder_support import make_all, make_checkpoint
 
 from labor_desktop.cli import main
-from labor_desktop.core.checkpoint import load_model
+from labor_desktop.core.checkpoint import FORMAT, load_model
 from labor_desktop.core.model import DeepLabV2, ModelConfig
 from labor_desktop.engine.projects.new_project import PlanError, plan_project
 from labor_desktop.engine.workflow import ProjectWorkflow
@@ -88,7 +88,23 @@ def test_checkpoints_a_cold_start_cannot_use_are_refused_saying_why(tmp_path):
     (tmp_path / "cut.pt").write_bytes(make_checkpoint(tmp_path / "whole.pt", 19).read_bytes()[:5000])
     with pytest.raises(PlanError, match=r"cut.pt: not a readable PyTorch checkpoint"):
         plan(tmp_path, d, checkpoint=str(tmp_path / "cut.pt"))
+    crafted = {"format": FORMAT, "format_version": 1, "config": {"num_classes": 10**12}, "state_dict": {}}
+    torch.save(crafted, tmp_path / "crafted.pt")
+    with pytest.raises(PlanError) as e:  # refused before anything is built from it
+        plan(tmp_path, d, checkpoint=str(tmp_path / "crafted.pt"))
+    assert str(e.value) == (
+        f"{tmp_path / 'crafted.pt'}: a damaged or crafted LabOR Desktop checkpoint (config num_classes = "
+        "1000000000000 is not in 2..254); it was not loaded. Use a checkpoint this program wrote"
+    )
     nineteen = make_checkpoint(tmp_path / "nineteen.pt", classes=19)
+    wrong = torch.load(nineteen, weights_only=True)
+    wrong["config"]["backbone"] = "resnet34"  # a header that does not match its weights
+    torch.save(wrong, tmp_path / "wrong.pt")
+    with pytest.raises(
+        PlanError,
+        match=r"wrong.pt: does not fit this model: it is a resnet18 but the model is configured as resnet34\.$",
+    ):
+        plan(tmp_path, d, checkpoint=str(tmp_path / "wrong.pt"))
     with pytest.raises(PlanError) as e:
         plan(tmp_path, d, checkpoint=str(nineteen), strategy="regions")
     assert e.value.field == "strategy"
