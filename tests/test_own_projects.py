@@ -163,11 +163,12 @@ def refusal(tmp_path, **choices) -> PlanError:
     return e.value
 
 
-def test_a_checkpoint_whose_head_does_not_fit_the_table_is_refused_naming_both_counts(tmp_path):
+def test_with_source_data_a_checkpoint_whose_head_does_not_fit_the_table_is_refused_naming_both_counts(tmp_path):
     nineteen = make_checkpoint(tmp_path / "nineteen.pt", classes=19)
-    e = refusal(tmp_path, checkpoint=str(nineteen))
+    e = refusal(tmp_path, checkpoint=str(nineteen), source=str(make_val(tmp_path / "src")))
     assert e.field == "checkpoint"
     assert "nineteen.pt: its classifier has 19 classes but the class table has 5" in str(e)
+    assert str(e).endswith("or leave out the source data to start cold from its backbone with a new head")
 
 
 def test_without_a_checkpoint_source_data_is_needed(tmp_path):

@@ -77,12 +77,37 @@ def _context(args, progress, cancel):
         cfg = replace(cfg, stages=args.stages)
     if args.device:
         cfg = replace(cfg, device=args.device)
+    table = _own_classes(args)
+    if table is not None:
+        cfg = replace(cfg, model=replace(cfg.model, num_classes=len(table)))
     cfg = check(cfg)  # the command line's values too
     check_init_weights(cfg, getattr(args, "from_checkpoint", None))  # before looking at any data
     data = ExperimentData.find(cfg.data, args.data, args.source, args.target)
+    if table is not None:
+        from ..data.class_table import cityscapes_remap
+        from ..data.readers import remapped
+
+        lut = cityscapes_remap(table)
+        data = replace(
+            data, source=remapped(data.source, lut), target=remapped(data.target, lut), val=remapped(data.val, lut)
+        )
     rt = Runtime.create(cfg.device, amp=cfg.amp, channels_last=cfg.channels_last)
     progress.enabled = rt.is_main
     return Context(cfg, data, rt, progress, cancel, pretrained=getattr(args, "pretrained", None))
+
+
+def _own_classes(args):
+    """``--classes FILE.toml`` (simulate): the table the demo data is read into, or None."""
+    if not getattr(args, "classes", None):
+        return None
+    from ..data.class_table import ClassTable
+
+    if not getattr(args, "from_checkpoint", None):
+        raise ValueError(
+            "--classes: a project of its own classes starts cold from a checkpoint's backbone: "
+            "give --from CHECKPOINT (any DeepLab-v2 of ours or the literature's, or an ImageNet ResNet)"
+        )
+    return ClassTable.load(args.classes)
 
 
 def _check_arguments(args, strategies: list[str]) -> None:
@@ -139,8 +164,16 @@ def cmd_simulate(args) -> int:
 
     def body(ctx):
         out = Path(args.out)
-        start = warm_start(out / "warm-start", ctx, args.from_checkpoint)
-        history = StageEngine(out, ctx, args.strategy, start).run()
+        table = _own_classes(args)
+        cold = table is not None
+        if cold:  # the one line: what the model is made of
+            print(
+                f"cold start: the backbone of {args.from_checkpoint} with a new head for the {len(table)} classes of "
+                f"{args.classes}; stage 1: points chosen by {args.first_points}, then {args.strategy}",
+                file=sys.stderr,
+            )
+        start = warm_start(out / "warm-start", ctx, args.from_checkpoint, new_head=cold)
+        history = StageEngine(out, ctx, args.strategy, start, table=table, first_points=args.first_points).run()
         if ctx.rt.is_main:
             write_text_atomically(out / "history.json", json.dumps(history, indent=2))
             _print_history(args.strategy, history)
@@ -256,6 +289,18 @@ def add_commands(sub) -> None:
     p = sub.add_parser("simulate", help="Algorithm 1 with a simulated annotator, for one strategy")
     _common(p)
     p.add_argument("--strategy", required=True, help=STRATEGY_HELP)
+    p.add_argument(
+        "--classes",
+        metavar="FILE.toml",
+        help="a class table of one's own: the demo data's 19 classes are read into it (data/class_table.py: cityscapes_remap) and the run "
+        "starts cold from --from's backbone with a new head (e.g. resources/classes/demo-five.toml)",
+    )
+    p.add_argument(
+        "--first-points",
+        default="kcentre",
+        choices=["kcentre", "random"],
+        help="with --classes: how stage 1 chooses its points (default: kcentre on the backbone's features)",
+    )
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("compare", help="several strategies from one shared warm-up, with the report")

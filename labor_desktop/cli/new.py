@@ -162,10 +162,15 @@ def add_new_command(sub) -> None:
         "--source",
         metavar="DIR",
         help="labelled source data (GTA5 or Cityscapes layout, or images + NAME_label.png); "
-        "not needed with a --checkpoint that fits the classes",
+        "not needed with a --checkpoint",
     )
     p.add_argument("--classes", metavar="FILE.toml", help="class table (default: Cityscapes' 19 classes)")
-    p.add_argument("--checkpoint", metavar="FILE", help="start from this model (pre-training and warm-up skipped)")
+    p.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="start from this model (pre-training and warm-up skipped); one of other classes (or an ImageNet "
+        "ResNet), without --source: a cold start from its backbone with a new head, said in one line",
+    )
     p.add_argument(
         "--checkpoint-style",
         default="ours",

@@ -17,7 +17,7 @@ import hashlib
 import os
 import pickle
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
@@ -263,3 +263,30 @@ def load_backbone_weights(model: DeepLabV2, path: str | os.PathLike) -> None:
     check_compatible(sd, model, str(path), backbone_only=True)
     check_finite(sd, str(path))
     model.load_state_dict(sd, strict=False)
+
+
+def checkpoint_classes(path: str | os.PathLike, cfg: ModelConfig) -> tuple[ModelConfig, int | None]:
+    """The model a checkpoint was trained as, and its classifier's class count (None: it has
+    none, e.g. an ImageNet ResNet), without building it: ours carry their config; a foreign
+    one gets ``cfg`` (a preset, or the project's) with the backbone its weights show."""
+    obj = read_checkpoint(path)
+    if obj.get("format") == FORMAT:  # its header checked by read_checkpoint
+        saved = ModelConfig.from_dict(obj["config"])
+        return saved, saved.num_classes
+    sd = {k: v for k, v in extract_state_dict(obj).items() if not k.startswith("fc.")}
+    arch = infer_architecture(sd, str(path))
+    if arch["backbone"] is None:
+        raise CheckpointError(
+            f"{path}: holds no ResNet backbone this program knows (blocks per layer {arch['blocks']}); "
+            "give a DeepLab-v2 checkpoint or a torchvision ResNet-18/34/50/101"
+        )
+    return replace(cfg, backbone=arch["backbone"]), arch["num_classes"]
+
+
+def backbone_model(path: str | os.PathLike, cfg: ModelConfig) -> DeepLabV2:
+    """A model of ``cfg`` whose backbone is the checkpoint's and whose classifier is new
+    (initialised as ``torch``'s generator stands); weights of another backbone are refused
+    with the reason (``check_compatible``)."""
+    model = DeepLabV2(cfg)
+    load_backbone_weights(model, path)
+    return model

@@ -17,9 +17,9 @@ import torch
 from torch.utils.data import Dataset
 
 from .classes import IGNORE
-from .io import check_same_size, read_image, read_label
+from .io import check_same_size, read_image
 from .photometric import Photometric, photometric
-from .readers import Sample
+from .readers import Sample, read_sample_label
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def load_pair(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     image = read_image(sample.image)
     if sample.label is None:
         return image, np.full(image.shape[:2], IGNORE, dtype=np.uint8)
-    label = read_label(sample.label, sample.label_kind, sample.id_map)
+    label = read_sample_label(sample)
     check_same_size(image, label, sample.image, sample.label)
     return image, label
 

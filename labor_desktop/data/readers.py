@@ -6,10 +6,12 @@ datasets, so listing 25,000 GTA5 images is instant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .io import IMAGE_SUFFIXES, DataError, IdMap
+import numpy as np
+
+from .io import IMAGE_SUFFIXES, DataError, IdMap, read_label
 
 CS_IMAGE_SUFFIX = "_leftImg8bit.png"
 
@@ -21,6 +23,23 @@ class Sample:
     label: Path | None = None
     label_kind: str = "label_ids"  # or "train_ids", or "table" (values in ``id_map``'s ids)
     id_map: IdMap | None = None
+    remap: tuple[int, ...] | None = (
+        None  # 256 entries: a read class -> the project's (``class_table.cityscapes_remap``)
+    )
+
+
+def read_sample_label(sample: Sample) -> np.ndarray:
+    """A labelled sample's class map (255: not labelled), in the project's classes."""
+    assert sample.label is not None  # only labelled samples are read
+    label = read_label(sample.label, sample.label_kind, sample.id_map)
+    return label if sample.remap is None else np.asarray(sample.remap, np.uint8)[label]
+
+
+def remapped(samples: list[Sample], lut: np.ndarray) -> list[Sample]:
+    """The samples, their labels read through ``lut`` (256 entries: e.g.
+    ``class_table.cityscapes_remap``) by ``read_sample_label``."""
+    table = tuple(int(v) for v in lut)
+    return [replace(s, remap=table) for s in samples]
 
 
 def _require_dir(path: Path, what: str, hint: str) -> None:

@@ -20,10 +20,12 @@ import numpy as np
 
 from ..core.checkpoint import load_model, save_checkpoint
 from ..core.strategies import get_strategy, label_unit
-from ..data.io import read_label
+from ..data.class_table import ClassTable
+from ..data.readers import read_sample_label
 from ..store import Project
 from .jobs.adaptation import retrain, retrain_config
 from .jobs.annotator import annotate, budget_used
+from .jobs.coverage import write_coverage_proposals
 from .jobs.no_truth import pool_agreement
 from .jobs.proposals import OnProposal, Revealed, revealed_masks, write_proposals
 from .jobs.runtime import seed_job
@@ -43,21 +45,30 @@ class StageEngine:
         truth: Callable[[int], np.ndarray] | None = None,
         project_path: str | Path | None = None,
         counts: dict[int, list[int]] | None = None,
+        table: ClassTable | None = None,
+        first_points: str = "kcentre",
     ) -> None:
         """``counts``: per stage, the number of points (or pixels) to ask for on each
-        pool image, for baselines matched to a LabOR strategy's measured budget."""
+        pool image, for baselines matched to a LabOR strategy's measured budget.
+        ``table``: the project's classes (Cityscapes' by default).  A cold start (``start``
+        says ``cold_start``: a new head) asks at stage 1 for points chosen for coverage
+        (``first_points``: ``engine.jobs.coverage.PICKS``), and from stage 2 as the strategy."""
         get_strategy(strategy)
         self.out, self.ctx, self.strategy, self.start = Path(out).resolve(), ctx, strategy, start
         self.counts = {int(k): list(v) for k, v in counts.items()} if counts else None
+        self.table, self.cold = table, bool(start.get("cold_start"))
+        self.first_points = first_points
         key = {"config": ctx.cfg.to_dict(), "strategy": strategy, "start": start["sha256"]}
         if self.counts:
             key["counts"] = self.counts
+        if self.cold:
+            key["first_points"] = first_points
         self.state = RunState(self.out, key, ctx.rt.is_main)
 
         def read_truth(i: int) -> np.ndarray:
             sample = ctx.data.target[i]
             assert sample.label is not None  # the pool is loaded with its labels when the annotator is simulated
-            return read_label(sample.label, sample.label_kind, sample.id_map)
+            return read_sample_label(sample)
 
         self.truth = truth or read_truth
         self.project_path = Path(project_path).resolve() if project_path else self.out / "project.labor.h5"
@@ -66,7 +77,15 @@ class StageEngine:
     def _open_project(self) -> Project:
         if self.project_path.exists():
             return Project.open(self.project_path)
-        return create_project(self.project_path, self.ctx.cfg, self.ctx.data, self.strategy, self.start["checkpoint"])
+        return create_project(
+            self.project_path,
+            self.ctx.cfg,
+            self.ctx.data,
+            self.strategy,
+            self.start["checkpoint"],
+            self.table,
+            cold_start=self.start.get("cold_start"),
+        )
 
     @staticmethod
     def stage_proposed(finished_jobs: set[str]) -> int:
@@ -123,6 +142,9 @@ class StageEngine:
         """Selector (for LabOR strategies) and proposals of stage ``s``; ``on_proposal`` sees
         each proposal as it is written."""
         ctx, cfg, state = self.ctx, self.ctx.cfg, self.state
+        if self.cold and s == 1:  # a new head: the first points are chosen for coverage
+            run_job(state, ctx, "propose-1", partial(self._coverage, project, on_proposal), main_only=True)
+            return
         needs_selector = get_strategy(self.strategy).needs_selector
 
         def selector(seed):
@@ -182,6 +204,26 @@ class StageEngine:
         if needs_selector:
             run_job(state, ctx, f"selector-{s}", selector)
         run_job(state, ctx, f"propose-{s}", proposals, main_only=True)
+
+    def _coverage(self, project: Project | None, on_proposal: OnProposal | None, seed: int) -> dict:
+        ctx, cfg = self.ctx, self.ctx.cfg
+        assert project is not None  # a main_only job: the main rank holds the project
+        return write_coverage_proposals(
+            project,
+            1,
+            load_model(self.model_after(0), cfg.model),
+            ctx.data.target,
+            cfg.data.input_size,
+            cfg.budget,
+            label_unit(self.strategy, cfg.budget),
+            self.first_points,
+            seed,
+            ctx.rt,
+            ctx.progress,
+            ctx.cancel,
+            workers=cfg.data.workers,
+            on_proposal=on_proposal,
+        )
 
     def finish_stage(
         self,

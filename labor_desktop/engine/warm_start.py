@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from ..core.checkpoint import file_sha256, load_backbone_weights, load_model, save_checkpoint
 from ..core.model import DeepLabV2
 from .config import check_init_weights
@@ -15,13 +17,22 @@ from .run_jobs import Context, evaluate_on_val, run_job
 from .run_state import RunState
 
 
-def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict:
+def warm_start(out: Path, ctx: Context, start: str | Path | None = None, new_head: bool = False) -> dict:
     """Source pre-training (Eq. 1) and adversarial warm-up (Eq. 2), or a given
-    checkpoint; then its evaluation.  Returns {"checkpoint", "sha256", "evaluation"}."""
+    checkpoint; then its evaluation.  Returns {"checkpoint", "sha256", "evaluation"}.
+
+    ``new_head``: the cold start (a project of one's own classes without source data): the
+    model is ``start``'s backbone (any checkpoint of ours, a foreign DeepLab-v2, an ImageNet
+    ResNet) with a classifier for the configured classes initialised fresh (seeded); the
+    result then also says ``"cold_start"`` (what the model was made from)."""
     cfg = ctx.cfg
     check_init_weights(cfg, start)
+    if new_head and start is None:
+        raise ValueError("a cold start takes its backbone from a checkpoint: give one (any DeepLab-v2 or ResNet)")
     out = Path(out).resolve()  # checkpoint paths in the ledger must not depend on the working directory
-    identity = {"config": cfg.to_dict(), "start": None if start is None else str(start)}
+    identity: dict = {"config": cfg.to_dict(), "start": None if start is None else str(start)}
+    if new_head:
+        identity["new_head"] = True
     given = None if ctx.pretrained is None or start is not None else Path(ctx.pretrained.format(seed=cfg.seed))
     if given is not None:
         if not given.is_file():
@@ -75,7 +86,18 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
         assert given is not None  # only run with a given checkpoint
         return {"checkpoint": str(given.resolve()), "sha256": file_sha256(given), "given": True}
 
-    if start is None:
+    def cold(seed):
+        assert start is not None  # checked above
+        torch.manual_seed(seed)  # the new head's initialisation
+        model = DeepLabV2(cfg.model)
+        load_backbone_weights(model, start)  # refuses, saying why, weights of another backbone
+        path = state.checkpoint("cold-start")
+        sha = save_checkpoint(path, model, {"job": "cold-start", "backbone_from": str(start)}) if ctx.rt.is_main else ""
+        return {"checkpoint": str(path), "sha256": sha, "backbone_from": str(Path(start).resolve())}
+
+    if new_head:
+        ckpt = run_job(state, ctx, "cold-start", cold)
+    elif start is None:
         run_job(state, ctx, "pretrain", pretrain if given is None else reuse)
         run_job(state, ctx, "warmup", warm)
         ckpt = state.result("warmup")
@@ -89,4 +111,10 @@ def warm_start(out: Path, ctx: Context, start: str | Path | None = None) -> dict
         lambda seed: evaluate_on_val(load_model(ckpt["checkpoint"], cfg.model), ctx),
         main_only=True,
     )
-    return {"checkpoint": ckpt["checkpoint"], "sha256": ckpt["sha256"], "evaluation": ev}
+    result = {"checkpoint": ckpt["checkpoint"], "sha256": ckpt["sha256"], "evaluation": ev}
+    if new_head:
+        result["cold_start"] = {
+            "backbone_from": ckpt["backbone_from"],
+            "head": f"new, {cfg.model.num_classes} classes, initialised fresh",
+        }
+    return result

@@ -35,7 +35,14 @@ from .projects.export import NotAnExportFolder, export_project
 from .projects.folder_data import project_data
 from .projects.formats import EXPORT_FORMATS, IMPORT_FORMATS
 from .projects.formats.importing import PRIOR, ImportPlan, ImportRefused, import_labels
-from .projects.new_project import CHECKPOINT_STYLES, LABELING_STRATEGIES, PlanError, ProjectPlan, plan_project
+from .projects.new_project import (
+    CHECKPOINT_STYLES,
+    LABELING_STRATEGIES,
+    PlanError,
+    ProjectPlan,
+    describe_start,
+    plan_project,
+)
 from .projects.projects import (
     DEMO_STEPS,
     GroundTruth,
@@ -75,6 +82,7 @@ __all__ = [
     "demo_ready",
     "demo_step",
     "plan_project",
+    "describe_start",
     "prepare_demo",
     "read_image",
     "run_folder",
@@ -208,10 +216,16 @@ class ProjectWorkflow:
     def engine(self) -> StageEngine:
         with self._building:
             if self._engine is None:
-                ctx = self._context()
-                start = warm_start(self.folder / "warm-start", ctx, self.project.settings.extra.get("start_checkpoint"))
+                ctx, extra = self._context(), self.project.settings.extra
+                cold = extra.get("cold_start")  # a checkpoint's backbone, a new head (engine.warm_start)
+                start = warm_start(self.folder / "warm-start", ctx, extra.get("start_checkpoint"), new_head=bool(cold))
                 self._engine = StageEngine(
-                    self.folder, ctx, self.project.settings.strategy, start, project_path=self.project.path
+                    self.folder,
+                    ctx,
+                    self.project.settings.strategy,
+                    start,
+                    project_path=self.project.path,
+                    first_points=cold.get("first_points", "kcentre") if cold else "kcentre",
                 )
             return self._engine
 
@@ -227,6 +241,7 @@ class ProjectWorkflow:
                     **ev,
                     "budget": {"unit": "none", "pixel_share": 0.0, "points_per_image": 0.0},
                     "checkpoint": engine.model_after(0),
+                    **({"cold_start": engine.start["cold_start"]} if "cold_start" in engine.start else {}),
                 },
             )
         engine.prepare_stage(self.project, 1, on_proposal)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ...core.checkpoint import CheckpointError, load_model
+from ...core.checkpoint import CheckpointError, backbone_model, checkpoint_classes, load_model
 from ...core.model import ModelConfig
 from ...core.strategies import STRATEGIES, get_strategy
 from ...data.class_table import ClassTable
@@ -52,10 +52,19 @@ class ProjectPlan:
     spec: dict | None = None
     sizes: list[tuple[int, int]] | None = None
     notes: list[str] = field(default_factory=list)  # what the person should know (skipped files, ...)
+    cold_start: dict | None = None  # a checkpoint's backbone with a new head (``_checkpoint``)
 
     def create(self) -> Path:
         create_project(
-            self.file, self.cfg, self.data, self.strategy, self.start_checkpoint, self.table, self.spec, self.sizes
+            self.file,
+            self.cfg,
+            self.data,
+            self.strategy,
+            self.start_checkpoint,
+            self.table,
+            self.spec,
+            self.sizes,
+            cold_start=self.cold_start,
         ).close()
         return self.file
 
@@ -67,19 +76,54 @@ def project_file(file: str) -> Path:
     return Path(file if file.endswith(".labor.h5") else file + ".labor.h5")
 
 
-def _checkpoint(cfg: ExperimentConfig, start: str, family: str | None, table: ClassTable) -> ExperimentConfig:
-    """``cfg`` with the checkpoint's model; refused when its head does not fit the table."""
+def _checkpoint(
+    cfg: ExperimentConfig, start: str, family: str | None, table: ClassTable, source: str
+) -> tuple[ExperimentConfig, str | None]:
+    """``cfg`` with the checkpoint's model, and the cold start's one line when its head does
+    not fit the table (or it has none) and there is no source data: then the model is its
+    backbone with a new head for the table's classes (``engine.warm_start``)."""
+    k = len(table)
     try:
-        model = load_model(start, ModelConfig.preset(family, num_classes=len(table)) if family else None)
+        found, classes = checkpoint_classes(start, ModelConfig.preset(family, num_classes=k) if family else cfg.model)
+        if classes == k:
+            return replace(cfg, model=load_model(start, replace(found, num_classes=k) if family else None).cfg), None
+        if source:
+            raise PlanError(
+                "checkpoint",
+                f"{start}: its classifier has {classes} classes but the class table has {k} ({table.source}); "
+                "give a checkpoint trained on these classes, or leave out the source data to start cold "
+                "from its backbone with a new head",
+            )
+        model = backbone_model(start, replace(found, num_classes=k))  # refuses another backbone, saying why
     except (CheckpointError, OSError) as e:
         raise PlanError("checkpoint", str(e)) from None
-    if model.cfg.num_classes != len(table):
-        raise PlanError(
-            "checkpoint",
-            f"{start}: its classifier has {model.cfg.num_classes} classes but the class table has {len(table)} "
-            f"({table.source}); give a checkpoint trained on these classes, or the class table it was trained with",
-        )
-    return replace(cfg, model=model.cfg)
+    has = f"its classifier has {classes} classes, the class table {k}" if classes else "it has no classifier"
+    return replace(cfg, model=model.cfg), cold_line(Path(start).name, has, k)
+
+
+def describe_start(checkpoint: str, style: str, classes: str, source: str) -> str:
+    """The cold start's one line for these choices, or "" (no cold start, or a choice that
+    ``plan_project`` will refuse, saying why): what the New-project dialog shows as they change."""
+    if not checkpoint.strip() or source.strip():
+        return ""
+    try:
+        table = ClassTable.load(classes.strip()) if classes.strip() else ClassTable.cityscapes()
+        family = CHECKPOINT_STYLES.get(style)
+        base = ModelConfig.preset(family, num_classes=len(table)) if family else ModelConfig(num_classes=len(table))
+        _, found = checkpoint_classes(checkpoint.strip(), base)
+    except (CheckpointError, DataError, OSError, ValueError):
+        return ""
+    if found == len(table):
+        return ""
+    has = f"its classifier has {found} classes, the class table {len(table)}" if found else "it has no classifier"
+    return cold_line(Path(checkpoint.strip()).name, has, len(table))
+
+
+def cold_line(name: str, has: str, k: int) -> str:
+    return (
+        f"cold start: {name}: {has}; the model is its backbone with a new head for the {k} classes "
+        "(initialised fresh), stage 1 asks for points chosen to cover the images, LabOR's selector from stage 2"
+    )
 
 
 def plan_project(
@@ -117,10 +161,18 @@ def plan_project(
     family = CHECKPOINT_STYLES[style]
     cfg = replace(cfg, model=replace(cfg.model, num_classes=len(table)))
     start = checkpoint.strip() or None
-    if start:
-        cfg = _checkpoint(cfg, start, family, table)
-        start = str(Path(start).resolve())  # the project opens from any working directory
     source = source.strip()
+    cold = None
+    if start:
+        cfg, cold_line = _checkpoint(cfg, start, family, table, source)
+        start = str(Path(start).resolve())  # the project opens from any working directory
+        if cold_line is not None:
+            if STRATEGIES[strategy].unit not in ("points", "pixels"):
+                raise PlanError(
+                    "strategy",
+                    f"a cold start asks for points at stage 1: choose a point or pixel strategy, not {strategy}",
+                )
+            cold = {"backbone_from": start, "head": f"new, {len(table)} classes, initialised fresh", "note": cold_line}
     if not start and not source:
         raise PlanError(
             "source",
@@ -136,7 +188,7 @@ def plan_project(
             "source",
             f"[retrain] source_weight = {cfg.retrain.source_weight} needs source data; give one or set it to 0",
         )
-    notes: list[str] = []
+    notes: list[str] = [cold["note"]] if cold else []
     src_found = None
     if source:
         try:
@@ -184,4 +236,4 @@ def plan_project(
     )
     if not vals:
         notes.append("no validation set: stages report no mIoU, only what can be known without ground truth")
-    return ProjectPlan(cfg, data, start, path, strategy, table, spec, sizes, notes)
+    return ProjectPlan(cfg, data, start, path, strategy, table, spec, sizes, notes, cold)

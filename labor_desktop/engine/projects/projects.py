@@ -37,10 +37,13 @@ def create_project(
     table: ClassTable | None = None,
     data_spec: dict | None = None,
     sizes: list[tuple[int, int]] | None = None,
+    cold_start: dict | None = None,
 ) -> Project:
     """A project over the data's target pool, with the experiment settings and the class
     table inside (Cityscapes' by default).  ``data_spec``: where a folder project's data
-    is (``folder_data.data_spec``); ``sizes``: the pool's (height, width), when known."""
+    is (``folder_data.data_spec``); ``sizes``: the pool's (height, width), when known;
+    ``cold_start``: what a project without source data starts from (a checkpoint's backbone
+    and a new head, ``engine.warm_start``), kept in its settings."""
     get_strategy(strategy)
     table = table or ClassTable.cityscapes()
     if sizes is None:
@@ -49,6 +52,8 @@ def create_project(
     extra: dict = {"experiment": cfg.to_dict(), "start_checkpoint": start_checkpoint, "class_table": table.to_dict()}
     if data_spec is not None:
         extra["data"] = data_spec
+    if cold_start is not None:
+        extra["cold_start"] = cold_start
     settings = ProjectSettings(
         classes=list(table.names),
         colors=[list(c) for c in table.colors],

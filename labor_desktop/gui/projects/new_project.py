@@ -22,7 +22,15 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.workflow import CHECKPOINT_STYLES, LABELING_STRATEGIES, PRESETS, PlanError, ProjectPlan, plan_project
+from ...engine.workflow import (
+    CHECKPOINT_STYLES,
+    LABELING_STRATEGIES,
+    PRESETS,
+    PlanError,
+    ProjectPlan,
+    describe_start,
+    plan_project,
+)
 
 
 def _path_row(edit: QLineEdit, pick) -> QWidget:
@@ -58,7 +66,7 @@ class NewProjectDialog(QDialog):
         self.val.setPlaceholderText("optional: images with NAME_label.png, or a Cityscapes root")
         self.source.setPlaceholderText("optional with a checkpoint: GTA5 / Cityscapes layout, or images + labels")
         self.classes.setPlaceholderText("optional: a TOML class table (default: Cityscapes' 19 classes)")
-        self.checkpoint.setPlaceholderText("optional: a model that fits the classes")
+        self.checkpoint.setPlaceholderText("optional: any model; other classes: its backbone, a new head")
         self.config.setPlaceholderText("optional: a TOML settings file (overrides the preset)")
         self.checkpoint_style = QComboBox()
         self.checkpoint_style.addItems(list(CHECKPOINT_STYLES))
@@ -73,6 +81,11 @@ class NewProjectDialog(QDialog):
         self.error.setObjectName("newProjectError")
         self.error.setStyleSheet("color: #c00")
         self.error.setWordWrap(True)
+        self.start_note = QLabel()  # the cold start's one line, as the choices change
+        self.start_note.setObjectName("newProjectStart")
+        self.start_note.setWordWrap(True)
+        for edit in (self.checkpoint, self.classes, self.source):
+            edit.editingFinished.connect(self.explain_start)
         form = QFormLayout(self)
         form.addRow("Images to label (a folder)", _path_row(self.target, lambda: self._dir(self.target)))
         form.addRow("Validation images (optional)", _path_row(self.val, lambda: self._dir(self.val)))
@@ -82,6 +95,7 @@ class NewProjectDialog(QDialog):
         )
         form.addRow("Start from checkpoint (optional)", _path_row(self.checkpoint, self._ckpt))
         form.addRow("Checkpoint written by", self.checkpoint_style)
+        form.addRow(self.start_note)
         form.addRow("Strategy", self.strategy)
         form.addRow("Settings", self.preset)
         form.addRow(
@@ -114,6 +128,14 @@ class NewProjectDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Project file", "project.labor.h5", "LabOR project (*.labor.h5)")
         if path:
             self.file.setText(path if path.endswith(".labor.h5") else path + ".labor.h5")
+
+    def explain_start(self) -> None:
+        """Say, before the project is made, when it will start cold (a new head)."""
+        self.start_note.setText(
+            describe_start(
+                self.checkpoint.text(), self.checkpoint_style.currentText(), self.classes.text(), self.source.text()
+            )
+        )
 
     def validate(self) -> ProjectPlan | None:
         """The plan when every field is usable; otherwise None, with the reason shown."""
