@@ -60,6 +60,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("layer_points", ("Shift+4",), "Layers", "Show/hide the proposed points"),
     Binding("layer_labels", ("Shift+5",), "Layers", "Show/hide your labels"),
     Binding("layer_truth", ("Shift+6",), "Layers", "Show/hide the ground truth (where present)"),
+    Binding("layer_earlier", ("Shift+7",), "Layers", "Show/hide earlier stages' labelled points (dimmed)"),
     Binding("zoom_fit", ("Ctrl+0", "Home"), "View", "Fit the image to the window"),
     Binding("zoom_in", ("+", "="), "View", "Zoom in (also the mouse wheel)"),
     Binding("zoom_out", ("-",), "View", "Zoom out"),
