@@ -130,6 +130,7 @@ class Fig6Dialog(QDialog):
     def __init__(self, parent, panels: list[tuple[str, np.ndarray]], name: str, classes=(), colors=()) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Fig. 6 view - {name} (wheel or +/- to zoom, drag to pan)")
+        self.titles = [title for title, _ in panels]
         self.image = compose(panels)
         self.view = ZoomView(self.image)
         self.view.setObjectName("fig6Image")
@@ -196,6 +197,9 @@ class HistoryChart(QWidget):
         super().__init__()
         self.history = [h for h in history if h.get("miou") is not None]
         self.evaluated = not any("agreement" in h for h in history)  # a project with a validation set
+        self.x_ticks: list[float] = []  # as last drawn
+        self.y_ticks: list[float] = []
+        self.x_label = ""
         self.setMinimumSize(520, 320)
 
     def paintEvent(self, event) -> None:
@@ -226,17 +230,19 @@ class HistoryChart(QWidget):
             return QPointF(left + w * x / xmax, top + h * (1 - (y - ymin) / max(ymax - ymin, 1)))
 
         metrics = p.fontMetrics()
-        for tx in nice_ticks(0.0, xmax):
+        self.x_ticks, self.y_ticks = nice_ticks(0.0, xmax), nice_ticks(float(ymin), float(ymax))
+        self.x_label = f"labels used: {xlabel}"
+        for tx in self.x_ticks:
             c = at(tx, ymin)
             p.drawLine(c, c + QPointF(0, 5))
             label = tick_text(tx)
             p.drawText(c + QPointF(-metrics.horizontalAdvance(label) / 2, 5 + metrics.ascent()), label)
-        for ty in nice_ticks(float(ymin), float(ymax)):
+        for ty in self.y_ticks:
             c = at(0.0, ty)
             p.drawLine(c, c - QPointF(5, 0))
             p.drawText(QRectF(0, c.y() - 10, left - 8, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        tick_text(ty))  # fmt: skip
-        p.drawText(QRectF(left, top + h + 24, w, 22), Qt.AlignmentFlag.AlignCenter, f"labels used: {xlabel}")
+        p.drawText(QRectF(left, top + h + 24, w, 22), Qt.AlignmentFlag.AlignCenter, self.x_label)
         p.save()
         p.translate(12, top + h / 2)
         p.rotate(-90)

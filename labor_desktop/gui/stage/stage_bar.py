@@ -13,8 +13,8 @@ from PyQt6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from ..elided_label import ElidedLabel
 
-JOB_WIDTH = 330  # the job's text: "evaluate 60/60 ETA 12:34" and more fit
-BAR_WIDTH = 140
+JOB_WIDTH = 260  # the job's text: "evaluate 60/60 ETA 12:34" and more fit
+BAR_WIDTH = 90
 
 
 def eta_text(seconds: float | None) -> str:

@@ -198,7 +198,7 @@ class StageControl(QObject):
     def _ask_waiting(self, question: str) -> bool:
         """Ask, with the bar and the window's title saying that the stage waits on the answer
         (a dialog behind another window is easy to miss)."""
-        self.bar.waiting("waiting for you: keep the previous model? (answer the dialog)")
+        self.bar.waiting("waiting for you: keep the previous model?")
         self.waiting.emit("waiting for your answer")
         try:
             return self.confirm(question)

@@ -20,8 +20,7 @@ MENUS = (
     ("&Edit", ["undo", "redo", "-", "clear_point"]),
     (
         "&View",
-        ["zoom_fit", "zoom_in", "zoom_out", "-"]
-        + [f"layer_{n}" for n in LAYERS],
+        ["zoom_fit", "zoom_in", "zoom_out", "-"] + [f"layer_{n}" for n in LAYERS],
     ),
     (
         "&Tools",

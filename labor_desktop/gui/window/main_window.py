@@ -36,6 +36,8 @@ from .sheet import ShortcutSheet
 from .status_text import window_counts, window_stage_text
 from .window_place import PlaceKeeper, apply_place, current_place
 
+CURSOR_WIDTH = 360  # the readout's fixed area in the status bar (longer: elided, whole in its tooltip)
+
 
 class MainWindow(QMainWindow):
     def __init__(self, project: Project, workflow_factory=ProjectWorkflow) -> None:
@@ -137,8 +139,9 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.layers, 2)
         self._dock("Classes and layers", "classesDock", side, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Points", "pointsDock", self.points_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._status_bar().addWidget(self.cursor_label, 2)
-        self._status_bar().addPermanentWidget(self.stage_bar, 5)
+        self.cursor_label.setFixedWidth(CURSOR_WIDTH)  # hovering never shifts the stage line
+        self._status_bar().addWidget(self.cursor_label)
+        self._status_bar().addPermanentWidget(self.stage_bar, 1)
 
     def _connect(self) -> None:
         doc, canvas = self.document, self.canvas
