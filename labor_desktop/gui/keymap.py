@@ -75,9 +75,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("fig6_view", ("Ctrl+I",), "Inspect", "Fig. 6 view of the current image"),
     Binding("history_chart", ("Ctrl+H",), "Inspect", "Stage history chart"),
     Binding("new_project", ("Ctrl+N",), "File", "New project from dataset folders and a checkpoint"),
-    Binding("open_project", ("Ctrl+O",), "File", "Open a project"),
+    Binding("open_project", ("Ctrl+O",), "File", "Open a project in this window's place"),
     Binding("export", ("Ctrl+E",), "File", "Export labels, CSVs and the model"),
-    Binding("quit", ("Ctrl+Q",), "File", "Quit"),
+    Binding("quit", ("Ctrl+Q",), "File", "Quit the program (every window saves first)"),
     Binding("shortcuts", ("F1",), "Help", "This sheet"),
     *(
         Binding(f"class_{k}", (class_key(k),), "Classes", f"Class {k + 1} of the palette")

@@ -103,7 +103,8 @@ class ClassChooser(QFrame):
         on = QGuiApplication.screenAt(pos) or (self.parentWidget() or self).screen()
         area = on.availableGeometry() if on is not None else None
         parent = self.parentWidget()
-        window = parent.window().frameGeometry() if parent is not None else None
+        top = parent.window() if parent is not None else None
+        window = top.frameGeometry() if top is not None else None
         if window is not None and area is not None:
             window = window.intersected(area)
         if window is not None and window.width() >= self.width() and window.height() >= self.height():
