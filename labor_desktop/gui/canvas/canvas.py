@@ -60,7 +60,7 @@ class Canvas(QWidget):
         self.layers["mask"].opacity = 0.45
         self.layers["labels"].opacity = 0.8
         self.layers["truth"].opacity = 0.6
-        self.layers["earlier"].opacity = 0.55
+        self.layers["earlier"].opacity = 0.7
         self.layers["prediction"].visible = False
         self.layers["truth"].visible = False
         self.marks = PointMarks()
@@ -226,7 +226,7 @@ class Canvas(QWidget):
     def _paint_earlier(self, p: QPainter) -> None:
         """Earlier stages' labelled points (a pixel each, invisible otherwise): small dimmed
         dots in their class colour, under the stage's own markers."""
-        marks, r = self.marks, max(2.5, self.marks.radius(self.scale) * 0.55)
+        marks, r = self.marks, max(3.5, self.marks.radius(self.scale) * 0.7)
         p.setOpacity(self.layers["earlier"].opacity)
         for y, x, lab in marks.earlier.tolist():
             if lab < len(marks.colors):

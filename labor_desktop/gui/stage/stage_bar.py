@@ -70,16 +70,18 @@ class StageBar(QWidget):
     def waiting(self, text: str) -> None:
         """The stage waits on the annotator's answer: said where the job's progress was."""
         self.job.setStyleSheet("color: #ff9900; font-weight: bold" if text else "")
+        self.job.setFixedWidth(JOB_WIDTH + BAR_WIDTH + 6 if text else JOB_WIDTH)  # the bar's room too
         self.job.setText(text)
         if text:  # the finished job's "100 %" would say the work goes on
             self.bar.setVisible(False)
 
     def running(self, on: bool) -> None:
-        self.job.setStyleSheet("")
+        self.waiting("")
         self.advance.setEnabled(not on)
         self.cancel.setEnabled(on)  # always in its place: a click aimed at it never lands elsewhere
         self.bar.setVisible(on)
         if on:
+            self.bar.setValue(0)  # never the last job's "100 %" for a job just started
             self.error.hide()
             self.job.setText("starting…")
 

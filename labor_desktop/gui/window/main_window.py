@@ -33,10 +33,8 @@ from .actions import build_actions, build_menus, build_toolbar, gate
 from .handlers import WindowParts, window_handlers
 from .readout import CursorReadout
 from .sheet import ShortcutSheet
-from .status_text import window_counts, window_stage_text
+from .status_text import StatusRoom, show_message, window_counts, window_stage_text
 from .window_place import PlaceKeeper, apply_place, current_place
-
-CURSOR_WIDTH = 360  # the readout's fixed area in the status bar (longer: elided, whole in its tooltip)
 
 
 class MainWindow(QMainWindow):
@@ -139,9 +137,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.layers, 2)
         self._dock("Classes and layers", "classesDock", side, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Points", "pointsDock", self.points_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.cursor_label.setFixedWidth(CURSOR_WIDTH)  # hovering never shifts the stage line
-        self._status_bar().addWidget(self.cursor_label)
-        self._status_bar().addPermanentWidget(self.stage_bar, 1)
+        self.status_room = StatusRoom(self._status_bar(), self.cursor_label, self.stage_bar)
 
     def _connect(self) -> None:
         doc, canvas = self.document, self.canvas
@@ -210,7 +206,7 @@ class MainWindow(QMainWindow):
         return bar
 
     def say(self, text: str) -> None:
-        self._status_bar().showMessage(text, 6000)
+        show_message(self._status_bar(), self.stage_bar.width(), text)
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:

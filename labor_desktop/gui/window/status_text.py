@@ -4,6 +4,9 @@ annotator's effort, and the readout of the pixel under the cursor."""
 
 from __future__ import annotations
 
+from PyQt6.QtCore import QEvent, QObject, Qt
+from PyQt6.QtWidgets import QStatusBar, QWidget
+
 from ...labeling import UNLABELED, stage_counts
 from ..inspect.inspect import budget_text
 
@@ -80,3 +83,32 @@ def window_stage_text(window) -> str:
     counts = window_counts(window) if stage else (0, 0, 0)
     strategy, unit = window.project.settings.strategy, window.workflow.label_unit
     return stage_text(stage, strategy, unit, name, counts, history[-1] if history else None, effort)
+
+
+CURSOR_WIDTH = 360  # the readout's fixed area (a passing message shows there and beside it)
+
+
+class StatusRoom(QObject):
+    """The status bar's layout: the cursor readout in a fixed area on the left (hovering
+    never shifts the stage line), the stage area on the right, never wider than what is
+    left (so a passing message, shown where the readout was, always has room)."""
+
+    def __init__(self, bar: QStatusBar, readout: QWidget, stage_area: QWidget) -> None:
+        super().__init__(bar)
+        self.bar, self.stage_area = bar, stage_area
+        readout.setFixedWidth(CURSOR_WIDTH)
+        bar.addWidget(readout)
+        bar.addPermanentWidget(stage_area)
+        bar.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.bar and event.type() == QEvent.Type.Resize:
+            self.stage_area.setMaximumWidth(max(200, self.bar.width() - CURSOR_WIDTH - 24))
+        return False
+
+
+def show_message(bar, permanent_width: int, text: str, ms: int = 6000) -> None:
+    """A passing message in the status bar's free area, elided to fit; whole in the tooltip."""
+    room = max(80, bar.width() - permanent_width - 24)
+    bar.setToolTip(text)
+    bar.showMessage(bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room), ms)
