@@ -5,6 +5,8 @@
 #                     (prepared on the first run: data, warm-up model, stage 1's proposals)
 #   ./dev.sh test     create .venv if missing, then ruff, mypy and the whole test suite
 #                     (with arguments: pytest alone, e.g. ./dev.sh test -m "not slow")
+#   ./dev.sh labor ARGS, ./dev.sh labor-desktop ARGS
+#                     the package's commands (they live in .venv/bin, not on PATH)
 #   ./dev.sh compare  the headless strategy comparison on the demo data (`labor demo`, one seed, ~40 min on a busy 2-core CPU)
 #   ./dev.sh mutate   mutation testing (mutmut) of core/selection, strategies, metrics, store/
 #                     and labeling/: see docs/testing.md.  Not in CI.  Arguments: mutant name
@@ -48,6 +50,8 @@ case "$cmd" in
         exec "$venv/bin/labor-desktop" "$@" ;;
     compare)
         exec "$venv/bin/labor" demo "$@" ;;
+    labor|labor-desktop)  # the commands of .venv/bin, which is not on PATH: ./dev.sh labor new ...
+        exec "$venv/bin/$cmd" "$@" ;;
     test)
         export QT_QPA_PLATFORM=offscreen
         cd "$here"
@@ -68,6 +72,6 @@ case "$cmd" in
         done
         "$venv/bin/mutmut" results ;;  # the survivors; `mutmut show NAME` prints one's diff
     *)
-        echo "usage: ./dev.sh demo|test|compare|mutate [args...]" >&2
+        echo "usage: ./dev.sh demo|test|compare|mutate|labor|labor-desktop [args...]" >&2
         exit 2 ;;
 esac

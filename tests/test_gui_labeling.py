@@ -160,7 +160,7 @@ def test_7_counters_follow_every_action_and_count_labelled_points(window, qtbot)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_1)
     qtbot.waitUntil(lambda: f"labelled 1/{total} points" in win.stage_bar.state.text())  # the list filled
     text = win.stage_bar.state.text()
-    assert "1 clicks" in text
+    assert "1 click," in text
     assert text.startswith("Stage 1 (ppl), labelling")
     click_point(qtbot, win, 1)
     qtbot.keyClick(win.points.chooser.list, Qt.Key.Key_2)

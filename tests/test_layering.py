@@ -131,7 +131,7 @@ _spec.loader.exec_module(arch)
 # rest of its top modules (engine's orchestration, gui's app) compose the rooms.
 BASE = {
     "engine": {"engine", "engine.config", "engine.config_checks", "engine.events", "engine.run_state"},
-    "gui": {"gui", "gui.document", "gui.jobs", "gui.keymap", "gui.overlays", "gui.place"},
+    "gui": {"gui", "gui.document", "gui.elided_label", "gui.jobs", "gui.keymap", "gui.overlays", "gui.place"},
 }
 ROOM_MAY_IMPORT = {
     "engine/ base": set(),

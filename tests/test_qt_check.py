@@ -29,14 +29,25 @@ def test_missing_libraries_from_ldd_each_once_in_order():
 
 
 def test_apt_line_names_the_debian_packages():
-    assert apt_line(missing_libraries(LDD_FRESH_DEBIAN)) == "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1"
-    assert apt_line([]) is None
+    fresh = missing_libraries(LDD_FRESH_DEBIAN)
+    assert apt_line(fresh, root=False) == "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1"
+    assert apt_line([], root=False) is None
     both_glib = ["libglib-2.0.so.0", "libgthread-2.0.so.0", "libxcb-cursor.so.0", "libxkbcommon-x11.so.0"]
-    assert apt_line(both_glib) == "sudo apt-get install -y libglib2.0-0 libxcb-cursor0 libxkbcommon-x11-0"
+    assert apt_line(both_glib, root=False) == "sudo apt-get install -y libglib2.0-0 libxcb-cursor0 libxkbcommon-x11-0"
+
+
+def test_9_the_apt_line_has_sudo_only_when_not_root(monkeypatch):
+    import labor_desktop.cli.qt_check as qt_check
+
+    fresh = missing_libraries(LDD_FRESH_DEBIAN)
+    assert apt_line(fresh, root=True) == "apt-get install -y libxcb-icccm4 libxcb-keysyms1"  # a root Debian: no sudo
+    for uid, line in ((0, "apt-get install"), (1000, "sudo apt-get install")):
+        monkeypatch.setattr(qt_check.os, "geteuid", lambda uid=uid: uid)
+        assert apt_line(fresh) == line + " -y libxcb-icccm4 libxcb-keysyms1"
 
 
 def test_apt_line_names_an_unknown_library_instead_of_guessing():
-    line = apt_line(["libxcb-icccm.so.4", "libfoo.so.9"])
+    line = apt_line(["libxcb-icccm.so.4", "libfoo.so.9"], root=False)
     assert line == "sudo apt-get install -y libxcb-icccm4  # and the packages that provide: libfoo.so.9"
     assert apt_line(["libfoo.so.9"]) == "# and the packages that provide: libfoo.so.9"
 
@@ -46,6 +57,7 @@ def test_the_message_names_what_ldd_did_not_find_and_the_apt_line(monkeypatch):
 
     monkeypatch.setattr(qt_check, "xcb_plugin", lambda: Path("/venv/libqxcb.so"))
     monkeypatch.setattr(qt_check.sys, "platform", "linux")
+    monkeypatch.setattr(qt_check.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(
         qt_check.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, LDD_FRESH_DEBIAN, "")
     )

@@ -5,6 +5,7 @@ that finished are not redone)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -71,6 +72,18 @@ def _check_resume(path: Path, args) -> None:
             )
 
 
+def command(name: str) -> str:
+    """How to run one of this package's commands from here: bare when it is on PATH,
+    else its path in the environment that runs this one (``./dev.sh`` puts none on PATH)."""
+    beside = Path(sys.executable).parent / name
+    if shutil.which(name) == str(beside) or not beside.exists():
+        return name
+    try:
+        return str(beside.relative_to(Path.cwd()))
+    except ValueError:
+        return str(beside)
+
+
 def _summary(path: Path) -> str:
     from ..store import Project
 
@@ -124,7 +137,7 @@ def cmd_new(args) -> int:
             ProjectWorkflow(project, progress, cancel).bootstrap()
         progress.close()
         print(_summary(path))
-        print(f"label them: labor-desktop {path}")
+        print(f"label them: {command('labor-desktop')} {path}")
         return 0
     except (KeyboardInterrupt, Cancelled):
         cancel.set()

@@ -71,14 +71,19 @@ def missing_libraries(ldd_output: str) -> list[str]:
     return seen
 
 
-def apt_line(missing: list[str]) -> str | None:
+def apt_line(missing: list[str], root: bool | None = None) -> str | None:
     """The one ``apt-get install`` line that adds ``missing`` (None when nothing is
-    missing); a library not in the table is named as a comment for the user to find."""
+    missing), as it will run: with ``sudo`` only when not ``root`` (default: this
+    process's user; a root Debian often has no sudo); a library not in the table is
+    named as a comment for the user to find."""
     if not missing:
         return None
+    if root is None:
+        root = hasattr(os, "geteuid") and os.geteuid() == 0
     packages = list(dict.fromkeys(DEBIAN_PACKAGES[lib] for lib in missing if lib in DEBIAN_PACKAGES))
     unknown = [lib for lib in missing if lib not in DEBIAN_PACKAGES]
-    line = f"sudo apt-get install -y {' '.join(packages)}" if packages else ""
+    sudo = "" if root else "sudo "
+    line = f"{sudo}apt-get install -y {' '.join(packages)}" if packages else ""
     if unknown:
         line += f"{'  ' if line else ''}# and the packages that provide: {' '.join(unknown)}"
     return line

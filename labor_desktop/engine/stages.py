@@ -100,10 +100,19 @@ class StageEngine:
             state.forget([f"retrain-{s}", f"evaluate-{s}", f"selector-{s + 1}", f"propose-{s + 1}"])
 
     def keep_previous_model(self, project: Project, s: int, labels_tag: str) -> None:
-        """Stage ``s`` ends with the model it started from (its retraining is set aside)."""
+        """Stage ``s`` ends with the model it started from (its retraining is set aside; its
+        evaluation stays in the history, marked rejected)."""
+        done = self.state.done(f"evaluate-{s}")
+        ev = self.state.result(f"evaluate-{s}") if done else {}
+        rejected = {k: ev[k] for k in ("miou", "iou", "agreement") if ev.get(k) is not None}
         self.state.finish(
             f"retrain-{s}",
-            {"checkpoint": self.model_after(s - 1), "skipped": "kept the previous model", "labels": labels_tag},
+            {
+                "checkpoint": self.model_after(s - 1),
+                "skipped": "kept the previous model",
+                "labels": labels_tag,
+                **({"rejected": rejected} if rejected else {}),
+            },
             0.0,
         )
         self.state.forget([f"evaluate-{s}", f"selector-{s + 1}", f"propose-{s + 1}"])
@@ -296,6 +305,9 @@ class StageEngine:
             if "noise_rate" in answered:  # regions: the simulated annotator's wrong labels this stage
                 budget["noise_rate"] = answered["noise_rate"]
             entry = {**ev, "budget": budget, "checkpoint": ckpt, "strategy": self.strategy}
+            rejected = state.result(f"retrain-{s}").get("rejected") if state.done(f"retrain-{s}") else None
+            if rejected:  # the annotator kept the previous model: what the rejected one scored
+                entry["rejected"] = rejected
             if not ctx.data.val:  # no mIoU: what can be known without ground truth
                 entry.update(self.without_truth(s, ckpt))
             project.record_stage(s, entry)

@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import QApplication, QProgressDialog, QWidget
 from ..engine.workflow import GroundTruth, read_image
 from ..labeling import EditedImage, ImageStatus, LabelEditor, LabelSave, SaveQueue, StatusCache, UnsureSave
 from ..store import Effort, Project
-from .overlays import ClassOverlay, mask_overlay, rgb_image
+from .overlays import UNLABELED, ClassOverlay, mask_overlay, rgb_image
 
 IDLE_CAP_S = 60.0  # idle gaps count as at most a minute of annotator time
 
@@ -56,6 +56,8 @@ class Document(QObject):
         self._pending_effort: dict[int, dict[str, float]] = {}  # per image, not handed to the writer yet
         self._effort_base: dict[int, Effort] = {}  # per stage: the stored totals when first shown
         self._effort_added: dict[int, dict[str, float]] = {}  # per stage: counted since
+        self._points_known: dict[int, int] = {}  # per image: its points_labeled, this session's included
+        self._labelled_here = 0  # the shown image's labelled proposed points
         self.statuses = StatusCache()
         self._edited: EditedImage | None = None  # the current image's edits since its last save
         self._saves = 0  # label saves handed in, and the count at each image's latest
@@ -88,6 +90,7 @@ class Document(QObject):
             over = ClassOverlay(self.truth_labels, self.colors)
             self.overlays["truth"] = (over.image, over)
         self.labels_overlay = ClassOverlay(self.editor.labels, self.colors)
+        self._labelled_here = self._labelled_points()
         self.image_changed.emit(i)
 
     def current_editor(self) -> LabelEditor:
@@ -104,6 +107,17 @@ class Document(QObject):
         if not self.stage:
             return None, np.zeros((0, 3), np.int32)
         return self.project.proposal(self.stage, i)
+
+    def earlier_points(self) -> np.ndarray:
+        """The shown image's labelled points of the stages before this one: (y, x, label)."""
+        ed = self.current_editor()
+        found = [self.project.proposal(s, self.index)[1] for s in range(1, self.stage)]
+        pts = np.concatenate([np.asarray(p).reshape(-1, 3) for p in found]) if found else np.zeros((0, 3), np.int64)
+        if not len(pts):
+            return np.zeros((0, 3), np.int64)
+        labels = ed.labels[pts[:, 0], pts[:, 1]].astype(np.int64)
+        keep = labels != UNLABELED
+        return np.column_stack([pts[keep, 0], pts[keep, 1], labels[keep]]).astype(np.int64)
 
     def set_prediction(self, i: int, prediction: np.ndarray) -> None:
         if i != self.index or self.editor is None:
@@ -159,7 +173,30 @@ class Document(QObject):
         self.labels_overlay.refresh(rect)
         self.labels_changed.emit(self.index, rect, what)
         if what == "commit":
+            self._count_labelled_points()
             self.save_current()
+
+    def _labelled_points(self) -> int:
+        ed = self.current_editor()
+        return int(np.count_nonzero(ed.point_labels() != UNLABELED))
+
+    def _count_labelled_points(self) -> None:
+        """Effort's ``points_labeled`` follows the labels at the proposed points, whatever
+        labelled them (the chooser, the queue, Fill, Accept, the brush, undo): the count the
+        bar shows and the one the export writes are the same.  Never below zero (a project
+        that counted otherwise before)."""
+        now = self._labelled_points()
+        delta, self._labelled_here = now - self._labelled_here, now
+        if not delta or not self.stage:
+            return
+        if self.index not in self._points_known:
+            self._points_known[self.index] = self.project.effort(self.index).points_labeled
+        floor = min(self._points_known[self.index], self.stage_effort(self.stage).points_labeled)
+        delta = max(delta, -floor)
+        self._points_known[self.index] += delta
+        self._pending_effort.setdefault(self.index, {})
+        for acc in (self._pending_effort[self.index], self._effort_added.setdefault(self.stage, {})):
+            acc["points_labeled"] = acc.get("points_labeled", 0) + delta
 
     def save_current(self) -> None:
         """Hand the current image's labels (a stroke in progress included) to the writer,

@@ -60,6 +60,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("layer_points", ("Shift+4",), "Layers", "Show/hide the proposed points"),
     Binding("layer_labels", ("Shift+5",), "Layers", "Show/hide your labels"),
     Binding("layer_truth", ("Shift+6",), "Layers", "Show/hide the ground truth (where present)"),
+    Binding("layer_earlier", ("Shift+7",), "Layers", "Show/hide earlier stages' labelled points (dimmed)"),
     Binding("zoom_fit", ("Ctrl+0", "Home"), "View", "Fit the image to the window"),
     Binding("zoom_in", ("+", "="), "View", "Zoom in (also the mouse wheel)"),
     Binding("zoom_out", ("-",), "View", "Zoom out"),
@@ -74,12 +75,12 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("fig6_view", ("Ctrl+I",), "Inspect", "Fig. 6 view of the current image"),
     Binding("history_chart", ("Ctrl+H",), "Inspect", "Stage history chart"),
     Binding("new_project", ("Ctrl+N",), "File", "New project from dataset folders and a checkpoint"),
-    Binding("open_project", ("Ctrl+O",), "File", "Open a project"),
+    Binding("open_project", ("Ctrl+O",), "File", "Open a project in this window's place"),
     Binding("export", ("Ctrl+E",), "File", "Export labels (a format to choose), CSVs and the model"),
     Binding(
         "import_labels", ("Ctrl+Shift+I",), "File", "Import labels made elsewhere (Cityscapes, CVAT, COCO, labelme)"
     ),
-    Binding("quit", ("Ctrl+Q",), "File", "Quit"),
+    Binding("quit", ("Ctrl+Q",), "File", "Quit the program (every window saves first)"),
     Binding("shortcuts", ("F1",), "Help", "This sheet"),
     *(
         Binding(f"class_{k}", (class_key(k),), "Classes", f"Class {k + 1} of the palette")

@@ -50,7 +50,10 @@ def selection_panels(
     dim = (image * 0.45).astype(np.uint8)
     share = float(mask.mean()) if mask is not None and mask.any() else 0.01
     ent = top_share(entropy_score(probs), share).cpu().numpy()
-    panels = [("ground truth", _colorize(truth, colors) if truth is not None else dim.copy())]
+    if truth is not None:
+        panels = [("ground truth", _colorize(truth, colors))]
+    else:  # never titled "ground truth" where none is shown
+        panels = [("image (no ground truth shown)", dim.copy())]
     for title, sel in (("ENT selection", ent), ("SPL: inconsistency mask", mask)):
         p = dim.copy()
         if sel is not None:

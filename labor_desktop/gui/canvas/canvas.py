@@ -1,8 +1,9 @@
 """The canvas: the target image and its layers, zoom on the wheel, pan with the
 middle button, fit (and refit on resize until the user zooms); proposed points
 drawn so that their state shows at a glance (hollow red: unlabeled; filled with
-the class colour: labelled; yellow "?": unsure), proposed regions outlined; the point
-queue's heads-up line; mouse positions reported in image pixels."""
+the class colour: labelled; yellow "?": unsure), earlier stages' labelled points as
+small dimmed dots, proposed regions outlined; the point queue's heads-up line;
+mouse positions reported in image pixels."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QWidget
 
-LAYERS = ("image", "prediction", "mask", "points", "labels", "truth")
+LAYERS = ("image", "prediction", "mask", "points", "earlier", "labels", "truth")
 
 
 @dataclass
@@ -31,6 +32,7 @@ class PointMarks:
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int64))
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))  # per point; 255 = none
     unsure: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    earlier: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int64))  # y, x, label: past stages
     colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
     current: int | None = None  # highlighted: selected, or the point queue's point
 
@@ -59,6 +61,7 @@ class Canvas(QWidget):
         self.layers["mask"].opacity = 0.45
         self.layers["labels"].opacity = 0.8
         self.layers["truth"].opacity = 0.6
+        self.layers["earlier"].opacity = 0.7
         self.layers["prediction"].visible = False
         self.layers["truth"].visible = False
         self.marks = PointMarks()
@@ -163,6 +166,8 @@ class Canvas(QWidget):
                     p.setOpacity(layer.opacity)
                     p.drawImage(dst, layer.image, src)  # only the exposed part: a stamp repaints a few pixels
         p.setOpacity(1.0)
+        if self.layers["earlier"].visible:
+            self._paint_earlier(p)
         if self.layers["points"].visible:
             self._paint_points(p)
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -223,6 +228,18 @@ class Canvas(QWidget):
             QRectF(x0, y0, x1 - x0, y1 - y0),
             QRectF(self.offset.x() + x0 * s, self.offset.y() + y0 * s, (x1 - x0) * s, (y1 - y0) * s),
         )
+
+    def _paint_earlier(self, p: QPainter) -> None:
+        """Earlier stages' labelled points (a pixel each, invisible otherwise): small dimmed
+        dots in their class colour, under the stage's own markers."""
+        marks, r = self.marks, max(3.5, self.marks.radius(self.scale) * 0.7)
+        p.setOpacity(self.layers["earlier"].opacity)
+        for y, x, lab in marks.earlier.tolist():
+            if lab < len(marks.colors):
+                p.setPen(QPen(QColor(0, 0, 0), 1.5))
+                p.setBrush(QColor(*[int(v) for v in marks.colors[lab]]))
+                p.drawEllipse(self._point_center(y, x), r, r)
+        p.setOpacity(1.0)
 
     def _paint_points(self, p: QPainter) -> None:
         marks = self.marks

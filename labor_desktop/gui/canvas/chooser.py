@@ -2,14 +2,14 @@
 top classes with their probabilities (the suggestion highlighted), then every class
 with its colour and key.  A class key or a click labels the point; Enter takes the
 highlighted row, which is always on screen; typing filters the classes; Esc closes
-it and labels nothing."""
+it and labels nothing.  It opens beside the point, inside the window and the screen."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PyQt6.QtCore import QPoint, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QIcon, QPixmap
+from PyQt6.QtCore import QPoint, QRect, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QGuiApplication, QIcon, QPixmap
 from PyQt6.QtWidgets import QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 from ..keymap import class_for_key, class_key
@@ -94,15 +94,37 @@ class ClassChooser(QFrame):
             self.list.addItem(item)
         self.list.setCurrentItem(current or self.list.item(len(top) + 1 if top else 0))
         self._answered = False
-        on = self.screen()
-        screen = on.availableGeometry() if on else None
-        x, y = pos.x() + 16, pos.y() + 16
-        if screen is not None:
-            x = min(x, screen.right() - self.width())
-            y = min(y, screen.bottom() - self.height())
-        self.move(x, y)
+        self.move(self.place_near(pos))
         self.show()
         self.list.setFocus()
+
+    def bounds(self, pos: QPoint) -> QRect | None:
+        """Where the chooser may lie: the window (when it fits there) on the screen."""
+        on = QGuiApplication.screenAt(pos) or (self.parentWidget() or self).screen()
+        area = on.availableGeometry() if on is not None else None
+        parent = self.parentWidget()
+        top = parent.window() if parent is not None else None
+        window = top.frameGeometry() if top is not None else None
+        if window is not None and area is not None:
+            window = window.intersected(area)
+        if window is not None and window.width() >= self.width() and window.height() >= self.height():
+            return window
+        return area
+
+    def place_near(self, pos: QPoint) -> QPoint:
+        """Beside the point, below it or above it when there is no room below, never off
+        the screen nor out of the window."""
+        x, y = pos.x() + 16, pos.y() + 16
+        area = self.bounds(pos)
+        if area is None:
+            return QPoint(x, y)
+        if y + self.height() > area.bottom() + 1:
+            y = pos.y() - 16 - self.height()
+        if x + self.width() > area.right() + 1:
+            x = pos.x() - 16 - self.width()
+        x = max(area.left(), min(x, area.right() + 1 - self.width()))
+        y = max(area.top(), min(y, area.bottom() + 1 - self.height()))
+        return QPoint(x, y)
 
     @property
     def suggestion_row(self) -> str:

@@ -145,11 +145,11 @@ class Palette(QWidget):
             list_item(self.list, k).setHidden(bool(text) and text not in name.lower())
 
     def _pick_first(self) -> None:
-        for k in range(self.list.count()):
-            if not list_item(self.list, k).isHidden():
-                self.picked.emit(k)
-                break
-        self._end_search()
+        found = next((k for k in range(self.list.count()) if not list_item(self.list, k).isHidden()), None)
+        self._end_search()  # every class listed again first: the scroll below is to the real row
+        if found is not None:
+            self.picked.emit(found)
+            self.set_active(found)
 
     def _end_search(self) -> None:
         self.search.clear()
@@ -168,6 +168,8 @@ class Palette(QWidget):
         self.list.blockSignals(True)
         self.list.setCurrentRow(k)
         self.list.blockSignals(False)
+        if 0 <= k < self.list.count():
+            self.list.scrollToItem(list_item(self.list, k))  # the active class is always in view
 
 
 class LayerControls(QWidget):

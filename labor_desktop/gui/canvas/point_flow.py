@@ -1,7 +1,8 @@
 """Labelling proposed points so that no label is written with a class the annotator
 did not see.  A click selects a point (ring) and opens the class chooser there; the
 point queue walks every unlabeled point, zoomed in, with a heads-up line on the
-canvas naming the point, the image, the suggestion and the keys.  Enter accepts
+canvas naming the point, the image, the suggestion and the keys; it starts at the
+image on screen and computes the next image's probabilities ahead.  Enter accepts
 only the suggestion that line shows; Space marks the point unsure (stored, counted
 apart from labels and skipped points)."""
 
@@ -97,11 +98,12 @@ class PointFlow(QObject):
         if self.selected is not None:
             self.label(self.selected, cls)
 
-    def label(self, k: int, cls: int) -> None:
-        """Label point ``k`` of the current image with ``cls`` (a class the annotator chose)."""
+    def label(self, k: int, cls: int, clicks: int = 1) -> None:
+        """Label point ``k`` of the current image with ``cls`` (a class the annotator chose);
+        ``clicks``: 0 for a key press in the queue (only mouse clicks count as clicks)."""
         doc = self.document
         ed = doc.current_editor()
-        doc.act(lambda: ed.label_point(k, cls), clicks=1, points_labeled=1)
+        doc.act(lambda: ed.label_point(k, cls), clicks=clicks)
         if k in doc.unsure:
             doc.set_unsure(k, False)
         self.changed.emit()  # the window repaints the marker with the edit
@@ -123,6 +125,8 @@ class PointFlow(QObject):
         if not items:
             self.ended.emit("no unlabeled points in this stage")
             return False
+        here = max(doc.index, 0)  # from the image on screen on, then the ones before it
+        items = [it for it in items if it[0] >= here] + [it for it in items if it[0] < here]
         self.queue = QueueModel(items)
         self._show()
         return True
@@ -137,6 +141,9 @@ class PointFlow(QObject):
             self.stop("point queue stopped: the image could not be opened")
             return
         self.predictions.request(i, doc.current_image())
+        later = [j for j, _ in self.queue.items[self.queue.pos :] if j != i]
+        if later:  # the next image's probabilities are ready when the queue gets there
+            self.predictions.request_file(later[0], doc.project.image_path(later[0]))
         ed = doc.current_editor()
         y, x, _ = ed.points[k]
         h, w = ed.labels.shape
@@ -163,7 +170,7 @@ class PointFlow(QObject):
         if self.queue is None:
             return
         i, k = self.queue.current
-        self.label(k, cls)
+        self.label(k, cls, clicks=0)
         self.queue.labeled += 1
         self._next()
 

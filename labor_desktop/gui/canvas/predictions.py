@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from ...engine.workflow import ProjectWorkflow
+from ...engine.workflow import ProjectWorkflow, read_image
 from ..jobs import Job
 
 
@@ -27,7 +27,17 @@ class Predictions(QObject):
         if i in self.probs or i in self.jobs:
             return
         flow = self.workflow
-        job = Job(lambda progress, cancel: flow.predict(image).numpy(), f"predict {i}")
+        self._start(i, lambda progress, cancel: flow.predict(image).numpy())
+
+    def request_file(self, i: int, path) -> None:
+        """Like ``request``, the image read on the job's thread (a look ahead)."""
+        if i in self.probs or i in self.jobs:
+            return
+        flow = self.workflow
+        self._start(i, lambda progress, cancel: flow.predict(read_image(path)).numpy())
+
+    def _start(self, i: int, fn) -> None:
+        job = Job(fn, f"predict {i}")
         job.finished_ok.connect(lambda probs, i=i: self._done(i, probs))
         job.failed.connect(lambda text, details: self.failed.emit(f"prediction failed: {text}"))
         job.finished.connect(lambda i=i: self.jobs.pop(i, None))

@@ -6,6 +6,7 @@ points are on, which the toolbar shows)."""
 
 from __future__ import annotations
 
+import numpy as np
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
 from ...labeling import SessionState, Tool
@@ -13,6 +14,15 @@ from ..document import Document
 from .canvas import Canvas
 
 STROKE_SAVE_MS = 2000  # a stroke in progress reaches the disk at least this often
+
+
+def accepted_text(edit, names: list[str]) -> str:
+    """What Accept labelled: pixels per class, most first (or that nothing changed)."""
+    if edit is None:
+        return "accepted: nothing changed (the component already had the model's classes)"
+    counts = np.bincount(np.asarray(edit.new_labels, np.int64).ravel(), minlength=len(names))
+    parts = [f"{names[k]} {int(counts[k])}" for k in np.argsort(-counts, kind="stable") if k < len(names) and counts[k]]
+    return f"accepted the model's classes on {int(counts.sum())} px: " + ", ".join(parts) + " (Ctrl+Z undoes)"
 
 
 class ToolController(QObject):
@@ -75,7 +85,7 @@ class ToolController(QObject):
             if k is None:
                 self.message.emit("no proposed point here; use the brush to label other pixels")
             elif self.session.fast_points:
-                doc.act(lambda: ed.label_point(k, self.session.active_class), clicks=1, points_labeled=1)
+                doc.act(lambda: ed.label_point(k, self.session.active_class), clicks=1)
             else:
                 self.point_clicked.emit(k)
             return
@@ -94,7 +104,8 @@ class ToolController(QObject):
             elif ed.component_at(int(y), int(x)) is None:
                 self.message.emit("no inconsistency-mask component under the cursor")
             else:
-                doc.act(lambda: ed.accept_component(int(y), int(x)), clicks=1)
+                edit = doc.act(lambda: ed.accept_component(int(y), int(x)), clicks=1)
+                self.message.emit(accepted_text(edit, doc.project.settings.classes))
 
     def _paint(self, y: float, x: float) -> None:
         s = self.session

@@ -130,6 +130,7 @@ class Fig6Dialog(QDialog):
     def __init__(self, parent, panels: list[tuple[str, np.ndarray]], name: str, classes=(), colors=()) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Fig. 6 view - {name} (wheel or +/- to zoom, drag to pan)")
+        self.titles = [title for title, _ in panels]
         self.image = compose(panels)
         self.view = ZoomView(self.image)
         self.view.setObjectName("fig6Image")
@@ -172,19 +173,39 @@ def budget_text(entry: dict) -> str:
     return f"{value:.1f} {unit}" if b.get("unit") == "points" else f"{value:.2f} {unit}"
 
 
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values (steps of 1, 2 or 5 times a power of ten) covering [lo, hi]."""
+    span = hi - lo
+    if span <= 0:
+        return [lo]
+    raw = span / max(1, count)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    return [round(first + k * step, 10) for k in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def tick_text(value: float) -> str:
+    return f"{value:g}"
+
+
 class HistoryChart(QWidget):
-    """mIoU against labels used, one point per stage."""
+    """mIoU against labels used, one point per stage, with ticks on both axes; a model the
+    annotator rejected ("keep the previous model") drawn hollow, marked rejected."""
 
     def __init__(self, history: list[dict]) -> None:
         super().__init__()
         self.history = [h for h in history if h.get("miou") is not None]
         self.evaluated = not any("agreement" in h for h in history)  # a project with a validation set
+        self.x_ticks: list[float] = []  # as last drawn
+        self.y_ticks: list[float] = []
+        self.x_label = ""
         self.setMinimumSize(520, 320)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(255, 255, 255))
-        left, bottom, top, right = 60, 40, 20, 30
+        left, bottom, top, right = 60, 48, 20, 30
         w, h = self.width() - left - right, self.height() - top - bottom
         p.setPen(QPen(QColor(0, 0, 0), 1))
         p.drawLine(left, top + h, left + w, top + h)
@@ -199,25 +220,54 @@ class HistoryChart(QWidget):
             return
         xs = [budget_value(e)[0] for e in self.history]
         ys = [100 * e["miou"] for e in self.history]
+        rejected = [100 * (e.get("rejected") or {}).get("miou", math.nan) for e in self.history]
+        shown = ys + [r for r in rejected if math.isfinite(r)]
         xlabel = budget_value(self.history[-1])[1]
         xmax = max(xs) * 1.25 or 1.0
-        ymin, ymax = math.floor(min(ys) - 2), math.ceil(max(ys) + 2)
-        pts = [QPointF(left + w * x / xmax, top + h * (1 - (y - ymin) / max(ymax - ymin, 1))) for x, y in zip(xs, ys)]
+        ymin, ymax = math.floor(min(shown) - 2), math.ceil(max(shown) + 2)
+
+        def at(x: float, y: float) -> QPointF:
+            return QPointF(left + w * x / xmax, top + h * (1 - (y - ymin) / max(ymax - ymin, 1)))
+
+        metrics = p.fontMetrics()
+        self.x_ticks, self.y_ticks = nice_ticks(0.0, xmax), nice_ticks(float(ymin), float(ymax))
+        self.x_label = f"labels used: {xlabel}"
+        for tx in self.x_ticks:
+            c = at(tx, ymin)
+            p.drawLine(c, c + QPointF(0, 5))
+            label = tick_text(tx)
+            p.drawText(c + QPointF(-metrics.horizontalAdvance(label) / 2, 5 + metrics.ascent()), label)
+        for ty in self.y_ticks:
+            c = at(0.0, ty)
+            p.drawLine(c, c - QPointF(5, 0))
+            p.drawText(QRectF(0, c.y() - 10, left - 8, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       tick_text(ty))  # fmt: skip
+        p.drawText(QRectF(left, top + h + 24, w, 22), Qt.AlignmentFlag.AlignCenter, self.x_label)
+        p.save()
+        p.translate(12, top + h / 2)
+        p.rotate(-90)
+        p.drawText(QRectF(-h / 2, -10, h, 20), Qt.AlignmentFlag.AlignCenter, "mIoU %")
+        p.restore()
+        pts = [at(x, y) for x, y in zip(xs, ys)]
         p.setPen(QPen(QColor(40, 110, 200), 2))
         for a, b in zip(pts, pts[1:]):
             p.drawLine(a, b)
-        for e, pt, y in zip(self.history, pts, ys):
+        for e, pt, y, x, r in zip(self.history, pts, ys, xs, rejected):
+            p.setPen(QPen(QColor(40, 110, 200), 2))
             p.setBrush(QColor(40, 110, 200))
             p.drawEllipse(pt, 4, 4)
             p.setPen(QColor(0, 0, 0))
             text = f"stage {e['stage']}: {y:.1f}"
-            dx = -p.fontMetrics().horizontalAdvance(text) - 6 if pt.x() > left + 0.7 * w else 6
+            dx = -metrics.horizontalAdvance(text) - 6 if pt.x() > left + 0.7 * w else 6
             p.drawText(pt + QPointF(dx, -8), text)
-            p.setPen(QPen(QColor(40, 110, 200), 2))
-        p.setPen(QColor(0, 0, 0))
-        p.drawText(QRectF(left, top + h + 8, w, 24), Qt.AlignmentFlag.AlignCenter, f"{xlabel} (0 - {xmax:.1f})")
-        p.drawText(QRectF(0, top, left - 4, 20), Qt.AlignmentFlag.AlignRight, f"{ymax}")
-        p.drawText(QRectF(0, top + h - 20, left - 4, 20), Qt.AlignmentFlag.AlignRight, f"{ymin}")
+            if math.isfinite(r):
+                q = at(x, r)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.setPen(QPen(QColor(200, 40, 40), 2))
+                p.drawEllipse(q, 5, 5)
+                text = f"rejected: {r:.1f}"
+                dx = -metrics.horizontalAdvance(text) - 8 if q.x() > left + 0.7 * w else 8
+                p.drawText(q + QPointF(dx, 14), text)
         p.end()
 
 
@@ -230,6 +280,9 @@ class HistoryDialog(QDialog):
         # each stage's model with the previous one (percent); never a made-up mIoU.
         known = [("inconsistency %", "inconsistency_share"), ("agrees with previous %", "agreement")]
         known = [row for row in known if any(h.get(row[1]) is not None for h in history)]
+        if any((h.get("rejected") or {}).get("miou") is not None for h in history):
+            known.insert(0, ("mIoU of the rejected model", "rejected_miou"))
+            history = [{**h, "rejected_miou": (h.get("rejected") or {}).get("miou")} for h in history]
         self.table = QTableWidget(len(classes) + 1 + len(known), len(history))
         self.table.setObjectName("historyTable")
         self.table.setHorizontalHeaderLabels([f"stage {h['stage']}" for h in history])

@@ -27,7 +27,11 @@ class InspectActions:
         document: Document,
         predictions: Predictions,
         say: Callable[[str], None],
+        truth_shown: Callable[[], bool] = lambda: True,
     ) -> None:
+        """``truth_shown``: whether the ground-truth layer is on (the Fig. 6 view shows the
+        truth only then)."""
+        self.truth_shown = truth_shown
         self.parent, self.workflow, self.document, self.predictions, self.say = (
             parent,
             workflow,
@@ -47,7 +51,8 @@ class InspectActions:
             return None
         i, image, probs = doc.index, doc.current_image(), self.predictions.probs.get(doc.index)
         ed = doc.current_editor()
-        mask, points, truth = ed.mask, ed.points.copy(), doc.truth_labels
+        mask, points = ed.mask, ed.points.copy()
+        truth = doc.truth_labels if self.truth_shown() else None
         flow = self.workflow
 
         def panels(progress, cancel):

@@ -1,5 +1,5 @@
-"""File > New project, Open project and Open recent: each opens the project in a
-window of its own; a project that cannot be opened (locked by another window,
+"""File > New project, Open project and Open recent: each opens the project in this
+window's place (the window closes after saving, the new one takes its geometry); a project that cannot be opened (locked by another window,
 damaged, newer) is said in a dialog.
 
 The opener is given the window's constructor (``make_window``), not the window's class:
@@ -35,11 +35,13 @@ def open_or_look(path: Path, parent=None) -> Project | None:
         return Project.open(path, read_only=True)
 
 
+OPEN_WINDOWS: list[QMainWindow] = []  # the windows this opener made, kept alive while shown
+
+
 class ProjectOpener:
     def __init__(self, window: QMainWindow, make_window: Callable[[Project], Any]) -> None:
         """``window``: the parent of the dialogs; ``make_window``: a new window on a project."""
         self.window, self.make_window = window, make_window
-        self.windows: list[QMainWindow] = []
         self.recent_menu = QMenu("Open &recent", window)
         self.recent_menu.aboutToShow.connect(self.fill_recent)
 
@@ -72,8 +74,19 @@ class ProjectOpener:
         if project is None:
             return None
         window = self.make_window(project)
-        window.show()
-        self.windows.append(window)
+        if self.window.isVisible():  # this window's place: the new one takes it, this one closes
+            window.setGeometry(self.window.geometry())
+            window.show()
+            if not self.window.close():  # its labels could not be saved and the person kept it
+                window.close()
+                project.close()
+                return None
+            old = getattr(self.window, "project", None)
+            if old is not None:
+                old.close()  # its lock is let go: it can be opened again from this process
+        else:
+            window.show()
+        OPEN_WINDOWS[:] = [w for w in OPEN_WINDOWS if w.isVisible()] + [window]
         return window
 
     def fill_recent(self) -> None:

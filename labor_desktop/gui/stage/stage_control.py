@@ -24,6 +24,7 @@ FEW_LABELS = 0.25  # below this share of the proposed points labelled, say so
 class StageControl(QObject):
     done = pyqtSignal(int)  # the new current stage
     running_changed = pyqtSignal(bool)
+    waiting = pyqtSignal(str)  # what the stage waits on the annotator for ("" once answered)
 
     def __init__(
         self,
@@ -173,7 +174,7 @@ class StageControl(QObject):
                 f"Only {done} of the {total} proposed points of stage {s} were labelled; "
                 "the retrained model may be worse than before."
             )
-        if self.warning and self.confirm(self.warning + "\n\nKeep the previous model for the next stage?"):
+        if self.warning and self._ask_waiting(self.warning + "\n\nKeep the previous model for the next stage?"):
             keeping = self.flow
             assert keeping is not None  # the run that just finished made it
 
@@ -193,6 +194,17 @@ class StageControl(QObject):
             return self._with_statuses(flow, flow.propose_next)
 
         self._start(propose, self._proposed)
+
+    def _ask_waiting(self, question: str) -> bool:
+        """Ask, with the bar and the window's title saying that the stage waits on the answer
+        (a dialog behind another window is easy to miss)."""
+        self.bar.waiting("waiting for you: keep the previous model?")
+        self.waiting.emit("waiting for your answer")
+        try:
+            return self.confirm(question)
+        finally:
+            self.bar.waiting("")
+            self.waiting.emit("")
 
     def _proposed(self, stage: int) -> None:
         text = f"stage {stage}: new proposals are ready"

@@ -12,6 +12,7 @@ from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QSpinBox, QToolBar
 
 from ...labeling import SessionState, Tool
+from ..canvas.canvas import LAYERS
 from ..keymap import BINDINGS, NUM_CLASS_KEYS, Binding, class_key, class_of_action
 
 MENUS = (
@@ -19,8 +20,7 @@ MENUS = (
     ("&Edit", ["undo", "redo", "-", "clear_point"]),
     (
         "&View",
-        ["zoom_fit", "zoom_in", "zoom_out", "-"]
-        + [f"layer_{n}" for n in ("image", "prediction", "mask", "points", "labels", "truth")],
+        ["zoom_fit", "zoom_in", "zoom_out", "-"] + [f"layer_{n}" for n in LAYERS],
     ),
     (
         "&Tools",

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Protocol
 
 from ...labeling import SessionState
-from ..canvas.canvas import Canvas
+from ..canvas.canvas import LAYERS, Canvas
 from ..canvas.panels import LayerControls, Palette
 from ..canvas.point_flow import PointFlow
 from ..canvas.tools import ToolController
@@ -44,7 +44,7 @@ class WindowCommands(Protocol):
     def advance_stage(self) -> None: ...
     def show_shortcuts(self) -> None: ...
     def class_key(self, k: int) -> None: ...
-    def close(self) -> bool: ...
+    def quit_app(self) -> None: ...
 
 
 def window_handlers(parts: WindowParts, win: WindowCommands, n_classes: int) -> dict[str, Callable[[], object]]:
@@ -78,10 +78,10 @@ def window_handlers(parts: WindowParts, win: WindowCommands, n_classes: int) -> 
         "import_labels": parts.inspect.import_dialog,
         "new_project": parts.opener.new_project,
         "open_project": parts.opener.open_project,
-        "quit": win.close,
+        "quit": win.quit_app,
         "shortcuts": win.show_shortcuts,
     }
-    for name in ("image", "prediction", "mask", "points", "labels", "truth"):
+    for name in LAYERS:
         handlers[f"layer_{name}"] = partial(parts.layers.toggle, name)
     for k in range(n_classes):
         handlers[f"class_{k}"] = partial(win.class_key, k)

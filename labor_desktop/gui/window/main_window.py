@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
 from ... import __version__
 from ...engine.workflow import DataError, ProjectWorkflow
-from ...labeling import SessionState, Tool, stage_counts
+from ...labeling import SessionState, Tool
 from ...store import Project
 from .. import TITLE
 from ..canvas.canvas import Canvas
@@ -22,6 +22,7 @@ from ..canvas.region_flow import RegionFlow
 from ..canvas.region_queue import RegionQueueFlow
 from ..canvas.tools import ToolController
 from ..document import Document, wait_for_saves
+from ..elided_label import ElidedLabel
 from ..inspect.inspect_actions import InspectActions
 from ..keymap import project_class_keys, sheet_markdown
 from ..place import add_recent, load_place, save_place
@@ -32,8 +33,8 @@ from .actions import FIRST_TOOL, build_actions, build_menus, build_toolbar, gate
 from .handlers import WindowParts, window_handlers
 from .readout import CursorReadout
 from .sheet import ShortcutSheet
-from .status_text import stage_text
-from .window_place import apply_place, current_place
+from .status_text import StatusRoom, show_message, window_counts, window_stage_text
+from .window_place import PlaceKeeper, apply_place, current_place
 
 
 class MainWindow(QMainWindow):
@@ -45,7 +46,8 @@ class MainWindow(QMainWindow):
         self.workflow_factory = workflow_factory
         self.names = project.settings.classes
         self.session = SessionState(stage=self._current_stage())
-        self.setWindowTitle(f"{TITLE} {__version__} - {project.path.name}")
+        self.title = f"{TITLE} {__version__} - {project.path.name}" + (" (read-only)" if project.read_only else "")
+        self.setWindowTitle(self.title)
         self.resize(1400, 860)
         self.document = Document(project, self.session.stage)
         self.canvas = Canvas()
@@ -62,8 +64,9 @@ class MainWindow(QMainWindow):
         self.points_panel = PointsPanel(self.names, self.document.colors)
         self.stage_bar = StageBar(self)
         self.stages = StageControl(project, workflow_factory, self.stage_bar, self._ask)
-        self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say)
-        self.cursor_label = QLabel()
+        truth_shown = lambda: self.canvas.layers["truth"].visible  # noqa: E731
+        self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say, truth_shown)
+        self.cursor_label = ElidedLabel()
         self.cursor_label.setObjectName("cursorReadout")
         self.opener = ProjectOpener(self, lambda opened: MainWindow(opened, workflow_factory))
         self.readout = CursorReadout(self.canvas, self.document, self.names, self.cursor_label)
@@ -92,9 +95,9 @@ class MainWindow(QMainWindow):
         if project.images:
             self.open_image(first if isinstance(first, int) and 0 <= first < len(project.images) else 0)
         apply_place(self, place)
+        self.place_keeper = PlaceKeeper(self, lambda: save_place(project.path, current_place(self)))
         add_recent(project.path)
         if project.read_only:  # a damaged journal, opened to look: say so where it stays visible
-            self.setWindowTitle(self.windowTitle() + " (read-only)")
             self.stage_bar.show_error(getattr(project, "damage", None) or "opened read-only: nothing can be saved")
         self._session_changed(set(self.session.to_dict()))
         self.update_status()
@@ -134,8 +137,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.layers, 2)
         self._dock("Classes and layers", "classesDock", side, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Points", "pointsDock", self.points_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._status_bar().addWidget(self.cursor_label, 1)
-        self._status_bar().addPermanentWidget(self.stage_bar)
+        self.status_room = StatusRoom(self._status_bar(), self.cursor_label, self.stage_bar)
 
     def _connect(self) -> None:
         doc, canvas = self.document, self.canvas
@@ -163,6 +165,7 @@ class MainWindow(QMainWindow):
         self.stage_bar.cancel.clicked.connect(self.stages.cancel)
         self.stages.done.connect(self._stage_done)
         self.stages.running_changed.connect(lambda on: self._update_actions())
+        self.stages.waiting.connect(lambda note: self.setWindowTitle(self.title + (f" — {note}" if note else "")))
 
     # ---- state -------------------------------------------------------------------------
     def _session_changed(self, changed: set[str]) -> None:
@@ -203,7 +206,7 @@ class MainWindow(QMainWindow):
         return bar
 
     def say(self, text: str) -> None:
-        self._status_bar().showMessage(text, 6000)
+        show_message(self._status_bar(), self.stage_bar.width(), text)
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:
@@ -242,14 +245,14 @@ class MainWindow(QMainWindow):
         doc, canvas = self.document, self.canvas
         ed = doc.current_editor()
         ed.active_class = self.session.active_class
-        if canvas.layers["prediction"].visible or self.session.tool is Tool.ACCEPT or i in self.predictions.probs:
-            self.request_prediction()
+        if self.stage or canvas.layers["prediction"].visible or self.session.tool is Tool.ACCEPT:
+            self.request_prediction()  # the chooser and the queue show its probabilities: ahead of need
         for name in ("image", "prediction", "mask", "truth"):
             entry = doc.overlays.get(name)
             canvas.set_layer(name, entry[0] if entry else None, entry[1] if entry else None)
         assert doc.labels_overlay is not None  # made with the editor
         canvas.set_layer("labels", doc.labels_overlay.image, doc.labels_overlay)
-        canvas.marks.points = ed.points
+        canvas.marks.points, canvas.marks.earlier = ed.points, doc.earlier_points()
         if self.points.selected is not None and not self.points.active:
             self.points.select(None)
         self._points_changed()
@@ -325,25 +328,11 @@ class MainWindow(QMainWindow):
         self.shortcut_sheet.show()
 
     def stage_counts(self) -> tuple[int, int, int]:
-        """(labelled, proposed, unsure) points, or (labelled, mask) pixels, of the stage, over
-        the statuses known so far (all of them once the image list has filled)."""
-        unit = self.workflow.label_unit
-        done, total = stage_counts(self.document.known_statuses().values(), unit)
-        unsure = self.document.unsure_count(self.stage) if self.stage and unit == "points" else 0
-        return done, total, unsure
+        """(labelled, proposed, unsure) points, or (labelled, mask) pixels, of the stage."""
+        return window_counts(self)
 
     def update_status(self) -> None:
-        s = self.session
-        name = self.names[s.active_class] if self.names else "-"
-        history = [h for h in self.project.history() if h.get("stage", 0) < max(self.stage, 1)]
-        effort = self.document.stage_effort(self.stage) if self.stage else None
-        counts = self.stage_counts() if self.stage else (0, 0, 0)
-        unit = self.workflow.label_unit
-        self.stage_bar.set_state(
-            stage_text(
-                self.stage, self.project.settings.strategy, unit, name, counts, history[-1] if history else None, effort
-            )
-        )
+        self.stage_bar.set_state(window_stage_text(self))
         self._update_actions()
 
     # ---- stages ------------------------------------------------------------------------
@@ -380,6 +369,12 @@ class MainWindow(QMainWindow):
         self.refresh_list()
         self.open_image(keep)
         self.update_status()
+
+    def quit_app(self) -> None:
+        """Ctrl+Q: every window closes (each saves first and may refuse), then the program ends."""
+        QApplication.closeAllWindows()
+        if not any(isinstance(w, MainWindow) and w.isVisible() for w in QApplication.topLevelWidgets()):
+            QApplication.quit()
 
     def closeEvent(self, event) -> None:
         self.image_list.stop()

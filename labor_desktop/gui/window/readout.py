@@ -1,5 +1,5 @@
 """What is under the cursor: the pixel's label, the model's class and the ground
-truth (where present) in the status bar, and a point's class in a tooltip."""
+truth (where present and its layer is on) in the status bar, and a point's class in a tooltip."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ class CursorReadout:
             return
         yi, xi = int(y), int(x)
         pred = None if ed.prediction is None else int(ed.prediction[yi, xi])
-        truth = None if doc.truth_labels is None else int(doc.truth_labels[yi, xi])
+        shown = doc.truth_labels is not None and self.canvas.layers["truth"].visible  # never the answer unasked
+        truth = int(doc.truth_labels[yi, xi]) if shown and doc.truth_labels is not None else None
         self.label.setText(cursor_text(yi, xi, self.names, int(ed.labels[yi, xi]), pred, truth))
         k = self.canvas.point_at(self.canvas.mapFromGlobal(self.canvas.cursor().pos()).toPointF())
         if k is None:

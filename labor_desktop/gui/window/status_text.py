@@ -4,8 +4,16 @@ annotator's effort, and the readout of the pixel under the cursor."""
 
 from __future__ import annotations
 
-from ...labeling import UNLABELED
+from PyQt6.QtCore import QEvent, QObject, Qt
+from PyQt6.QtWidgets import QStatusBar, QWidget
+
+from ...labeling import UNLABELED, stage_counts
 from ..inspect.inspect import budget_text
+
+
+def plural(n: int, word: str) -> str:
+    """``1 click``, ``2 clicks``, ``0 clicks``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def stage_text(
@@ -38,7 +46,8 @@ def stage_text(
         parts.append(evaluated)
     if effort is not None:
         parts.append(
-            f"{effort.clicks} clicks, {effort.brush_strokes} strokes, {effort.active_seconds / 60:.1f} min this stage"
+            f"{plural(effort.clicks, 'click')}, {plural(effort.brush_strokes, 'stroke')}, "
+            f"{effort.active_seconds / 60:.1f} min this stage"
         )
     return " | ".join(parts)
 
@@ -54,3 +63,52 @@ def cursor_text(y: int, x: int, names: list[str], label: int, predicted: int | N
     if truth is not None:
         parts.append(f"truth: {name(truth)}")
     return " · ".join(parts)
+
+
+def window_counts(window) -> tuple[int, int, int]:
+    """(labelled, proposed, unsure) points, or (labelled, mask) pixels, of the window's stage,
+    over the statuses known so far (all of them once the image list has filled): the one
+    count the bar, the image list and the export share (labels at the proposed pixels)."""
+    unit = window.workflow.label_unit
+    done, total = stage_counts(window.document.known_statuses().values(), unit)
+    unsure = window.document.unsure_count(window.stage) if window.stage and unit == "points" else 0
+    return done, total, unsure
+
+
+def window_stage_text(window) -> str:
+    s, stage = window.session, window.stage
+    name = window.names[s.active_class] if window.names else "-"
+    history = [h for h in window.project.history() if h.get("stage", 0) < max(stage, 1)]
+    effort = window.document.stage_effort(stage) if stage else None
+    counts = window_counts(window) if stage else (0, 0, 0)
+    strategy, unit = window.project.settings.strategy, window.workflow.label_unit
+    return stage_text(stage, strategy, unit, name, counts, history[-1] if history else None, effort)
+
+
+CURSOR_WIDTH = 360  # the readout's fixed area (a passing message shows there and beside it)
+
+
+class StatusRoom(QObject):
+    """The status bar's layout: the cursor readout in a fixed area on the left (hovering
+    never shifts the stage line), the stage area on the right, never wider than what is
+    left (so a passing message, shown where the readout was, always has room)."""
+
+    def __init__(self, bar: QStatusBar, readout: QWidget, stage_area: QWidget) -> None:
+        super().__init__(bar)
+        self.bar, self.stage_area = bar, stage_area
+        readout.setFixedWidth(CURSOR_WIDTH)
+        bar.addWidget(readout)
+        bar.addPermanentWidget(stage_area)
+        bar.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.bar and event.type() == QEvent.Type.Resize:
+            self.stage_area.setMaximumWidth(max(200, self.bar.width() - CURSOR_WIDTH - 24))
+        return False
+
+
+def show_message(bar, permanent_width: int, text: str, ms: int = 6000) -> None:
+    """A passing message in the status bar's free area, elided to fit; whole in the tooltip."""
+    room = max(80, bar.width() - permanent_width - 24)
+    bar.setToolTip(text)
+    bar.showMessage(bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room), ms)

@@ -1,9 +1,13 @@
 """The window's part of "where the annotator was": the session state, the view
 (zoom and pan, if the user had zoomed), the layers' visibility and opacity, and the
 image shown.  ``current_place`` reads it, ``apply_place`` puts it back, ignoring
-whatever no longer fits."""
+whatever no longer fits; ``PlaceKeeper`` writes it shortly after each change."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+from PyQt6.QtCore import QTimer
 
 
 def current_place(window) -> dict:
@@ -34,3 +38,25 @@ def apply_place(window, place: dict) -> None:
     view = place.get("view")
     if isinstance(view, list) and len(view) == 3 and all(isinstance(v, int | float) for v in view):
         window.canvas.set_view(*view)
+
+
+PLACE_SAVE_MS = 400  # a change reaches the user's settings this long after the last one
+
+
+class PlaceKeeper:
+    """Saves the window's place as it changes (debounced), so a killed process keeps it:
+    the image, the session (class, tool, brush), the view, the layers and the filter."""
+
+    def __init__(self, window, save: Callable[[], None]) -> None:
+        self.timer = QTimer(window)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(PLACE_SAVE_MS)
+        self.timer.timeout.connect(save)
+        window.session.listeners.append(lambda changed: self.changed())
+        window.document.image_changed.connect(self.changed)
+        window.layers.changed.connect(self.changed)
+        window.canvas.view_changed.connect(self.changed)
+        window.image_list.filter.toggled.connect(self.changed)
+
+    def changed(self, *_args) -> None:
+        self.timer.start()  # restarted by each change: one write after a burst
