@@ -56,16 +56,19 @@ def region_outlines(sp: np.ndarray, ids: np.ndarray) -> dict[int, QPainterPath]:
     return paths
 
 
-def label_region_confirmed(document: Document, region: np.ndarray, cls: int, names: list[str], confirm) -> None:
-    """Label ``region`` ``cls`` as one undo step (one click); pixels labelled with another
-    class are relabelled only when ``confirm`` says yes."""
+def label_region_confirmed(
+    document: Document, region: np.ndarray, cls: int, names: list[str], confirm, clicks: int = 1
+) -> None:
+    """Label ``region`` ``cls`` as one undo step (``clicks``: 1 for a mouse click, 0 for the
+    queue's key press); pixels labelled with another class are relabelled only when
+    ``confirm`` says yes."""
     ed = document.current_editor()
     others = ed.region_conflicts(region, cls)
     overwrite = others > 0 and confirm(
         f"{others} pixels of this region are labelled with another class. "
         f"Relabel them {names[cls]} too? (No: keep them, label the rest)"
     )
-    document.act(lambda: ed.label_region(region, cls, overwrite=overwrite), clicks=1)
+    document.act(lambda: ed.label_region(region, cls, overwrite=overwrite), clicks=clicks)
 
 
 class RegionFlow(QObject):

@@ -166,13 +166,13 @@ class RegionQueueFlow(PointFlow):
         c = self.canvas._point_center(y, x)
         self.chooser.open_at(self.canvas.mapToGlobal(QPoint(int(c.x()), int(c.y()))), title, top, model_k)
 
-    def label(self, k: int, cls: int) -> None:
-        """A region's point labels its whole region (one undo step, one click)."""
+    def label(self, k: int, cls: int, clicks: int = 1) -> None:
+        """A region's point labels its whole region (one undo step; ``clicks`` as the point's)."""
         region = self.region_of(k)
         if region is None:
-            super().label(k, cls)
+            super().label(k, cls, clicks)
             return
-        label_region_confirmed(self.document, region, cls, self.names, self.confirm)
+        label_region_confirmed(self.document, region, cls, self.names, self.confirm, clicks)
         if k in self.document.unsure:
             self.document.set_unsure(k, False)
         self.changed.emit()
