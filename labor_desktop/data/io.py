@@ -9,6 +9,7 @@ expand them to colours.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import NamedTuple
 
@@ -233,3 +234,14 @@ def encode_png(array: np.ndarray, rgb: bool = False) -> bytes:
     if not ok:
         raise ValueError(f"an array of shape {array.shape} and type {array.dtype} cannot be a PNG")
     return data.tobytes()
+
+
+def read_json(path: Path, what: str):
+    """The JSON document at ``path``, or one ``DataError`` line naming it (``what``: the
+    kind of file it should be, said in the fix)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror}); check the path") from None
+    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+        raise DataError(f"{path}: is not valid JSON ({str(e)[:80]}); replace it with an intact {what}") from None

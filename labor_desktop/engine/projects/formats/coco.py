@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from ....data.io import DataError
+from ....data.io import DataError, read_json
 from ....store import UNLABELED
 
 ANNOTATIONS = "annotations/instances_default.json"
@@ -60,12 +60,7 @@ class CocoWriter:
 
 
 def read_coco(path: Path) -> dict:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise DataError(f"{path}: cannot be read ({e.strerror}); check the path") from None
-    except (ValueError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: is not valid JSON ({str(e)[:80]}); replace it with an intact COCO file") from None
+    doc = read_json(path, "COCO file")
     if not isinstance(doc, dict) or not all(isinstance(doc.get(k), list) for k in ("images", "categories")):
         raise DataError(f"{path}: has no 'images' and 'categories' lists; is it a COCO annotation file?")
     return doc

@@ -6,25 +6,19 @@ A point outside the image, or a shape type that covers no area, is refused."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from ....data.io import DataError
+from ....data.io import DataError, read_json
 from ....store import UNLABELED
 
 AREA_SHAPES = ("polygon", "rectangle")
 
 
 def read_labelme(path: Path) -> dict:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise DataError(f"{path}: cannot be read ({e.strerror}); check the path") from None
-    except (ValueError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: is not valid JSON ({str(e)[:80]}); replace it with an intact labelme file") from None
+    doc = read_json(path, "labelme file")
     ok = isinstance(doc, dict) and isinstance(doc.get("shapes"), list) and isinstance(doc.get("imagePath"), str)
     if not ok or not all(isinstance(doc.get(k), int) and doc[k] > 0 for k in ("imageHeight", "imageWidth")):
         raise DataError(f"{path}: lacks shapes, imagePath, imageHeight or imageWidth; is it a labelme file?")
