@@ -94,14 +94,16 @@ def balanced_sample(
     if flat.numel() == 0 or n <= 0:
         return out.view(mask.shape)
     cls = classes.flatten().index_select(0, flat).long()
-    quota = class_quotas(torch.bincount(cls), n)
+    counts = torch.bincount(cls)
+    quota = class_quotas(counts, n)
+    m = flat.numel()
     device = generator.device if generator is not None else mask.device
-    rank = torch.empty(flat.numel(), dtype=torch.long, device=device)
-    rank[torch.randperm(flat.numel(), generator=generator, device=device)] = torch.arange(flat.numel(), device=device)
-    order = torch.argsort(cls * flat.numel() + rank.to(cls.device))  # by class, random within a class
+    rank = torch.empty(m, dtype=torch.long, device=device)
+    rank[torch.randperm(m, generator=generator, device=device)] = torch.arange(m, device=device)
+    order = torch.argsort(cls * m + rank.to(cls.device))  # by class, random within a class
     sorted_cls = cls.index_select(0, order)
-    start = torch.cumsum(torch.bincount(cls), 0) - torch.bincount(cls)  # first position of each class
-    within = torch.arange(flat.numel(), device=cls.device) - start.index_select(0, sorted_cls)
+    start = torch.cumsum(counts, 0) - counts  # first position of each class in ``order``
+    within = torch.arange(m, device=cls.device) - start.index_select(0, sorted_cls)
     keep = order[within < quota.index_select(0, sorted_cls)]
     out[flat.index_select(0, keep)] = True
     return out.view(mask.shape)
