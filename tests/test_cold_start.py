@@ -135,3 +135,25 @@ def test_simulate_with_own_classes_runs_the_cold_start_headless(tmp_path, tiny_d
     assert set(values.tolist()) <= {0, 1, 2, 3, 4, 255}  # the annotator answered in the five classes
     state = json.loads((out / "state.json").read_text())
     assert "selector-1" not in json.dumps(state) and "selector-2" in json.dumps(state)  # LabOR's from stage 2
+
+
+def test_a_style_names_its_backbone_a_foreign_file_of_another_is_refused_not_started_cold(tmp_path):
+    """IAST writes ResNet-101s: a ResNet-18 of 5 classes given as IAST's is refused naming
+    both backbones, with or without source data, and the dialog's line stays empty; the same
+    file as this program's style is used (its classes fit) or starts cold (they do not)."""
+    from labor_desktop.engine.projects.new_project import describe_start
+
+    d = make_all(tmp_path)
+    net = DeepLabV2(ModelConfig(backbone="resnet18", num_classes=19, freeze_bn=False, output_stride=16))
+    torch.save(net.state_dict(), tmp_path / "r18.pth")  # foreign: a bare state dict
+    want = (
+        f"{tmp_path / 'r18.pth'}: holds a resnet18 backbone, but checkpoints written by iast are resnet101; "
+        "choose the program that wrote it (or this program's)"
+    )
+    for source in ("", str(tmp_path / "anything")):
+        with pytest.raises(PlanError) as e:
+            plan(tmp_path, d, checkpoint=str(tmp_path / "r18.pth"), style="IAST", source=source)
+        assert (e.value.field, str(e.value)) == ("checkpoint", want)
+    assert describe_start(str(tmp_path / "r18.pth"), "IAST", str(d["table"]), "") == ""
+    line = describe_start(str(tmp_path / "r18.pth"), "this program's", str(d["table"]), "")
+    assert line.startswith("cold start: r18.pth: its classifier has 19 classes, the class table 5;")

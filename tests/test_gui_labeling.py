@@ -7,7 +7,7 @@ import pytest
 from gui_support import click_point, copy_of, key, open_window, stored, template, widget_pos, window
 from PyQt6.QtCore import QPoint, QSize, Qt
 from PyQt6.QtGui import QKeySequence
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QLabel
 
 from labor_desktop.gui.keymap import BINDINGS, class_for_key, class_key
 from labor_desktop.labeling import UNLABELED, Tool
@@ -375,7 +375,7 @@ def test_10_the_fig6_view_is_computed_off_the_gui_thread_scales_and_has_a_legend
     assert job is not None  # a background job, not a blocking call
     qtbot.waitUntil(lambda: getattr(win.inspect, "last_fig6", None) is not None, timeout=30_000)
     dialog = win.inspect.last_fig6
-    legend = dialog.findChild(type(win.cursor_label), "fig6Legend")
+    legend = dialog.findChild(QLabel, "fig6Legend")
     assert legend is not None and "terrain" in legend.text() and "PPL points" in legend.text()
     small = dialog.view.scale()
     dialog.resize(dialog.width() + 400, dialog.height() + 300)

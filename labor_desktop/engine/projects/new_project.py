@@ -84,7 +84,14 @@ def _checkpoint(
     backbone with a new head for the table's classes (``engine.warm_start``)."""
     k = len(table)
     try:
-        found, classes = checkpoint_classes(start, ModelConfig.preset(family, num_classes=k) if family else cfg.model)
+        expected = ModelConfig.preset(family, num_classes=k) if family else cfg.model
+        found, classes = checkpoint_classes(start, expected)
+        if family and found.backbone != expected.backbone:  # a style names its backbone too
+            raise PlanError(
+                "checkpoint",
+                f"{start}: holds a {found.backbone} backbone, but checkpoints written by {family} are "
+                f"{expected.backbone}; choose the program that wrote it (or this program's)",
+            )
         if classes == k:
             return replace(cfg, model=load_model(start, replace(found, num_classes=k) if family else None).cfg), None
         if source:
@@ -110,10 +117,10 @@ def describe_start(checkpoint: str, style: str, classes: str, source: str) -> st
         table = ClassTable.load(classes.strip()) if classes.strip() else ClassTable.cityscapes()
         family = CHECKPOINT_STYLES.get(style)
         base = ModelConfig.preset(family, num_classes=len(table)) if family else ModelConfig(num_classes=len(table))
-        _, found = checkpoint_classes(checkpoint.strip(), base)
+        model, found = checkpoint_classes(checkpoint.strip(), base)
     except (CheckpointError, DataError, OSError, ValueError):
         return ""
-    if found == len(table):
+    if found == len(table) or (family and model.backbone != base.backbone):  # no cold start, or refused
         return ""
     has = f"its classifier has {found} classes, the class table {len(table)}" if found else "it has no classifier"
     return cold_line(Path(checkpoint.strip()).name, has, len(table))
