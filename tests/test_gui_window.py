@@ -294,3 +294,26 @@ def test_end_stage_counts_the_images_not_seen_yet_off_the_window_thread(window, 
     assert asked == [f"{total} proposed points of stage 1 are still unlabeled. End the stage anyway?"]
     assert len(threads) == len(win.project.images) and threading.main_thread() not in threads
     assert not win.stages.running and win.stage == 1
+
+
+def test_a_closed_window_takes_its_controllers_along_so_a_late_job_result_reaches_nothing(
+    template,  # noqa: F811
+    tmp_path_factory,
+    qtbot,
+):
+    """A prediction job that ends after its window is gone (the look-ahead of the queue)
+    used to reach the deleted canvas through the document's signal: a segfault in a later
+    test.  The document, predictions, tools, points and stage control die with the window."""
+    from PyQt6 import sip
+
+    path = copy_of(template, tmp_path_factory)
+    project = Project.open(path)
+    win = MainWindow(project)  # not given to qtbot: this test deletes it
+    win.show()
+    parts = (win.document, win.predictions, win.tools, win.points, win.stages)
+    assert all(p.parent() is win for p in parts)
+    win.close()
+    project.close()
+    win.deleteLater()
+    qtbot.waitUntil(lambda: sip.isdeleted(win.predictions))
+    assert all(sip.isdeleted(p) for p in parts)

@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
         self.points_panel = PointsPanel(self.names, self.document.colors)
         self.stage_bar = StageBar(self)
         self.stages = StageControl(project, workflow_factory, self.stage_bar, self._ask)
+        for part in (self.document, self.predictions, self.tools, self.points, self.stages):
+            part.setParent(self)  # gone with the window: a late job result reaches no deleted widget
         truth_shown = lambda: self.canvas.layers["truth"].visible  # noqa: E731
         self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say, truth_shown)
         self.cursor_label = ElidedLabel()
