@@ -234,3 +234,41 @@ def test_mask_png_export_refuses_colours_cvat_cannot_tell_apart(tmp_path, capsys
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and needle in err[0]
     assert not list((tmp_path / "out").rglob("*.png"))
+
+
+def test_a_full_disk_half_way_imports_no_image(tmp_path, capsys, monkeypatch):
+    """All images or none: the disk fills up after the first image's record is written."""
+    import errno
+    import os
+
+    from labor_desktop.store import journal as journal_mod
+
+    src = project(tmp_path, labelled=True)
+    with Project.open(src) as p:
+        lab = np.full((4, 5), 255, np.uint8)
+        lab[1, 1] = 2
+        p.save_labels(1, lab, 1)
+    export_project(src, tmp_path / "out")
+    path = project(tmp_path)
+    journal = path.with_name(path.name + ".journal")
+    size = journal.stat().st_size if journal.exists() else 0
+    real_write, writes = os.write, []
+
+    def second_fails(fd, data):
+        writes.append(len(data))
+        if len(writes) == 2:
+            real_write(fd, data[:7])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(journal_mod.os, "write", second_fails)
+    code, out = run_import(path, tmp_path / "out", "cityscapes", capsys)
+    monkeypatch.undo()
+    assert code == 1 and len(writes) == 2
+    assert "could not save (the disk is full)" in out.err and str(journal) in out.err
+    assert (journal.stat().st_size if journal.exists() else 0) == size  # the first image's record is cut too
+    assert nothing_written(path)
+    code, out = run_import(path, tmp_path / "out", "cityscapes", capsys)  # the disk is back
+    assert code == 0, out.err
+    with Project.open(path, read_only=True) as p:
+        assert p.labeled_images() == [0, 1] and p.labels(1)[0][1, 1] == 2 and p.labels(1)[1][1, 1] == 0

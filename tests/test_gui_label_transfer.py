@@ -120,3 +120,54 @@ def test_import_dialog_shows_bad_input_and_offers_no_import(window, qtbot, tmp_p
     assert "problem: " + str(tmp_path / "lm") + ": the class 'unicorn' is used there" in text
     assert not dialog.import_button.isEnabled()
     assert window.project.labeled_images() == []
+
+
+def test_imported_labels_are_drawn_striped_and_counted_apart_until_labelled_over(window, qtbot, tmp_path):
+    from gui_support import widget_pos
+    from PyQt6.QtGui import QColor
+
+    from labor_desktop.gui.overlays import PRIOR_ALPHA
+
+    i = window.document.index
+    entry = window.project.images[i]
+    labelme_file(tmp_path / "lm", entry.path, entry.height, entry.width, box=((0, 0), (8, 8)))
+    dialog = open_import(qtbot, window)
+    type_into(qtbot, dialog.folder, str(tmp_path / "lm"))
+    dialog.format.setCurrentIndex(dialog.format.findData("labelme"))
+    click(qtbot, dialog.check_button)
+    click(qtbot, dialog.import_button)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    doc = window.document
+    alpha = doc.labels_overlay.buffer[..., 3]
+    # stripes of 4 px along the diagonals: (y + x) // 4 even is solid, odd is faint
+    assert alpha[0, 0] == alpha[1, 2] == alpha[4, 4] == 255 and alpha[0, 4] == alpha[3, 1] == PRIOR_ALPHA
+    assert alpha[0, 9] == 0  # outside the imported box: nothing
+    st = doc.status(i)
+    assert st.prior_pixels == st.labeled_pixels == 64
+    item = window.image_list.list.item(i)
+    assert item.text().endswith(f" · prior {100 * 64 / (entry.height * entry.width):.1f}%")
+    assert "imported (prior, stage 0; drawn striped)" in item.toolTip()
+
+    def shown(y, x):
+        p = widget_pos(window, y, x)
+        return QColor(window.canvas.grab().toImage().pixelColor(p.x(), p.y())).getRgb()
+
+    assert shown(0, 4) != shown(0, 3)  # a faint stripe beside a solid one, the same class
+    # the person labels over the stripes with the brush: those pixels are theirs now
+    key(qtbot, window, Qt.Key.Key_B)
+    key(qtbot, window, Qt.Key.Key_2)
+    qtbot.mousePress(window.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(window, 1, 5))
+    qtbot.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(window, 1, 5))
+    ed = doc.editor
+    assert ed.labels[1, 5] == ed.active_class != 0 and ed.stage[1, 5] >= 1 and alpha[1, 5] == 255
+    mine = (ed.labels != 255) & (ed.stage != 0)
+    prior = (ed.labels != 255) & (ed.stage == 0)
+    assert 0 < mine.sum() and prior.sum() < 64
+    assert (alpha[mine] == 255).all()
+    qtbot.waitUntil(lambda: doc.status(i).prior_pixels == int(prior.sum()))
+    assert doc.status(i).labeled_pixels == int((ed.labels != 255).sum())
+    labels, stage = stored(window, i), window.project.labels(i)[1]
+    assert int(((labels != 255) & (stage == 0)).sum()) == int(prior.sum())
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo: imported again
+    assert ed.labels[1, 5] == 0 and ed.stage[1, 5] == 0 and alpha[1, 5] == PRIOR_ALPHA
+    qtbot.waitUntil(lambda: doc.status(i).prior_pixels == 64)

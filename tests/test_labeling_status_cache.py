@@ -62,7 +62,7 @@ def test_the_cache_equals_a_fresh_decode_after_random_edits(ops, initial):
         if initial:  # some labels on disk before the session starts
             labels = np.full((H, W), UNLABELED, np.uint8)
             labels[: 3 * initial, : 5 * initial] = initial
-            project.save_labels(0, labels, 1)
+            project.save_labels(0, labels, 2 - initial)  # initial 2: imported labels (stage 0, "prior")
         writer, cache = SaveQueue(project), StatusCache()
 
         def open_image(i: int) -> tuple[LabelEditor, EditedImage]:
@@ -104,10 +104,13 @@ def test_the_cache_equals_a_fresh_decode_after_random_edits(ops, initial):
         save()
         assert writer.close(timeout=30)
         for i, status in cache.known().items():
-            fresh = image_status(project.labels(i)[0], *proposal(i))
+            labels, stages = project.labels(i)
+            fresh = image_status(labels, *proposal(i), stages)
             assert status == fresh, (i, status, fresh)
             assert status.mask_share == fresh.mask_share and status.labeled_share == fresh.labeled_share
-        assert cache.get(edited.i) == image_status(ed.labels, ed.mask, ed.points)
+        assert cache.get(edited.i) == image_status(ed.labels, ed.mask, ed.points, ed.stage)
+        if initial == 2 and edited.i == 0:
+            assert cache.get(0).prior_pixels == int(((ed.labels != UNLABELED) & (ed.stage == 0)).sum())
         project.close()
 
 

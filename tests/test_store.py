@@ -221,6 +221,55 @@ def test_failing_disk_fails_loudly_and_leaves_no_half_record(tmp_path, monkeypat
     q.close()
 
 
+def test_many_labels_are_checked_before_the_first_is_written(tmp_path):
+    p = make(tmp_path)
+    size = os.path.getsize(p.journal_path)
+    bad = some_labels(seed=2)
+    bad[0, 0] = 19  # one past the last class of the third save
+    with pytest.raises(ValueError, match="image 2 hold class id 19"):
+        p.save_many_labels([(0, some_labels(seed=0), 1), (1, some_labels(seed=1), 1), (2, bad, 1)])
+    assert os.path.getsize(p.journal_path) == size and p.labeled_images() == []
+    bad[0, 0] = 18  # the last class: all three are saved
+    p.save_many_labels([(0, some_labels(seed=0), 1), (1, some_labels(seed=1), 2), (2, bad, 3)])
+    p.close(compact=False)
+    with Project.open(tmp_path / "p.labor.h5", read_only=True) as q:
+        assert q.labeled_images() == [0, 1, 2]
+        assert np.array_equal(q.labels(2)[0], bad) and q.labels(1)[1].max() == 2
+
+
+@pytest.mark.parametrize("cut_fails", [False, True])
+def test_many_labels_on_a_failing_disk_keep_none(tmp_path, monkeypatch, cut_fails):
+    """The third write fails: the two written before are cut back, in memory and on disk; when
+    even the cut fails, the next save cuts them first."""
+    p = make(tmp_path, n=4)
+    p.save_labels(3, some_labels(seed=3), 1)
+    size = os.path.getsize(p.journal_path)
+    real_write, writes = os.write, []
+
+    def third_fails(fd, data):
+        writes.append(len(data))
+        if len(writes) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    def no_cut(fd, n):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(journal_mod.os, "write", third_fails)
+    if cut_fails:
+        monkeypatch.setattr(journal_mod.os, "ftruncate", no_cut)
+    with pytest.raises(SaveError, match="could not save .the disk is full"):
+        p.save_many_labels([(i, some_labels(seed=i), 1) for i in range(3)])
+    assert p.labeled_images() == [3]
+    assert os.path.getsize(p.journal_path) > size if cut_fails else os.path.getsize(p.journal_path) == size
+    monkeypatch.undo()
+    p.save_labels(0, some_labels(seed=7), 2)  # the disk is back
+    p.close(compact=False)
+    with Project.open(tmp_path / "p.labor.h5", read_only=True) as q:
+        assert q.labeled_images() == [0, 3] and np.array_equal(q.labels(0)[0], some_labels(seed=7))
+        assert q.damage is None
+
+
 def test_failed_compaction_loses_nothing(tmp_path, monkeypatch):
     from labor_desktop.store import writer
 

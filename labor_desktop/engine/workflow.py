@@ -25,7 +25,7 @@ from ..core.strategies import STRATEGIES, Budget, label_unit
 from ..data.demo_generator import DemoDataConfig, generate_demo_data
 from ..data.io import DataError, read_image
 from ..safe_files import replace_atomically
-from ..store import Project
+from ..store import UNLABELED, Project
 from .config import PRESETS, ExperimentConfig, preset
 from .events import Cancelled, OutOfMemory, Progress
 from .jobs.proposals import OnProposal, image_superpixels
@@ -117,6 +117,7 @@ class ProjectWorkflow:
         self._engine: StageEngine | None = None
         self._building = threading.Lock()  # prediction jobs and a stage job may ask at once
         self.labels_read: dict[int, np.ndarray] | None = None  # what the last ``finish`` read, once
+        self.priors_read: dict[int, int] = {}  # and its imported (stage 0) pixels per image
 
     # ---- questions the window asks (no data scan, no torch device) ----------------------
     @property
@@ -252,8 +253,12 @@ class ProjectWorkflow:
         stage, its evaluation and the one before, so the caller can see a model get worse."""
         engine = self.engine()
         s = max(1, self.current_stage())
-        labels = {i: lab for i, (lab, _) in self.project.labels_snapshot().items()}  # read once per advance
+        snapshot = self.project.labels_snapshot()  # read once per advance
+        labels = {i: lab for i, (lab, _) in snapshot.items()}
         self.labels_read = labels
+        self.priors_read = {
+            i: int(np.count_nonzero((lab != UNLABELED) & (stg == 0))) for i, (lab, stg) in snapshot.items()
+        }
         fingerprint = labels_fingerprint(self.project, labels)
         engine.labels_changed(s, fingerprint)
         engine.finish_stage(self.project, s, labels_tag=fingerprint, labels=labels)

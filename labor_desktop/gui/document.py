@@ -89,7 +89,7 @@ class Document(QObject):
         if self.truth_labels is not None:
             over = ClassOverlay(self.truth_labels, self.colors)
             self.overlays["truth"] = (over.image, over)
-        self.labels_overlay = ClassOverlay(self.editor.labels, self.colors)
+        self.labels_overlay = ClassOverlay(self.editor.labels, self.colors, self.editor.stage)
         self._labelled_here = self._labelled_points()
         self.image_changed.emit(i)
 
@@ -138,7 +138,8 @@ class Document(QObject):
         image not seen yet is decoded once."""
         st = self.statuses.get(i)
         if st is None:
-            st = self.statuses.compute(i, self.labels_of(i)[0], *self.proposal(i))
+            labels, stage = self.labels_of(i)
+            st = self.statuses.compute(i, labels, *self.proposal(i), stage)
         return st
 
     def known_statuses(self) -> dict[int, ImageStatus]:

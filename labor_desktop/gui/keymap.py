@@ -58,7 +58,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("layer_prediction", ("Shift+2",), "Layers", "Show/hide the model's prediction"),
     Binding("layer_mask", ("Shift+3",), "Layers", "Show/hide the inconsistency mask"),
     Binding("layer_points", ("Shift+4",), "Layers", "Show/hide the proposed points"),
-    Binding("layer_labels", ("Shift+5",), "Layers", "Show/hide your labels"),
+    Binding("layer_labels", ("Shift+5",), "Layers", "Show/hide your labels (imported ones striped)"),
     Binding("layer_truth", ("Shift+6",), "Layers", "Show/hide the ground truth (where present)"),
     Binding("layer_earlier", ("Shift+7",), "Layers", "Show/hide earlier stages' labelled points (dimmed)"),
     Binding("zoom_fit", ("Ctrl+0", "Home"), "View", "Fit the image to the window"),

@@ -7,7 +7,7 @@ from ..store import UNLABELED
 from .editing import Edit, LabelEditor, Rect, region_top_classes
 from .queue import QueueModel, unlabeled_points
 from .session import SessionState, Tool
-from .status import EditedImage, ImageStatus, StatusCache, image_status, stage_counts
+from .status import EditedImage, ImageStatus, StatusCache, image_status, prior_pixels, stage_counts
 from .writer import LabelSave, SaveQueue, UnsureSave
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Tool",
     "UnsureSave",
     "image_status",
+    "prior_pixels",
     "region_top_classes",
     "stage_counts",
     "unlabeled_points",

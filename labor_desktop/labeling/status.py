@@ -27,6 +27,7 @@ class ImageStatus:
     mask_pixels: int  # pixels of the inconsistency mask
     labeled_pixels: int  # pixels labelled (any stage)
     pixels: int  # pixels of the image
+    prior_pixels: int = 0  # of the labelled ones, those of stage 0: imported, not labelled here
 
     @property
     def mask_share(self) -> float:
@@ -37,6 +38,11 @@ class ImageStatus:
     def labeled_share(self) -> float:
         """Share of the image labelled (any stage)."""
         return self.labeled_pixels / self.pixels if self.pixels else 0.0
+
+    @property
+    def prior_share(self) -> float:
+        """Share of the image labelled by an import (stage 0, "prior")."""
+        return self.prior_pixels / self.pixels if self.pixels else 0.0
 
     @property
     def open_points(self) -> int:
@@ -57,9 +63,16 @@ def _labeled_points(labels: np.ndarray, points: np.ndarray) -> int:
     return int((labels[pts[:, 0], pts[:, 1]] != UNLABELED).sum()) if len(pts) else 0
 
 
-def image_status(labels: np.ndarray, mask: np.ndarray | None, points: np.ndarray) -> ImageStatus:
+def prior_pixels(labels: np.ndarray, stage: np.ndarray | None) -> int:
+    """Labelled pixels of stage 0 (imported labels); 0 without stages."""
+    return 0 if stage is None else int(np.count_nonzero((labels != UNLABELED) & (stage == 0)))
+
+
+def image_status(
+    labels: np.ndarray, mask: np.ndarray | None, points: np.ndarray, stage: np.ndarray | None = None
+) -> ImageStatus:
     """``labels`` ``[H, W]`` (``UNLABELED`` = none), the stage's mask ``[H, W]`` bool or None,
-    its points ``[N, 3]`` (y, x, model class)."""
+    its points ``[N, 3]`` (y, x, model class), the labels' stages (for the prior's count)."""
     labeled = labels != UNLABELED
     return ImageStatus(
         points=len(_points(points)),
@@ -68,6 +81,7 @@ def image_status(labels: np.ndarray, mask: np.ndarray | None, points: np.ndarray
         mask_pixels=int(np.count_nonzero(mask)) if mask is not None else 0,
         labeled_pixels=int(np.count_nonzero(labeled)),
         pixels=int(labels.size),
+        prior_pixels=prior_pixels(labels, stage),
     )
 
 
@@ -78,10 +92,16 @@ def status_after_edit(
     labels: np.ndarray,
     mask: np.ndarray | None,
     points: np.ndarray,
+    before_stage: np.ndarray | None = None,
+    stage: np.ndarray | None = None,
 ) -> ImageStatus:
-    """``status`` after an edit that changed pixels inside ``rect`` only: ``before`` holds the
-    rectangle's labels before it, ``labels`` the whole image's after."""
+    """``status`` after an edit that changed pixels inside ``rect`` only: ``before`` (and
+    ``before_stage``) hold the rectangle's labels (and stages) before it, ``labels`` (and
+    ``stage``) the whole image's after."""
     y0, y1, x0, x1 = rect
+    prior_delta = 0
+    if stage is not None and before_stage is not None:
+        prior_delta = prior_pixels(labels[y0:y1, x0:x1], stage[y0:y1, x0:x1]) - prior_pixels(before, before_stage)
     was, now = before != UNLABELED, labels[y0:y1, x0:x1] != UNLABELED
     open_delta = 0
     if mask is not None:
@@ -92,6 +112,7 @@ def status_after_edit(
         labeled_points=_labeled_points(labels, points),
         open_mask_pixels=status.open_mask_pixels + open_delta,
         labeled_pixels=status.labeled_pixels + int(np.count_nonzero(now)) - int(np.count_nonzero(was)),
+        prior_pixels=status.prior_pixels + prior_delta,
     )
 
 
@@ -112,8 +133,10 @@ class StatusCache:
         self._known[i] = status
         return status
 
-    def compute(self, i: int, labels: np.ndarray, mask: np.ndarray | None, points: np.ndarray) -> ImageStatus:
-        return self.put(i, image_status(labels, mask, points))
+    def compute(
+        self, i: int, labels: np.ndarray, mask: np.ndarray | None, points: np.ndarray, stage: np.ndarray | None = None
+    ) -> ImageStatus:
+        return self.put(i, image_status(labels, mask, points, stage))
 
     def edited(
         self,
@@ -123,13 +146,15 @@ class StatusCache:
         labels: np.ndarray,
         mask: np.ndarray | None,
         points: np.ndarray,
+        before_stage: np.ndarray | None = None,
+        stage: np.ndarray | None = None,
     ) -> ImageStatus:
         """Image ``i``'s status after an edit inside ``rect`` (see ``status_after_edit``);
         computed whole when it was not known."""
         old = self._known.get(i)
         if old is None:
-            return self.compute(i, labels, mask, points)
-        return self.put(i, status_after_edit(old, rect, before, labels, mask, points))
+            return self.compute(i, labels, mask, points, stage)
+        return self.put(i, status_after_edit(old, rect, before, labels, mask, points, before_stage, stage))
 
     def forget(self) -> None:
         """A new stage brings new proposals."""
@@ -143,10 +168,10 @@ class EditedImage:
 
     def __init__(self, cache: StatusCache, i: int, editor: LabelEditor) -> None:
         self.cache, self.i, self.editor = cache, i, editor
-        self._saved = editor.labels.copy()
+        self._saved, self._saved_stage = editor.labels.copy(), editor.stage.copy()
         self._dirty: Rect | None = None
         if cache.get(i) is None:
-            cache.compute(i, self._saved, editor.mask, editor.points)
+            cache.compute(i, self._saved, editor.mask, editor.points, self._saved_stage)
 
     def touched(self, rect: Rect) -> None:
         """An edit (a stamp, a commit, an undo) changed pixels inside ``rect``."""
@@ -163,8 +188,9 @@ class EditedImage:
         ed = self.editor
         labels, stage = ed.labels.copy(), ed.stage.copy()
         y0, y1, x0, x1 = rect = self._dirty
-        self.cache.edited(self.i, rect, self._saved[y0:y1, x0:x1], labels, ed.mask, ed.points)
-        self._saved, self._dirty = labels, None
+        before, before_stage = self._saved[y0:y1, x0:x1], self._saved_stage[y0:y1, x0:x1]
+        self.cache.edited(self.i, rect, before, labels, ed.mask, ed.points, before_stage, stage)
+        self._saved, self._saved_stage, self._dirty = labels, stage, None
         return labels, stage
 
 

@@ -206,6 +206,23 @@ class JournalWriter:
         self.size = before + len(record)
         return before + HEADER.size
 
+    def append_all(self, payloads: list[bytes]) -> list[int]:
+        """``append`` each, all or none: a failure cuts the journal back to its size before
+        the first (or, if even that fails, the next append does)."""
+        start, offsets = self.size, []
+        try:
+            for payload in payloads:
+                offsets.append(self.append(payload))
+        except OSError:
+            self.size = start
+            try:
+                os.ftruncate(self.fd, start)
+                os.fsync(self.fd)
+            except OSError:
+                self._cut_pending = True
+            raise
+        return offsets
+
     def truncate(self, size: int) -> None:
         os.ftruncate(self.fd, size)
         os.fsync(self.fd)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,25 @@ class ProjectWriting(ProjectReading):
         Anything else raises ``ValueError`` and nothing is saved.  ``effort`` (deltas of
         ``EFFORT_FIELDS``, to ``effort_stage``'s totals too) goes in the same record: one
         fsync per edit."""
+        with self._lock:
+            self._append_all([self._labels_record(i, labels, stage, effort, effort_stage)])
+
+    def save_many_labels(self, saves: Iterable[tuple[int, np.ndarray, np.ndarray | int]]) -> None:
+        """``save_labels`` for each (image, labels, stages), all or none: every one is checked
+        before the first is written, and a failed write (a full disk) cuts the journal back to
+        where it was, so an import never leaves half its images saved.  (A process killed
+        in the middle keeps the images written so far, each whole.)"""
+        with self._lock:
+            self._append_all([self._labels_record(i, labels, stage) for i, labels, stage in saves])
+
+    def _labels_record(
+        self,
+        i: int,
+        labels: np.ndarray,
+        stage: np.ndarray | int,
+        effort: dict[str, float] | None = None,
+        effort_stage: int | None = None,
+    ) -> tuple[bytes, Callable[[int, int], None]]:
         i = self._index(i)
         entry = self.images[i]
         labels = np.asarray(labels)
@@ -68,17 +87,18 @@ class ProjectWriting(ProjectReading):
         except ValueError:
             raise ValueError(f"stages for image {i} are {stage.shape}, the labels {labels.shape}") from None
         stage = np.where(labels == UNLABELED, 0, stage).astype(np.uint8)
-        with self._lock:
-            rec = self._effort_record(i, effort_stage, effort) if effort else None
-            payload = codec.encode_labels(i, labels, stage, extra={"effort": rec} if rec else None)
+        rec = self._effort_record(i, effort_stage, effort) if effort else None
+        payload = codec.encode_labels(i, labels, stage, extra={"effort": rec} if rec else None)
 
-            def commit(off: int, n: int) -> None:
-                self._labels[i] = (off, n)
-                (self._erased.discard if (labels != UNLABELED).any() else self._erased.add)(i)
-                if rec:
-                    self._apply_effort(i, rec)
+        labelled = bool((labels != UNLABELED).any())  # not the array: a batch holds only payloads
 
-            self._append(payload, commit)
+        def commit(off: int, n: int) -> None:
+            self._labels[i] = (off, n)
+            (self._erased.discard if labelled else self._erased.add)(i)
+            if rec:
+                self._apply_effort(i, rec)
+
+        return payload, commit
 
     def save_proposal(
         self, stage: int, i: int, mask: np.ndarray | None, points: np.ndarray, region_size: int | None = None
@@ -195,20 +215,25 @@ class ProjectWriting(ProjectReading):
         )
 
     def _append(self, payload: bytes, commit: Callable[[int, int], None]) -> None:
+        self._append_all([(payload, commit)])
+
+    def _append_all(self, records: list[tuple[bytes, Callable[[int, int], None]]]) -> None:
+        """Write every record, then commit each to memory; on a failed write none is kept."""
         with self._lock:
             if self._journal is None:
                 why = f" ({self.damage.split(';')[0]})" if self.damage else ""
                 raise SaveError(f"{self.path}: opened read-only{why}; nothing can be saved")
             self._check_journal()
             try:
-                off = self._journal.append(payload)
+                offsets = self._journal.append_all([payload for payload, _ in records])
             except OSError as e:
                 hint = "the disk is full" if e.errno == errno.ENOSPC else _reason(e)
                 raise SaveError(
                     f"{self.journal_path}: could not save ({hint}). Your edits are kept in memory; "
                     "free space or fix the folder and they will be saved with the next change"
                 ) from None
-            commit(off, len(payload))
+            for (payload, commit), off in zip(records, offsets):
+                commit(off, len(payload))
             if self._journal.size > COMPACT_BYTES:
                 try:
                     self.compact()

@@ -78,11 +78,13 @@ class ImageList(QWidget):
             what = f"{st.labeled_points}/{st.points} pts"
         else:
             what = f"mask {100 * st.mask_share:.1f}% · {100 * st.labeled_share:.1f}% labelled"
+        prior = f" · prior {100 * st.prior_share:.1f}%" if st.prior_pixels else ""
         mark = "✓" if st.done else "•"
         item = list_item(self.list, i)
         stem = Path(name).stem.removesuffix("_leftImg8bit")
-        item.setText(f"{mark} {stem}  {what}")
-        item.setToolTip(f"{stem}: {what}, {100 * st.labeled_share:.2f} % of the pixels labelled")
+        item.setText(f"{mark} {stem}  {what}{prior}")
+        imported = f", {100 * st.prior_share:.2f} % imported (prior, stage 0; drawn striped)" if st.prior_pixels else ""
+        item.setToolTip(f"{stem}: {what}, {100 * st.labeled_share:.2f} % of the pixels labelled{imported}")
         self._done[i] = st.done
         item.setHidden(self.filter.isChecked() and st.done and i != self.list.currentRow())
 

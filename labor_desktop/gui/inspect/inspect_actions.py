@@ -160,7 +160,8 @@ class InspectActions:
                 QMessageBox.warning(self.parent, TITLE, f"The import from {folder} was refused:\n\n{e}")
                 return None
             for i in plan.labels:
-                doc.statuses.compute(i, doc.labels_of(i)[0], *doc.proposal(i))
+                labels, stages = doc.labels_of(i)
+                doc.statuses.compute(i, labels, *doc.proposal(i), stages)
                 doc.status_changed.emit(i)
             if doc.index in plan.labels:
                 doc.open_image(doc.index)  # the editor shows the imported labels

@@ -7,12 +7,13 @@ project as it was."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from ...engine.workflow import ProjectWorkflow
-from ...labeling import UNLABELED, ImageStatus, image_status, stage_counts
+from ...labeling import UNLABELED, ImageStatus, image_status, prior_pixels, stage_counts
 from ...store import Project
 from ..document import Document
 from ..jobs import Job
@@ -103,7 +104,8 @@ class StageControl(QObject):
             for k, i in enumerate(missing):
                 if k % 16 == 0:
                     progress("counting the stage's labels", k, len(missing), {})
-                out[i] = image_status(document.labels_of(i)[0], *document.proposal(i))
+                labels, stages = document.labels_of(i)
+                out[i] = image_status(labels, *document.proposal(i), stages)
             return out
 
         self._start(count, ask)
@@ -136,16 +138,18 @@ class StageControl(QObject):
         window's list is complete at once, with nothing decoded again."""
         if self._mark is None or not hasattr(flow, "labels_read"):
             return propose()
-        labels = flow.labels_read
+        labels, priors = flow.labels_read, getattr(flow, "priors_read", None) or {}
         if labels is None:
-            labels = {i: lab for i, (lab, _) in self.project.labels_snapshot().items()}
+            snapshot = self.project.labels_snapshot()
+            labels = {i: lab for i, (lab, _) in snapshot.items()}
+            priors = {i: prior_pixels(lab, stg) for i, (lab, stg) in snapshot.items()}
         images = self.project.images
 
         def on_proposal(i: int, mask, points) -> None:
             lab = labels.get(i)
             if lab is None:
                 lab = np.full((images[i].height, images[i].width), UNLABELED, np.uint8)
-            self._statuses[i] = image_status(lab, mask, points)
+            self._statuses[i] = replace(image_status(lab, mask, points), prior_pixels=priors.get(i, 0))
 
         return propose(on_proposal=on_proposal)
 

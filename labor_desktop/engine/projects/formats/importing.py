@@ -8,6 +8,7 @@ in the project are never written over: imported pixels fill only unlabelled ones
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -139,18 +140,26 @@ def import_labels(
     project: Project, root: str | Path, fmt: str, stage: int = PRIOR, dry_run: bool = False
 ) -> ImportPlan:
     """Plan, then (unless ``dry_run``) save each matched image's imported pixels where the
-    project has none, as labels of ``stage``; ``ImportRefused`` when anything is wrong."""
+    project has none, as labels of ``stage``, all images in one all-or-none write;
+    ``ImportRefused`` when anything is wrong."""
     plan = plan_import(project, root, fmt)
     if plan.problems:
         raise ImportRefused(plan.problems, plan)
-    for i, new in sorted(plan.labels.items()):
-        old, old_stage = project.labels(i)
-        fill = (old == UNLABELED) & (new != UNLABELED)
-        plan.kept_pixels += int(((old != UNLABELED) & (new != UNLABELED)).sum())
-        if not fill.any():
-            continue
-        plan.written_images += 1
-        plan.written_pixels += int(fill.sum())
-        if not dry_run:
-            project.save_labels(i, np.where(fill, new, old), np.where(fill, stage, old_stage))
+
+    def merged() -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        for i, new in sorted(plan.labels.items()):
+            old, old_stage = project.labels(i)
+            fill = (old == UNLABELED) & (new != UNLABELED)
+            plan.kept_pixels += int(((old != UNLABELED) & (new != UNLABELED)).sum())
+            if not fill.any():
+                continue
+            plan.written_images += 1
+            plan.written_pixels += int(fill.sum())
+            yield i, np.where(fill, new, old), np.where(fill, stage, old_stage)
+
+    if dry_run:
+        for _ in merged():
+            pass
+    else:  # all images or none: a full disk half-way leaves the project as it was
+        project.save_many_labels(merged())
     return plan
