@@ -94,6 +94,14 @@ def test_strategies_lists_each_with_its_unit_and_selector(capsys):
         assert " ".join(rest).endswith(s.description)
 
 
+def test_the_strategy_help_names_every_strategy():
+    from labor_desktop.cli.experiments import STRATEGY_HELP
+    from labor_desktop.core.strategies import STRATEGIES
+
+    names = STRATEGY_HELP.split(";")[0].split(", ")
+    assert names == list(STRATEGIES)
+
+
 @pytest.mark.slow  # 37 s under load (measured, issue 21)
 def test_console_scripts_are_installed():
     bindir = os.path.dirname(sys.executable)
