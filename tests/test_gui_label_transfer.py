@@ -137,6 +137,8 @@ def test_imported_labels_are_drawn_striped_and_counted_apart_until_labelled_over
     click(qtbot, dialog.check_button)
     click(qtbot, dialog.import_button)
     qtbot.waitUntil(lambda: not dialog.isVisible())
+    window.activateWindow()  # the offscreen platform hands activation back to no window by itself
+    qtbot.waitUntil(window.isActiveWindow)
     doc = window.document
     alpha = doc.labels_overlay.buffer[..., 3]
     # stripes of 4 px along the diagonals: (y + x) // 4 even is solid, odd is faint
@@ -171,3 +173,12 @@ def test_imported_labels_are_drawn_striped_and_counted_apart_until_labelled_over
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo: imported again
     assert ed.labels[1, 5] == 0 and ed.stage[1, 5] == 0 and alpha[1, 5] == PRIOR_ALPHA
     qtbot.waitUntil(lambda: doc.status(i).prior_pixels == 64)
+    # the cursor's readout says which labels were imported
+    qtbot.mouseMove(window.canvas, widget_pos(window, 2, 2))
+    qtbot.waitUntil(lambda: "label: road (imported) · " in window.cursor_label.text())
+    qtbot.mouseMove(window.canvas, widget_pos(window, 9, 9))
+    qtbot.waitUntil(lambda: "label: unlabeled · " in window.cursor_label.text())
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert ed.labels[1, 5] == ed.active_class  # redone: the person's own label again
+    qtbot.mouseMove(window.canvas, widget_pos(window, 1, 5))
+    qtbot.waitUntil(lambda: f"label: {window.names[ed.active_class]} · " in window.cursor_label.text())

@@ -23,7 +23,8 @@ class CursorReadout:
         pred = None if ed.prediction is None else int(ed.prediction[yi, xi])
         shown = doc.truth_labels is not None and self.canvas.layers["truth"].visible  # never the answer unasked
         truth = int(doc.truth_labels[yi, xi]) if shown and doc.truth_labels is not None else None
-        self.label.setText(cursor_text(yi, xi, self.names, int(ed.labels[yi, xi]), pred, truth))
+        prior = bool(ed.stage[yi, xi] == 0)
+        self.label.setText(cursor_text(yi, xi, self.names, int(ed.labels[yi, xi]), pred, truth, prior))
         k = self.canvas.point_at(self.canvas.mapFromGlobal(self.canvas.cursor().pos()).toPointF())
         if k is None:
             self.canvas.setToolTip("")

@@ -52,13 +52,17 @@ def stage_text(
     return " | ".join(parts)
 
 
-def cursor_text(y: int, x: int, names: list[str], label: int, predicted: int | None, truth: int | None) -> str:
+def cursor_text(
+    y: int, x: int, names: list[str], label: int, predicted: int | None, truth: int | None, prior: bool = False
+) -> str:
+    """``prior``: the label was imported (stage 0), not made here."""
+
     def name(k: int | None) -> str:
         if k is None:
             return "-"
         return names[k] if k < len(names) else ("unlabeled" if k == UNLABELED else str(k))
 
-    parts = [f"x {x}, y {y}", f"label: {name(label)}"]
+    parts = [f"x {x}, y {y}", f"label: {name(label)}" + (" (imported)" if prior and label != UNLABELED else "")]
     parts.append(f"model: {name(predicted)}" if predicted is not None else "model: (show prediction)")
     if truth is not None:
         parts.append(f"truth: {name(truth)}")
