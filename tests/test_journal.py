@@ -147,3 +147,116 @@ def test_the_journal_is_created_rw_for_its_owner_and_closed_once(tmp_path):
     assert w.path == path and os.stat(path).st_mode & 0o777 == 0o644
     w.close()
     assert w.fd < 0  # a second close() must not close whatever file took the number
+
+
+# ---- the torn-tail rule at each of its boundaries (hand mutants of journal.py, issue 21) ----
+def _tail(tmp_path, tail: bytes, payloads=(b"kept",)):
+    path = tmp_path / "j"
+    path.unlink(missing_ok=True)  # a new journal each time
+    offsets = write(path, list(payloads))
+    with open(path, "ab") as f:
+        f.write(tail)
+    return scan(path), offsets
+
+
+def test_zeros_after_the_last_record_are_a_torn_tail(tmp_path):
+    """A power loss can leave the file's new length with zeros in it: cut, never damage."""
+    for n in (1, HEADER.size - 1, HEADER.size, 4096):
+        result, offsets = _tail(tmp_path, b"\0" * n)
+        assert result.torn and result.damage is None and result.offsets == [(offsets[0], 4)], n
+        assert result.valid_end == HEADER.size + 4 and result.file_size == result.valid_end + n
+
+
+def test_a_short_tail_is_torn_only_when_it_begins_a_frame(tmp_path):
+    for tail, torn in ((MAGIC[:1], True), (MAGIC[:3], True), (MAGIC + b"\x05", True), (b"XYZ", False)):
+        result, _ = _tail(tmp_path, tail)
+        assert result.torn is torn and (result.damage is None) is torn, tail
+        assert result.damage in (None, HEADER.size + 4)
+
+
+def test_a_whole_header_with_no_payload_is_damage_only_when_its_length_is_zero(tmp_path):
+    """Exactly HEADER.size bytes left: length 0 with a wrong CRC is a complete, damaged record;
+    a length > 0 is a frame cut right after its header (torn)."""
+    result, _ = _tail(tmp_path, HEADER.pack(MAGIC, 0, 1))
+    assert not result.torn and result.damage == HEADER.size + 4
+    result, _ = _tail(tmp_path, HEADER.pack(MAGIC, 10, zlib.crc32(b"0123456789")))
+    assert result.torn and result.damage is None
+
+
+def test_a_tail_without_the_magic_is_damage_even_when_its_length_runs_past_the_end(tmp_path):
+    record = bytearray(frame(b"y" * 100))
+    record[0] ^= 0x01
+    result, _ = _tail(tmp_path, bytes(record[:-1]))
+    assert not result.torn and result.damage == HEADER.size + 4
+
+
+def test_a_whole_payload_that_is_not_in_parts_behind_a_damaged_length_is_damage(tmp_path):
+    """The journal frames any bytes: a payload that is whole (its CRC holds on all the bytes
+    left) is found however its bytes read as parts."""
+    payload = b"hello, journal"  # read as parts, its first 'length' runs far past the end
+    result, _ = _tail(tmp_path, HEADER.pack(MAGIC, len(payload) + 1000, zlib.crc32(payload)) + payload)
+    assert not result.torn and result.damage == HEADER.size + 4
+
+
+def test_records_after_damage_are_all_found_one_junk_byte_apart(tmp_path):
+    """Damage, a run of intact records, one junk byte, more: every intact record is found
+    (a repair keeps them) and the stretches counted exactly."""
+    a, b, c, d = frame(b"first"), frame(b"second"), frame(b"third"), frame(b"fourth")
+    data = a + b"junk" + b + b"!" + c + d
+    path = tmp_path / "j"
+    path.write_bytes(data)
+    result = scan(path)
+    starts = [len(a) + 4, len(a) + 4 + len(b) + 1, len(a) + 4 + len(b) + 1 + len(c)]
+    assert result.damage == len(a) and result.offsets == [(HEADER.size, 5)]
+    assert result.later == [(s + HEADER.size, n) for s, n in zip(starts, (6, 5, 6))]
+    assert result.stretches == 2
+
+
+def test_a_byte_put_into_the_last_header_is_damage_not_a_torn_tail(tmp_path):
+    """Found by the fuzz test: one zero byte inserted after the last record's magic shifts its
+    length (to 30,464) and CRC; the payload behind them is whole, so its acknowledged save
+    must not be cut as a torn write."""
+    from labor_desktop.store import codec
+
+    payload = codec.encode({"kind": "effort", "image": 5, "active_seconds": 0.0, "clicks": 6.0})
+    record = frame(payload)
+    for at, inserted in ((4, b"\0"), (4, b"\0" * 7), (9, b"junk"), (11, b"\xff" * 40)):
+        result, _ = _tail(tmp_path, record[:at] + inserted + record[at:])
+        assert not result.torn and result.damage == HEADER.size + 4, (at, inserted)
+    # the same record torn by a write cut short stays a torn tail, wherever it was cut
+    for cut in range(1, len(record)):
+        result, _ = _tail(tmp_path, record[:cut])
+        assert result.torn and result.damage is None, cut
+
+
+def test_a_labels_record_cut_anywhere_is_a_torn_tail(tmp_path):
+    """Binary parts (compressed masks) never read as a whole payload shifted into a header."""
+    import numpy as np
+
+    from labor_desktop.store import codec
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 19, (12, 16)).astype(np.uint8)
+    record = frame(codec.encode_labels(3, labels, np.ones_like(labels)))
+    path = tmp_path / "j"
+    for cut in range(1, len(record)):
+        path.write_bytes(frame(b"kept") + record[:cut])
+        result = scan(path)
+        assert result.torn and result.damage is None and result.valid_end == HEADER.size + 4, cut
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        (b'{"kind":"x"}', struct.pack("<I", 100) + b"abc"),  # its parts run past the end: a prefix
+        (b'{"a":1}', b""),  # whole, but no record header (no "kind")
+        (b"[1, 2]", b""),  # not an object
+        (b"{not json", b""),
+    ],
+)
+def test_a_shifted_payload_must_be_a_whole_record_to_count(tmp_path, after):
+    """Bytes that only look like a payload shifted into a damaged header leave the tail torn."""
+    head, rest = after
+    tail = HEADER.pack(MAGIC, 10_000, 0) + b"\x07" + struct.pack("<I", len(head)) + head + rest
+    result, _ = _tail(tmp_path, tail)
+    assert result.torn and result.damage is None

@@ -17,6 +17,7 @@ symbolic link is refused, never followed.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import struct
@@ -132,7 +133,37 @@ def _is_torn_tail(rest: bytes) -> bool:
         return False
     # a payload that is whole (its CRC holds) behind a length past the end: the length field is damaged
     body = memoryview(rest)[HEADER.size :]
-    return all(zlib.crc32(body[:end]) != crc for end in _part_ends(body))
+    if any(zlib.crc32(body[:end]) == crc for end in _part_ends(body)):
+        return False
+    return not _shifted_payload(body)
+
+
+SHIFT_LIMIT = 64  # bytes: how far into a damaged header a whole payload is looked for
+
+
+def _shifted_payload(body: memoryview) -> bool:
+    """Bytes put into the header (or a header field overwritten) shift the length and CRC
+    fields, so neither can be trusted; the payload may still be whole behind them.  A torn
+    write never leaves that: its bytes after the header are a prefix of the payload, which
+    cannot parse, from one of the first bytes *after* the first, into a JSON header part and
+    parts ending exactly at the end of the file."""
+    for start in range(1, min(SHIFT_LIMIT, len(body) - 4)):
+        n = int.from_bytes(body[start : start + 4], "little")
+        head = body[start + 4 : start + 4 + n]
+        if len(head) < n or not n or head[:1] != b"{":
+            continue
+        pos = start + 4 + n
+        while pos + 4 <= len(body):
+            pos += 4 + int.from_bytes(body[pos : pos + 4], "little")
+        if pos != len(body):
+            continue
+        try:
+            header = json.loads(bytes(head))
+        except ValueError:
+            continue
+        if isinstance(header, dict) and "kind" in header:
+            return True
+    return False
 
 
 def _part_ends(body: memoryview) -> list[int]:
