@@ -39,6 +39,6 @@ stamp() { printf '%s %s\n' "$(date +%s)" "$1" >> "$out/times.log"; }
 ) &
 wait
 printf '{"wall time": "%.1f min (two processes of one thread on %s cores)", "commit": "%s", "strategies": "%s"}\n' \
-    "$(awk "BEGIN{print ($(date +%s) - $begin) / 60}")" "$(nproc)" "$(git -C "$here" rev-parse --short HEAD)" \
+    "$(awk "BEGIN{print ($(date +%s) - $begin) / 60}")" "$(nproc --all)" "$(git -C "$here" rev-parse --short HEAD)" \
     "$strategies" > meta.json
 echo "done: $out"

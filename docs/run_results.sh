@@ -47,5 +47,5 @@ stamp() { printf '%s %s\n' "$(date +%s)" "$1" >> "$out/times.log"; }
 ) &
 wait
 printf '{"wall time": "%.1f min (two processes of one thread on %s cores)", "commit": "%s"}\n' \
-    "$(awk "BEGIN{print ($(date +%s) - $begin) / 60}")" "$(nproc)" "$(git -C "$here" rev-parse --short HEAD)" > meta.json
+    "$(awk "BEGIN{print ($(date +%s) - $begin) / 60}")" "$(nproc --all)" "$(git -C "$here" rev-parse --short HEAD)" > meta.json
 echo "done: $out (now: .venv/bin/python docs/make_results.py --runs $out)"
