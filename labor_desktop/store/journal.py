@@ -150,7 +150,7 @@ def _shifted_payload(body: memoryview) -> bool:
     for start in range(1, min(SHIFT_LIMIT, len(body) - 4)):
         n = int.from_bytes(body[start : start + 4], "little")
         head = body[start + 4 : start + 4 + n]
-        if len(head) < n or not n or head[:1] != b"{":
+        if len(head) < n or not n or bytes(head[:1]) != b"{":
             continue
         pos = start + 4 + n
         while pos + 4 <= len(body):
