@@ -56,8 +56,9 @@ class ClassOverlay:
         out = self.buffer[y0:y1, x0:x1]
         out[...] = self.lut[ids]
         if self.stages is not None:
-            faint = (self.stages[y0:y1, x0:x1] == 0) & (ids != UNLABELED) & prior_stripes(y0, y1, x0, x1)
-            out[..., 3][faint] = PRIOR_ALPHA
+            prior = (self.stages[y0:y1, x0:x1] == 0) & (ids != UNLABELED)
+            if prior.any():  # most images have no imported labels: no stripe pattern to build
+                out[..., 3][prior & prior_stripes(y0, y1, x0, x1)] = PRIOR_ALPHA
 
 
 def mask_overlay(mask: np.ndarray, color=(255, 255, 255)) -> tuple[QImage, np.ndarray]:
