@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.sam import SamAssist, SamUnavailable, sam_available, sam_folder
 from ..core.strategies import STRATEGIES, Budget, label_unit
 from ..data.demo_generator import DemoDataConfig, generate_demo_data
 from ..data.io import DataError, read_image
@@ -73,6 +74,8 @@ __all__ = [
     "OutOfMemory",
     "PRESETS",
     "STRATEGIES",
+    "SamAssist",
+    "SamUnavailable",
     "PlanError",
     "Progress",
     "ProjectPlan",
@@ -86,6 +89,8 @@ __all__ = [
     "prepare_demo",
     "read_image",
     "run_folder",
+    "sam_available",
+    "sam_folder",
 ]
 
 

@@ -46,6 +46,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("tool_fill", ("F",), "Tools", "Fill the mask component under the cursor with the active class"),
     Binding("tool_accept", ("A",), "Tools", "Accept the model's class for a mask component (prediction shown)"),
     Binding("tool_region", ("G",), "Tools", "Region tool: hover shows a superpixel, a click asks its class"),
+    Binding("tool_sam", ("Shift+G",), "Tools", "SAM assist: a click outlines the object under it, then asks its class"),
     Binding("brush_smaller", ("[",), "Tools", "Smaller brush"),
     Binding("brush_larger", ("]",), "Tools", "Larger brush"),
     Binding("toggle_mask_limit", ("M",), "Tools", "Limit the brush to inconsistency-mask pixels (on/off)"),

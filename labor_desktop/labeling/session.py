@@ -19,6 +19,7 @@ class Tool(Enum):
     FILL = "fill"
     ACCEPT = "accept"
     REGION = "region"
+    SAM = "sam"  # the optional SAM click-to-mask assist (weights in models/sam)
 
 
 MAX_BRUSH = 200

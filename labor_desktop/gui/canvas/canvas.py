@@ -70,6 +70,7 @@ class Canvas(QWidget):
         self.offset = QPointF(0, 0)
         self.brush_radius = 0  # drawn as the cursor outline
         self.region_outline: QPainterPath | None = None  # the Region tool's hovered superpixel
+        self.assist_outline: QPainterPath | None = None  # the SAM assist's mask, while its class is asked
         self.region_marks: dict[str, tuple[QPainterPath, QColor]] = {}  # proposed regions, by state, in order
         self.headsup = ""  # the point queue's line, drawn over the top of the image
         self.user_zoomed = False  # once the user zooms or pans, a resize keeps their view
@@ -178,8 +179,9 @@ class Canvas(QWidget):
             p.setPen(QPen(QColor(255, 255, 255), 1))
             p.drawEllipse(self._cursor, r, r)
         outlines = list(self.region_marks.values()) if self.layers["points"].visible else []
-        if self.region_outline is not None:
-            outlines.append((self.region_outline, QColor(255, 255, 0)))
+        for path in (self.region_outline, self.assist_outline):
+            if path is not None:
+                outlines.append((path, QColor(255, 255, 0)))
         if outlines:  # image coordinates; a cosmetic pen stays 1-2 px wide at any zoom
             p.save()
             p.translate(self.offset)

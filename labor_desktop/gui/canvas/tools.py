@@ -29,6 +29,7 @@ class ToolController(QObject):
     message = pyqtSignal(str)
     point_clicked = pyqtSignal(int)  # a proposed point of the current image was clicked
     region_clicked = pyqtSignal(float, float)  # the Region tool clicked at (y, x)
+    sam_clicked = pyqtSignal(float, float)  # the SAM assist clicked at (y, x)
 
     def __init__(self, canvas: Canvas, document: Document, session: SessionState) -> None:
         super().__init__()
@@ -93,6 +94,8 @@ class ToolController(QObject):
             return
         if tool is Tool.REGION:
             self.region_clicked.emit(y, x)
+        elif tool is Tool.SAM:
+            self.sam_clicked.emit(y, x)
         elif tool is Tool.FILL:
             if ed.component_at(int(y), int(x)) is None:
                 self.message.emit("no inconsistency-mask component under the cursor")

@@ -24,7 +24,7 @@ MENUS = (
     ),
     (
         "&Tools",
-        ["tool_point", "tool_region", "tool_brush", "tool_eraser", "tool_fill", "tool_accept", "-"]
+        ["tool_point", "tool_region", "tool_sam", "tool_brush", "tool_eraser", "tool_fill", "tool_accept", "-"]
         + ["brush_smaller", "brush_larger", "toggle_mask_limit", "toggle_fast_points", "class_search", "-"]
         + ["point_queue", "queue_accept", "queue_unsure", "queue_back", "queue_exit"],
     ),
@@ -36,6 +36,7 @@ MENUS = (
 TOOL_ACTIONS = {
     "tool_point": Tool.POINT,
     "tool_region": Tool.REGION,
+    "tool_sam": Tool.SAM,
     "tool_brush": Tool.BRUSH,
     "tool_eraser": Tool.ERASER,
     "tool_fill": Tool.FILL,
@@ -101,6 +102,7 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], session: Ses
     for name, text in (
         ("tool_point", "Point (P)"),
         ("tool_region", "Region (G)"),
+        ("tool_sam", "SAM (Shift+G)"),
         ("tool_brush", "Brush (B)"),
         ("tool_eraser", "Eraser (E)"),
         ("tool_fill", "Fill (F)"),
@@ -143,7 +145,8 @@ def build_toolbar(window: QMainWindow, actions: dict[str, QAction], session: Ses
 
 
 def gate(actions: dict[str, QAction], *, has_image: bool, can_undo: bool, can_redo: bool, queue: bool,
-         selected: bool, stage: int, running: bool, has_points: bool, has_history: bool) -> None:  # fmt: skip
+         selected: bool, stage: int, running: bool, has_points: bool, has_history: bool,
+         sam_ready: bool = False) -> None:  # fmt: skip
     """Enable each action from the state alone."""
     enabled = {
         "undo": can_undo,
@@ -161,6 +164,7 @@ def gate(actions: dict[str, QAction], *, has_image: bool, can_undo: bool, can_re
         "history_chart": has_history,
         "tool_point": has_image,
         "tool_region": has_image,
+        "tool_sam": has_image and sam_ready,
         "tool_accept": has_image,
     }
     for name, on in enabled.items():

@@ -20,6 +20,7 @@ from ..canvas.panels import ImageList, LayerControls, Palette, PointsPanel
 from ..canvas.predictions import Predictions
 from ..canvas.region_flow import RegionFlow
 from ..canvas.region_queue import RegionQueueFlow
+from ..canvas.sam_flow import SamFlow
 from ..canvas.tools import ToolController
 from ..document import Document, wait_for_saves
 from ..elided_label import ElidedLabel
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.tools = ToolController(self.canvas, self.document, self.session)
         self.points = RegionQueueFlow(self.document, self.canvas, self.session, self.predictions, self.open_image)
         self.regions = RegionFlow.for_window(self)
+        self.sam = SamFlow.for_window(self)
         self.image_list = ImageList()
         self.class_keys = project_class_keys(len(self.names), project.settings.extra.get("class_table"))
         self.class_palette = Palette(self.names, self.document.colors, self.class_keys)
@@ -64,7 +66,7 @@ class MainWindow(QMainWindow):
         self.points_panel = PointsPanel(self.names, self.document.colors)
         self.stage_bar = StageBar(self)
         self.stages = StageControl(project, workflow_factory, self.stage_bar, self._ask)
-        for part in (self.document, self.predictions, self.tools, self.points, self.stages):
+        for part in (self.document, self.predictions, self.tools, self.points, self.sam, self.stages):
             part.setParent(self)  # gone with the window: a late job result reaches no deleted widget
         truth_shown = lambda: self.canvas.layers["truth"].visible  # noqa: E731
         self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say, truth_shown)
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         )
         build_menus(self, self.action_map, self.opener.recent_menu)
         self.toolbar = build_toolbar(self, self.action_map, self.session)
+        self.sam.bind_action(self.action_map["tool_sam"], self._update_actions)
         self._build_docks()
         self._connect()
         self.refresh_list()
@@ -105,13 +108,8 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     # ---- construction ----------------------------------------------------------------
-    @property
-    def confirm(self):
-        return self.stages.confirm
-
-    @confirm.setter
-    def confirm(self, fn) -> None:
-        self.stages.confirm = fn
+    # the yes/no question the stage control and the tools ask (tests answer it)
+    confirm = property(lambda self: self.stages.confirm, lambda self, fn: setattr(self.stages, "confirm", fn))
 
     @property
     def stage(self) -> int:
@@ -200,6 +198,7 @@ class MainWindow(QMainWindow):
             running=self.stages.running,
             has_points=self.stage > 0 and self.workflow.label_unit in ("points", "regions"),
             has_history=bool(self.project.history()),
+            sam_ready=self.sam.ready,
         )
 
     def _status_bar(self) -> QStatusBar:
@@ -394,4 +393,5 @@ class MainWindow(QMainWindow):
         self.document.close(timeout=5.0)
         save_place(self.project.path, current_place(self))
         self.predictions.wait()
+        self.sam.wait()
         event.accept()
