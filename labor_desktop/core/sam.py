@@ -88,6 +88,7 @@ def _transformers():
         import transformers
     except ImportError:
         raise SamUnavailable(f"the SAM assist needs the transformers package: {INSTALL}") from None
+    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bars on the terminal
     return transformers
 
 
@@ -128,7 +129,7 @@ class SamAssist:
         except Exception as e:  # noqa: BLE001 - safetensors, JSON and shape errors alike: one line
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
             raise SamUnavailable(f"damaged SAM checkpoint in {self.folder}: {first}; place {WHAT} there") from None
-        missing = [k for k in info.get("missing_keys", ()) if k]
+        missing = sorted(str(k) for k in info.get("missing_keys", ()))
         if missing or info.get("mismatched_keys"):
             what = f"{len(missing)} weights missing (e.g. {missing[0]})" if missing else "weights of the wrong shape"
             raise SamUnavailable(f"foreign or damaged SAM checkpoint in {self.folder}: {what}; place {WHAT} there")

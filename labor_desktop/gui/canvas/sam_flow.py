@@ -58,7 +58,7 @@ class SamFlow(QObject):
         self.chooser.chosen.connect(self._chosen)
         self.chooser.dismissed.connect(self._dismissed)
         self.job: Job | None = None
-        self._pending: tuple[int, float, float, QPoint] | None = None  # a click waiting for the job
+        self._pending: tuple[int, int, int, QPoint] | None = None  # a click waiting for the job
         self.mask: tuple[int, np.ndarray] | None = None  # (image, mask) the chooser asks about
         self._at = (0, 0)
         self._opened_at = QPoint()
@@ -133,20 +133,20 @@ class SamFlow(QObject):
         if not self.ready:
             self.message.emit(str(self.unavailable))
             return
-        i = self.document.index
+        i, y, x = self.document.index, int(y), int(x)  # the clicked pixel, as SAM's point
         if self.busy:
             self._pending = (i, y, x, QCursor.pos())
             self.message.emit("SAM: still reading the image; your click is answered when it is ready")
             return
         self._ask(i, y, x, QCursor.pos())
 
-    def _ask(self, i: int, y: float, x: float, at: QPoint) -> None:
+    def _ask(self, i: int, y: int, x: int, at: QPoint) -> None:
         if i != self.document.index or self.document.editor is None:
             return  # the image changed while the click waited
         image, assist = self.document.current_image(), self.assist
-        self._opened_at, self._at = at, (int(y), int(x))
+        self._opened_at, self._at = at, (y, x)
         first = "" if assist.has_embedding(i) else " (reading the image first)"
-        self._run(lambda: (i, assist.mask(i, image, y, x)), f"SAM: finding the object at ({int(x)}, {int(y)}){first}…")
+        self._run(lambda: (i, assist.mask(i, image, y, x)), f"SAM: finding the object at ({x}, {y}){first}…")
 
     def _run(self, fn: Callable[[], object], text: str) -> None:
         def work(progress, cancel) -> object:
