@@ -3,8 +3,9 @@ encoder, once per image) and click -> mask (prompt encoder, mask decoder and the
 the image's full size) on a 1024x2048 demo target image, through ``core.sam.SamAssist``.
 
 Without ``--folder`` it measures a randomly initialised ``SamModel`` of SAM ViT-B's shape
-(``SamConfig()``'s defaults: the architecture and compute of facebook/sam-vit-base; random
-weights take exactly as long), saved with ``save_pretrained`` into a temporary folder so the
+(``SamConfig()``'s defaults: the architecture and compute of facebook/sam-vit-base), its
+weights drawn at a trained model's scale (std 0.02: ``SamConfig``'s own vision init, std
+1e-10, gives denormal activations, and took 254 s of CPU per image instead of seconds), saved with ``save_pretrained`` into a temporary folder so the
 real loading path runs; with ``--folder`` the weights there.  Printed, not asserted; CPU
 time beside wall time (the machine may be shared).
 Run: .venv/bin/python bench/sam.py [--folder models/sam] [--threads N] [--clicks N]
@@ -34,7 +35,12 @@ def vit_b_folder(root: Path) -> Path:
     from transformers import SamConfig, SamImageProcessor, SamModel
 
     torch.manual_seed(0)
-    SamModel(SamConfig()).save_pretrained(root / "sam")
+    model = SamModel(SamConfig())
+    with torch.no_grad():  # weights of a trained model's scale: SamConfig's vision init (std 1e-10)
+        for p in model.parameters():  # makes denormal activations, 100x slower on a CPU than real weights
+            if p.dim() > 1:
+                p.normal_(0.0, 0.02)
+    model.save_pretrained(root / "sam")
     SamImageProcessor().save_pretrained(root / "sam")
     return root / "sam"
 
