@@ -145,29 +145,31 @@ class SamAssist:
         """Embed ``image`` (RGB uint8 ``[H, W, 3]``) under ``key`` unless it is kept already;
         True when it was computed now."""
         with self._lock:
-            if key in self._embeddings:
-                self._embeddings.move_to_end(key)
-                return False
-            self._load()
-            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-                raise ValueError(f"SAM needs an RGB uint8 image [H, W, 3], not {image.dtype} {image.shape}")
-            batch = self._processor(images=image, return_tensors="pt")
-            with torch.inference_mode():
-                emb = self._model.get_image_embeddings(batch["pixel_values"].to(self.device))
-            original = tuple(int(v) for v in batch["original_sizes"][0])
-            reshaped = tuple(int(v) for v in batch["reshaped_input_sizes"][0])
-            self._embeddings[key] = (emb, (original[0], original[1]), (reshaped[0], reshaped[1]))
-            while len(self._embeddings) > KEEP_EMBEDDINGS:
-                self._embeddings.popitem(last=False)
-            self.embedded += 1
-            return True
+            return self._embed(key, image)
+
+    def _embed(self, key: Hashable, image: np.ndarray) -> bool:
+        if key in self._embeddings:
+            self._embeddings.move_to_end(key)
+            return False
+        self._load()
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"SAM needs an RGB uint8 image [H, W, 3], not {image.dtype} {image.shape}")
+        batch = self._processor(images=image, return_tensors="pt")
+        with torch.inference_mode():
+            emb = self._model.get_image_embeddings(batch["pixel_values"].to(self.device))
+        (h, w), (rh, rw) = ([int(v) for v in batch[k][0]] for k in ("original_sizes", "reshaped_input_sizes"))
+        self._embeddings[key] = (emb, (h, w), (rh, rw))
+        while len(self._embeddings) > KEEP_EMBEDDINGS:
+            self._embeddings.popitem(last=False)
+        self.embedded += 1
+        return True
 
     def mask(self, key: Hashable, image: np.ndarray, y: float, x: float) -> np.ndarray:
         """The mask of the object at pixel (y, x): bool ``[H, W]``.  Of SAM's three masks
         for one click (part, object, whole) the one it scores best, as SAM's own predictor
         advises for a single point.  Embeds ``image`` first unless ``key``'s is kept."""
-        self.embed(key, image)
         with self._lock:
+            self._embed(key, image)
             emb, (h, w), (rh, rw) = self._embeddings[key]
             if not (0 <= y < h and 0 <= x < w):
                 raise ValueError(f"({y}, {x}) is outside the {h}x{w} image")
