@@ -317,3 +317,12 @@ def test_a_closed_window_takes_its_controllers_along_so_a_late_job_result_reache
     win.deleteLater()
     qtbot.waitUntil(lambda: sip.isdeleted(win.predictions))
     assert all(sip.isdeleted(p) for p in parts)
+
+
+def test_a_closed_window_has_no_place_save_pending(window, qtbot):
+    """The place is saved on close; a debounced save still pending then fired later on the
+    closed window and crashed the next test module (issue 24, found beside the SAM tests)."""
+    window.session.update(active_class=3)  # a change: the debounced save is pending
+    assert window.place_keeper.timer.isActive()
+    window.close()
+    assert not window.place_keeper.timer.isActive()

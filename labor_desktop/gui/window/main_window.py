@@ -391,6 +391,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.document.close(timeout=5.0)
+        self.place_keeper.timer.stop()  # saved here; a pending save must not fire on a closed window
         save_place(self.project.path, current_place(self))
         self.predictions.wait()
         self.sam.wait()
