@@ -92,6 +92,7 @@ def run_once(args) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     eta = FirstRunEta(clock=time.perf_counter)
     etas: list[tuple[float, float | None, float | None]] = []
+    events: list[tuple] = []  # every progress event, to replay another estimate offline
     found: dict = {}
     last = [-1]
 
@@ -104,6 +105,7 @@ def run_once(args) -> dict:
         ends[k], cpu_ends[k] = now - t0, time.process_time() - c0
         eta.update(k, job, step, total, info.get("eta_s"))
         etas.append((now - t0, eta.remaining(), info.get("eta_s")))
+        events.append((now - t0, k, job, step, total, info.get("eta_s")))
         if k > 0 and "threads" not in found:  # the engine's count, set when its first job starts
             import torch
 
@@ -134,6 +136,7 @@ def run_once(args) -> dict:
         "tail": wall - start,
         "loads": loads,
         "etas": etas,
+        "events": events,
         "threads": found.get("threads"),
         "niceness": found.get("niceness"),
         "wait": os.environ.get("OMP_WAIT_POLICY", ""),
@@ -220,6 +223,7 @@ def main() -> None:
     ap.add_argument("--wait", choices=["passive", "active"], default="passive", help="OpenMP's wait policy")
     ap.add_argument("--nice", type=int, default=None, help="the job thread's niceness above the process's")
     ap.add_argument("--verbose", action="store_true", help="each job's end on stderr, as it happens")
+    ap.add_argument("--save", help="write every run's figures (the ETA at each progress event included) to this JSON")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.nice is None:
@@ -231,7 +235,9 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_once(args)))
     elif args.busy is None:
-        single(child(args, extra), args.config + (" quick" if args.quick else ""))
+        r = child(args, extra)
+        save(args.save, {"single": r})
+        single(r, args.config + (" quick" if args.quick else ""))
     else:
         idle = child(args, extra)
         procs = spinners(args.busy)
@@ -241,7 +247,13 @@ def main() -> None:
             for p in procs:
                 p.kill()
                 p.wait()
+        save(args.save, {"idle": idle, "busy": busy})
         side_by_side(idle, busy, args.busy)
+
+
+def save(path: str | None, runs: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(runs))
 
 
 if __name__ == "__main__":
