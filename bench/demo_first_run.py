@@ -4,7 +4,8 @@ setup window shows, the process's CPU time, the machine's load average (sampled 
 2 s) and how far the setup window's overall ETA was from the truth.
 
     .venv/bin/python bench/demo_first_run.py [--config desktop] [--keep DIR]
-    .venv/bin/python bench/demo_first_run.py --busy 2 [--quick]
+    .venv/bin/python bench/demo_first_run.py --busy 2 [--quick] [--save FILE]
+    .venv/bin/python bench/demo_first_run.py --replay FILE
 
 ``--busy N`` runs the first run twice, each in a fresh process: alone, then beside N busy
 processes (pure-Python loops, each a core's worth of other work), and prints the two side
@@ -224,6 +225,9 @@ def main() -> None:
     ap.add_argument("--nice", type=int, default=None, help="the job thread's niceness above the process's")
     ap.add_argument("--verbose", action="store_true", help="each job's end on stderr, as it happens")
     ap.add_argument("--save", help="write every run's figures (the ETA at each progress event included) to this JSON")
+    ap.add_argument(
+        "--replay", help="replay a --save file's progress events through today's estimate; print its errors"
+    )
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.nice is None:
@@ -232,7 +236,9 @@ def main() -> None:
         args.nice = JOB_NICENESS
     extra = ["--config", args.config, "--nice", str(args.nice)] + (["--quick"] if args.quick else [])
     extra += (["--keep", args.keep] if args.keep else []) + (["--verbose"] if args.verbose else [])
-    if args.one:
+    if args.replay:
+        replay(Path(args.replay))
+    elif args.one:
         print(json.dumps(run_once(args)))
     elif args.busy is None:
         r = child(args, extra)
@@ -249,6 +255,29 @@ def main() -> None:
                 p.wait()
         save(args.save, {"idle": idle, "busy": busy})
         side_by_side(idle, busy, args.busy)
+
+
+def replay(path: Path) -> None:
+    """Each saved run's events through ``FirstRunEta`` as it is now: the error of the predicted
+    total at every event from the first minute on (worst, median, share within ±30 %)."""
+    from labor_desktop.gui.projects.first_run_eta import FirstRunEta
+
+    for name, r in json.loads(path.read_text()).items():
+        now = [0.0]
+        eta = FirstRunEta(clock=lambda now=now: now[0])
+        errors = []
+        for t, step, job, done, total, job_eta in r["events"]:
+            now[0] = t
+            eta.update(step, job, done, total, job_eta)
+            left = eta.remaining()
+            if t >= 60 and left is not None:
+                errors.append(abs((t + left) / r["wall"] - 1))
+        errors.sort()
+        within = sum(e <= 0.3 for e in errors) / len(errors)
+        print(
+            f"{path.name} {name}: {r['wall']:.0f} s; from 60 s on, {len(errors)} events: worst "
+            f"{100 * errors[-1]:.0f} %, median {100 * errors[len(errors) // 2]:.0f} %, within ±30 % {100 * within:.0f} %"
+        )
 
 
 def save(path: str | None, runs: dict) -> None:

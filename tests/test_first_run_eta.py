@@ -10,6 +10,7 @@ from labor_desktop.gui.projects.first_run_eta import (
     REFERENCE_TOTAL_S,
     STEP_WEIGHTS,
     TRUST_RATE_AFTER,
+    WINDOW_S,
     FirstRunEta,
     job_share,
 )
@@ -82,7 +83,7 @@ def test_later_steps_use_the_speed_of_the_work_done():
     assert eta.remaining() == 16.0 + 80.0  # rate and reference agree: 2 units at 1/8 per s
     assert (
         eta.text()
-        == "measured on this machine: pre-train on source 0.12 steps/s, 2.00× the reference time; estimate ±30 %"
+        == "measured on this machine: pre-train on source 0.12 steps/s, 2.00× the reference time; estimate ±30 % while its load stays as it is"
     )
 
 
@@ -135,3 +136,22 @@ def test_a_new_job_in_the_same_step_restarts_the_rate():
 def test_the_reference_is_the_measured_idle_run_split_by_the_step_weights():
     assert sum(STEP_WEIGHTS) == pytest.approx(1.0)
     assert REFERENCE_S == tuple(REFERENCE_TOTAL_S * w for w in STEP_WEIGHTS)
+
+
+def test_later_steps_follow_the_speed_of_the_last_two_minutes():
+    """A machine that got busy mid-run: the later steps are put at the speed of the last
+    WINDOW_S seconds of work, not at the whole run's average."""
+    assert WINDOW_S == 120.0
+    clock = Clock()
+    eta = eta_at(clock)
+    clock.t = 8.0
+    eta.update(1, "pre-train on source", 0, 100)  # step 0: 8 reference seconds in 8 s
+    clock.t = 16.0
+    eta.update(1, "pre-train on source", 50, 100)  # half of 16 s in 8 s: speed 1
+    assert eta.recent_speed() == eta.speed() == 1.0  # nothing is two minutes old yet
+    clock.t = 216.0
+    eta.update(1, "pre-train on source", 60, 100)  # 1.6 reference seconds in 200 s
+    assert eta.speed() == pytest.approx(216.0 / 17.6)
+    assert eta.recent_speed() == pytest.approx(200.0 / 1.6)  # since the update at 16 s
+    rate = 60 / 208.0
+    assert eta.remaining() == pytest.approx(40 / rate + (200.0 / 1.6) * 40.0)
