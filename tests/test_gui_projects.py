@@ -4,7 +4,7 @@ and closing the window while a stage trains."""
 
 import numpy as np
 import pytest
-from gui_support import bootstrapped, copy_of, key, open_window, stored, template, widget_pos, window
+from gui_support import LAST_RESORT_MS, bootstrapped, copy_of, key, open_window, stored, template, widget_pos, window
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.config import preset
@@ -75,7 +75,7 @@ def test_closing_the_window_while_a_stage_trains_cancels_it_and_keeps_the_projec
     win.points.label(0, 3)
     labels = stored(win, 0).copy()
     win.advance_stage()
-    qtbot.waitUntil(lambda: bool(win.stage_bar.seen_jobs), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(win.stage_bar.seen_jobs), timeout=LAST_RESORT_MS)
     win.close()  # cancels the stage and waits for it
     assert not win.stages.worker.isRunning()
     assert project.proposal_stages() == [1]  # the stage did not end half-way
