@@ -119,3 +119,23 @@ def test_a_damaged_journal_opens_read_only_after_asking_and_says_why(window, tmp
     finally:
         win.close()
         win.project.close()
+
+
+def test_a_deleted_window_in_the_open_list_is_dropped_not_asked(window, template, tmp_path_factory, qtbot):
+    """The opener keeps the windows it made; one deleted since (by its owner: a test's qtbot,
+    a close with delete-on-close) was asked ``isVisible()`` and the next open raised
+    ``RuntimeError`` (found running test_gui_stumbles before test_gui_projects)."""
+    from PyQt6 import sip
+    from PyQt6.QtWidgets import QMainWindow
+
+    gone = QMainWindow()
+    sip.delete(gone)
+    project_opener.OPEN_WINDOWS.append(gone)
+    win = window.opener.open_window(copy_of(template, tmp_path_factory))
+    qtbot.addWidget(win)
+    try:
+        assert win is not None and project_opener.OPEN_WINDOWS[-1] is win
+        assert all(w is not gone for w in project_opener.OPEN_WINDOWS)
+    finally:
+        win.close()
+        win.project.close()

@@ -14,6 +14,7 @@ def close_window(win, event) -> None:
     """``MainWindow.closeEvent``."""
     win.image_list.stop()
     win.stages.stop()
+    win.document.save_current()  # a stroke in progress too (the stroke saver's timer stops below)
     if not win.flush_saves():
         answer = QMessageBox.warning(
             win,
@@ -36,6 +37,7 @@ def cut_loose(win) -> None:
     session and its listener list) reaches none of its widgets any more: the window is
     deleted later, by Qt or by Python's collector, at a moment nobody chooses."""
     win.place_keeper.stop()
+    win.tools.stop()
     win.predictions.close()
     win.stages.close()
     win.inspect.close()
