@@ -104,3 +104,33 @@ def test_a_writer_that_outlives_its_window_does_not_crash_the_process(template, 
     )
     assert child.returncode == 0, child.stderr[-3000:]
     assert child.stdout.splitlines()[-1] == "nothing reached the deleted window"
+
+
+CHILD_JOB = r"""
+import gc, threading, time, weakref
+from PyQt6.QtWidgets import QApplication
+app = QApplication([])
+from labor_desktop.gui.jobs import Job
+release = threading.Event()
+job = Job(lambda progress, cancel: release.wait(600), "held")
+job.start()
+ref = weakref.ref(job)
+del job  # its owner lets go (a closed window, collected) while its thread runs
+gc.collect()
+print("held while running:", ref() is not None and ref().isRunning(), flush=True)
+release.set()
+while ref() is not None:  # the event: let go once its thread has ended
+    app.processEvents()
+    time.sleep(0.01)
+print("let go once ended")
+"""
+
+
+def test_a_running_job_its_owner_let_go_of_is_held_until_its_thread_ends():
+    """A QThread destroyed while it runs aborts the program ("QThread: Destroyed while thread
+    is still running"): a job whose window was closed and collected is held until it ends."""
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen")
+    child = subprocess.run([sys.executable, "-c", CHILD_JOB], capture_output=True, text=True, env=env)
+    assert child.returncode == 0, child.stderr[-3000:]
+    assert child.stdout.splitlines() == ["held while running: True", "let go once ended"]
