@@ -93,6 +93,7 @@ print("nothing reached the deleted window")
 """
 
 
+@pytest.mark.slow  # a child process with the window (about 15 s under load)
 def test_a_writer_that_outlives_its_window_does_not_crash_the_process(template, tmp_path_factory):
     """The writer's callbacks were the document's bound signals, kept: called after the
     document was deleted, they crashed the process (SIGSEGV)."""
@@ -126,6 +127,7 @@ print("let go once ended")
 """
 
 
+@pytest.mark.slow  # a child process importing the window's modules (about 15 s under load)
 def test_a_running_job_its_owner_let_go_of_is_held_until_its_thread_ends():
     """A QThread destroyed while it runs aborts the program ("QThread: Destroyed while thread
     is still running"): a job whose window was closed and collected is held until it ends."""
