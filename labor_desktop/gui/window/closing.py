@@ -3,7 +3,7 @@ that failed), then its place remembered, and everything that outlives it cut loo
 
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QMessageBox
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from .. import TITLE
 from ..place import save_place
@@ -42,3 +42,10 @@ def cut_loose(win) -> None:
     win.stages.close()
     win.inspect.close()
     win.session.listeners.clear()
+
+
+def quit_all(window_class: type) -> None:
+    """Ctrl+Q: every window closes (each saves first and may refuse), then the program ends."""
+    QApplication.closeAllWindows()
+    if not any(isinstance(w, window_class) and w.isVisible() for w in QApplication.topLevelWidgets()):
+        QApplication.quit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
 from ... import __version__
 from ...engine.workflow import DataError, ProjectWorkflow
@@ -30,7 +30,7 @@ from ..projects.project_opener import ProjectOpener
 from ..stage.stage_bar import StageBar
 from ..stage.stage_control import StageControl
 from .actions import FIRST_TOOL, build_actions, build_menus, build_toolbar, gate
-from .closing import close_window
+from .closing import close_window, quit_all
 from .handlers import WindowParts, window_handlers
 from .readout import CursorReadout
 from .sheet import ShortcutSheet
@@ -169,8 +169,7 @@ class MainWindow(QMainWindow):
         self.stages.running_changed.connect(self._update_actions)
         self.stages.waiting.connect(self._show_waiting)
 
-    # Slots are the window's methods, never lambdas: PyQt calls a lambda even after the widgets
-    # it reaches are deleted, a method of a deleted QObject never.
+    # Slots are methods, never lambdas: PyQt calls a lambda after the widgets it reaches are gone.
     def _save_place(self) -> None:
         save_place(self.project.path, current_place(self))
 
@@ -393,10 +392,7 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     def quit_app(self) -> None:
-        """Ctrl+Q: every window closes (each saves first and may refuse), then the program ends."""
-        QApplication.closeAllWindows()
-        if not any(isinstance(w, MainWindow) and w.isVisible() for w in QApplication.topLevelWidgets()):
-            QApplication.quit()
+        quit_all(MainWindow)
 
     def closeEvent(self, event) -> None:
         close_window(self, event)
