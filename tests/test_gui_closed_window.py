@@ -9,12 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gui_support import copy_of, template
 from PyQt6 import sip
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication
 
 from labor_desktop.gui.window.main_window import MainWindow
+from labor_desktop.labeling import Tool
 from labor_desktop.store import Project
 
 pytestmark = pytest.mark.timeout(1800)  # a hang guard only: the shared fixture took 340 s under load
@@ -68,6 +71,29 @@ def test_a_closed_and_deleted_window_is_reached_by_nothing_that_outlives_it(temp
     writer.on_failed("the disk is full")
     # pytest-qt fails the test on any exception raised in a slot meanwhile (RuntimeError:
     # "wrapped C/C++ object ... has been deleted"); nothing was raised here.
+
+
+def test_closing_in_the_middle_of_a_stroke_puts_the_stroke_on_disk(template, tmp_path_factory, qtbot):
+    """A close (Ctrl+W, Ctrl+Q) while the mouse still paints: the stroke so far is handed to
+    the writer before it closes (the stroke saver, whose timer stops with the window, would
+    have done so up to 2 s later)."""
+    path = copy_of(template, tmp_path_factory)
+    project = Project.open(path)
+    win = MainWindow(project)
+    qtbot.addWidget(win)
+    win.show()
+    win.session.update(tool=Tool.BRUSH, active_class=3, brush_radius=0, limit_to_mask=False)
+    i = win.document.index
+    before = project.labels(i)[0]
+    win.canvas.pressed.emit(20.0, 10.0, Qt.MouseButton.LeftButton)
+    win.canvas.dragged.emit(20.0, 40.0)  # no release: the stroke is in progress
+    win.close()
+    project.close()
+    with Project.open(path, read_only=True) as again:
+        labels = again.labels(i)[0]
+    painted = np.zeros(labels.shape, bool)
+    painted[20, 10:41] = True
+    assert (labels[painted] == 3).all() and (labels[~painted] == before[~painted]).all()
 
 
 CHILD = r"""
