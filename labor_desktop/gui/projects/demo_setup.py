@@ -86,7 +86,7 @@ class SetupDialog(QDialog):
         self.worker = Job(work, "demo")
         self.worker.progress.connect(self._progress)
         self.worker.finished_ok.connect(self._done)
-        self.worker.failed.connect(lambda message, details: self._failed(f"{message}\n\n{details[-1500:]}"))
+        self.worker.failed.connect(self._job_failed)  # methods, not lambdas: none reaches a deleted dialog
         self.worker.cancelled.connect(self.reject)
         self.cancel.clicked.connect(self.worker.cancel)
         self.worker.start()
@@ -104,6 +104,9 @@ class SetupDialog(QDialog):
     def _done(self, path: str) -> None:
         self.project_path = path
         self.accept()
+
+    def _job_failed(self, message: str, details: str) -> None:
+        self._failed(f"{message}\n\n{details[-1500:]}")
 
     def _failed(self, text: str) -> None:
         self.job.setText("failed: " + text)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PyQt6 import sip
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from ...store import JournalDamaged, Project, ProjectError
@@ -35,7 +36,7 @@ def open_or_look(path: Path, parent=None) -> Project | None:
         return Project.open(path, read_only=True)
 
 
-OPEN_WINDOWS: list[QMainWindow] = []  # the windows this opener made, kept alive while shown
+OPEN_WINDOWS: list[QMainWindow] = []  # the windows this opener made, kept alive while shown (and not deleted)
 
 
 class ProjectOpener:
@@ -86,7 +87,7 @@ class ProjectOpener:
                 old.close()  # its lock is let go: it can be opened again from this process
         else:
             window.show()
-        OPEN_WINDOWS[:] = [w for w in OPEN_WINDOWS if w.isVisible()] + [window]
+        OPEN_WINDOWS[:] = [w for w in OPEN_WINDOWS if not sip.isdeleted(w) and w.isVisible()] + [window]
         return window
 
     def fill_recent(self) -> None:
