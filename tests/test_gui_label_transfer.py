@@ -62,6 +62,8 @@ def test_export_dialog_makes_a_new_folder_and_says_what_it_wrote(window, qtbot, 
     assert (out / "labelmap.txt").is_file() and (out / "ImageSets" / "Segmentation" / "default.txt").is_file()
     assert done.detailedText().splitlines()[:2] == ["labelmap.txt", "ImageSets/Segmentation/default.txt"]
     assert ("model.pt" in done.detailedText()) == (out / "model.pt").is_file()
+    written = done.detailedText().splitlines()  # with the CSVs and labor-export.json (listed, once not counted)
+    assert done.informativeText().startswith(f"{len(written)} file(s): {written[0]}, ")
     click(qtbot, done.open_button)
     assert opened == [str(out)]
 

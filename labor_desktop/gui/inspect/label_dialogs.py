@@ -128,7 +128,7 @@ class ExportDone(QMessageBox):
         extra = ["budget_per_image.csv", "budget_per_stage.csv", "labor-export.json"]
         shown = files[:12] + ([f"… and {len(files) - 12} more"] if len(files) > 12 else [])
         removed = f"\nRemoved {summary['removed']} file(s) of the previous export." if summary.get("removed") else ""
-        self.setInformativeText(f"{len(files)} file(s): " + ", ".join(shown + extra) + removed)
+        self.setInformativeText(f"{len(files) + len(extra)} file(s): " + ", ".join(shown + extra) + removed)
         self.setDetailedText("\n".join(files + extra))
         self.open_button = QPushButton("Open folder", self)
         self.addButton(self.open_button, QMessageBox.ButtonRole.ActionRole)
