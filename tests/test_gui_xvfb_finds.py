@@ -46,6 +46,19 @@ def test_hiding_the_truth_layer_hides_the_truth_under_a_resting_cursor(window, q
     assert "label: unlabeled" in win.cursor_label.text() and "truth" not in win.cursor_label.text()
 
 
+def test_the_readout_names_the_models_class_once_the_next_images_prediction_arrives(window, qtbot):
+    """With the mouse resting on the canvas, N opened the next image and the readout said
+    "model: (show prediction)" after the prediction had arrived, until the mouse moved."""
+    win = window
+    rest_on_point(qtbot, win, 0)
+    y, x = (int(v) for v in win.canvas.cursor_image_pos())
+    key(qtbot, win, Qt.Key.Key_N)
+    assert win.document.index == 1
+    qtbot.waitUntil(lambda: win.document.editor.prediction is not None, timeout=60_000)
+    predicted = win.names[int(win.document.editor.prediction[y, x])]
+    assert f"x {x}, y {y} · label: unlabeled · model: {predicted}" in win.cursor_label.text()
+
+
 def test_a_passing_message_is_elided_to_the_room_qt_draws_it_in(window, qtbot):
     """An Accept's message was cut mid-letter by the stage area, its "…" unseen: Qt draws
     a message from x = 6 to 2 px before the first permanent widget."""
