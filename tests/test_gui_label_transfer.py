@@ -68,6 +68,20 @@ def test_export_dialog_makes_a_new_folder_and_says_what_it_wrote(window, qtbot, 
     assert opened == [str(out)]
 
 
+def test_open_folder_without_a_program_for_folders_says_where_the_files_are(window, qtbot, tmp_path, monkeypatch):
+    """Under Xvfb (no xdg-open) "Open folder" closed the dialog and nothing happened."""
+    monkeypatch.setattr(label_dialogs.QDesktopServices, "openUrl", lambda url: False)
+    key(qtbot, window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(window.inspect.last_dialog, label_dialogs.ExportDialog))
+    dialog = window.inspect.last_dialog
+    type_into(qtbot, dialog.folder, str(tmp_path))
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(lambda: window.inspect.last_done is not None and window.inspect.last_done.isVisible())
+    click(qtbot, window.inspect.last_done.open_button)
+    out = tmp_path / "demo-export"
+    assert window.statusBar().toolTip() == f"no program to open folders was found here: the files are in {out}"
+
+
 def labelme_file(folder, image_path, h, w, label="road", box=((0, 0), (4, 2))):
     folder.mkdir(exist_ok=True)
     name = image_path.split("/")[-1].rsplit(".", 1)[0]

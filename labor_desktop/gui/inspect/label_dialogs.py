@@ -7,6 +7,7 @@ only once the check found no problem."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import QUrl
@@ -117,7 +118,10 @@ class ExportDialog(QDialog):
 class ExportDone(QMessageBox):
     """What an export wrote and where, with "Open folder"."""
 
-    def __init__(self, parent: QWidget | None, folder: str, fmt: str, summary: dict) -> None:
+    def __init__(
+        self, parent: QWidget | None, folder: str, fmt: str, summary: dict, say: Callable[[str], None] | None = None
+    ) -> None:
+        """``say``: where to tell that no program opens folders here (a bare system, Xvfb)."""
         super().__init__(parent)
         self.setWindowTitle(TITLE)
         self.setIcon(QMessageBox.Icon.Information)
@@ -134,8 +138,12 @@ class ExportDone(QMessageBox):
         self.addButton(self.open_button, QMessageBox.ButtonRole.ActionRole)
         self.close_button = QPushButton("Close", self)
         self.addButton(self.close_button, QMessageBox.ButtonRole.RejectRole)
-        self.folder = folder
-        self.open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder)))
+        self.folder, self.say = folder, say
+        self.open_button.clicked.connect(self._open_folder)
+
+    def _open_folder(self) -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder)) and self.say is not None:
+            self.say(f"no program to open folders was found here: the files are in {self.folder}")
 
 
 def plan_text(plan: ImportPlan, paths: list[str], problems: list[str]) -> str:
