@@ -77,9 +77,11 @@ def test_open_folder_without_a_program_for_folders_says_where_the_files_are(wind
     type_into(qtbot, dialog.folder, str(tmp_path))
     click(qtbot, dialog.export_button)
     qtbot.waitUntil(lambda: window.inspect.last_done is not None and window.inspect.last_done.isVisible())
-    click(qtbot, window.inspect.last_done.open_button)
+    done = window.inspect.last_done
+    click(qtbot, done.open_button)
+    qtbot.waitUntil(lambda: done.where is not None and done.where.isVisible())
     out = tmp_path / "demo-export"
-    assert window.statusBar().toolTip() == f"no program to open folders was found here: the files are in {out}"
+    assert done.where.text() == f"No program to open folders was found here. The files are in\n{out}"
 
 
 def labelme_file(folder, image_path, h, w, label="road", box=((0, 0), (4, 2))):

@@ -96,7 +96,7 @@ class InspectActions:
             folder, fmt = dialog.chosen()
             summary = self.export(folder, fmt)
             if summary is not None:
-                self.last_done = ExportDone(self.parent, folder, fmt, summary, self.say)
+                self.last_done = ExportDone(self.parent, folder, fmt, summary)
                 self.last_done.open()
 
         dialog.accepted.connect(accepted)

@@ -7,10 +7,9 @@ only once the check found no problem."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from PyQt6.QtCore import QUrl
+from PyQt6.QtCore import Qt, QUrl
 from PyQt6.QtGui import QDesktopServices
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -118,10 +117,7 @@ class ExportDialog(QDialog):
 class ExportDone(QMessageBox):
     """What an export wrote and where, with "Open folder"."""
 
-    def __init__(
-        self, parent: QWidget | None, folder: str, fmt: str, summary: dict, say: Callable[[str], None] | None = None
-    ) -> None:
-        """``say``: where to tell that no program opens folders here (a bare system, Xvfb)."""
+    def __init__(self, parent: QWidget | None, folder: str, fmt: str, summary: dict) -> None:
         super().__init__(parent)
         self.setWindowTitle(TITLE)
         self.setIcon(QMessageBox.Icon.Information)
@@ -138,12 +134,18 @@ class ExportDone(QMessageBox):
         self.addButton(self.open_button, QMessageBox.ButtonRole.ActionRole)
         self.close_button = QPushButton("Close", self)
         self.addButton(self.close_button, QMessageBox.ButtonRole.RejectRole)
-        self.folder, self.say = folder, say
+        self.folder = folder
+        self.where: QMessageBox | None = None
         self.open_button.clicked.connect(self._open_folder)
 
     def _open_folder(self) -> None:
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder)) and self.say is not None:
-            self.say(f"no program to open folders was found here: the files are in {self.folder}")
+        """The folder in the desktop's file manager; where there is none (a bare system,
+        Xvfb) the click did nothing visible, so say where the files are, in full."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder)):
+            text = f"No program to open folders was found here. The files are in\n{self.folder}"
+            self.where = QMessageBox(QMessageBox.Icon.Information, TITLE, text, parent=self.parentWidget())
+            self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.where.open()
 
 
 def plan_text(plan: ImportPlan, paths: list[str], problems: list[str]) -> str:
