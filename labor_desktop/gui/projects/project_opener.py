@@ -77,7 +77,10 @@ class ProjectOpener:
         window = self.make_window(project)
         if self.window.isVisible():  # this window's place: the new one takes it, this one closes
             window.setGeometry(self.window.geometry())
-            window.show()
+            if self.window.isMaximized():  # its geometry alone made a window hanging off the screen
+                window.showMaximized()
+            else:
+                window.show()
             if not self.window.close():  # its labels could not be saved and the person kept it
                 window.close()
                 project.close()

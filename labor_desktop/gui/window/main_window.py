@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         return bar
 
     def say(self, text: str) -> None:
-        show_message(self._status_bar(), self.stage_bar.width(), text)
+        show_message(self._status_bar(), self.stage_bar, text)
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:
@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
         self._points_changed()
         canvas.set_image_size(*doc.current_image().shape[:2])
         self.update_status()
+        self.readout.refresh()
 
     def _points_changed(self) -> None:
         doc, marks = self.document, self.canvas.marks
@@ -343,6 +344,7 @@ class MainWindow(QMainWindow):
         if name == "prediction" and visible:
             self.request_prediction()
         self.canvas.update()
+        self.readout.refresh()
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self, sheet_markdown(self.names, self.class_keys))
