@@ -4,7 +4,8 @@ setup window shows, the process's CPU time, the machine's load average (sampled 
 2 s) and how far the setup window's overall ETA was from the truth.
 
     .venv/bin/python bench/demo_first_run.py [--config desktop] [--keep DIR]
-    .venv/bin/python bench/demo_first_run.py --busy 2 [--quick]
+    .venv/bin/python bench/demo_first_run.py --busy 2 [--quick] [--save FILE]
+    .venv/bin/python bench/demo_first_run.py --replay FILE
 
 ``--busy N`` runs the first run twice, each in a fresh process: alone, then beside N busy
 processes (pure-Python loops, each a core's worth of other work), and prints the two side
@@ -92,6 +93,7 @@ def run_once(args) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     eta = FirstRunEta(clock=time.perf_counter)
     etas: list[tuple[float, float | None, float | None]] = []
+    events: list[tuple] = []  # every progress event, to replay another estimate offline
     found: dict = {}
     last = [-1]
 
@@ -104,6 +106,7 @@ def run_once(args) -> dict:
         ends[k], cpu_ends[k] = now - t0, time.process_time() - c0
         eta.update(k, job, step, total, info.get("eta_s"))
         etas.append((now - t0, eta.remaining(), info.get("eta_s")))
+        events.append((now - t0, k, job, step, total, info.get("eta_s")))
         if k > 0 and "threads" not in found:  # the engine's count, set when its first job starts
             import torch
 
@@ -134,6 +137,7 @@ def run_once(args) -> dict:
         "tail": wall - start,
         "loads": loads,
         "etas": etas,
+        "events": events,
         "threads": found.get("threads"),
         "niceness": found.get("niceness"),
         "wait": os.environ.get("OMP_WAIT_POLICY", ""),
@@ -220,6 +224,10 @@ def main() -> None:
     ap.add_argument("--wait", choices=["passive", "active"], default="passive", help="OpenMP's wait policy")
     ap.add_argument("--nice", type=int, default=None, help="the job thread's niceness above the process's")
     ap.add_argument("--verbose", action="store_true", help="each job's end on stderr, as it happens")
+    ap.add_argument("--save", help="write every run's figures (the ETA at each progress event included) to this JSON")
+    ap.add_argument(
+        "--replay", help="replay a --save file's progress events through today's estimate; print its errors"
+    )
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.nice is None:
@@ -228,10 +236,14 @@ def main() -> None:
         args.nice = JOB_NICENESS
     extra = ["--config", args.config, "--nice", str(args.nice)] + (["--quick"] if args.quick else [])
     extra += (["--keep", args.keep] if args.keep else []) + (["--verbose"] if args.verbose else [])
-    if args.one:
+    if args.replay:
+        replay(Path(args.replay))
+    elif args.one:
         print(json.dumps(run_once(args)))
     elif args.busy is None:
-        single(child(args, extra), args.config + (" quick" if args.quick else ""))
+        r = child(args, extra)
+        save(args.save, {"single": r})
+        single(r, args.config + (" quick" if args.quick else ""))
     else:
         idle = child(args, extra)
         procs = spinners(args.busy)
@@ -241,7 +253,36 @@ def main() -> None:
             for p in procs:
                 p.kill()
                 p.wait()
+        save(args.save, {"idle": idle, "busy": busy})
         side_by_side(idle, busy, args.busy)
+
+
+def replay(path: Path) -> None:
+    """Each saved run's events through ``FirstRunEta`` as it is now: the error of the predicted
+    total at every event from the first minute on (worst, median, share within ±30 %)."""
+    from labor_desktop.gui.projects.first_run_eta import FirstRunEta
+
+    for name, r in json.loads(path.read_text()).items():
+        now = [0.0]
+        eta = FirstRunEta(clock=lambda now=now: now[0])
+        errors = []
+        for t, step, job, done, total, job_eta in r["events"]:
+            now[0] = t
+            eta.update(step, job, done, total, job_eta)
+            left = eta.remaining()
+            if t >= 60 and left is not None:
+                errors.append(abs((t + left) / r["wall"] - 1))
+        errors.sort()
+        within = sum(e <= 0.3 for e in errors) / len(errors)
+        print(
+            f"{path.name} {name}: {r['wall']:.0f} s; from 60 s on, {len(errors)} events: worst "
+            f"{100 * errors[-1]:.0f} %, median {100 * errors[len(errors) // 2]:.0f} %, within ±30 % {100 * within:.0f} %"
+        )
+
+
+def save(path: str | None, runs: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(runs))
 
 
 if __name__ == "__main__":

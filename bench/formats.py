@@ -1,8 +1,9 @@
 """Export and import speed per label format (goal: <= 20 ms per image).
 
 A project of N small images (default 3,000 of 128x256, about 40 % of the pixels labelled in
-five classes) is exported in each format, and each import format's export is imported into
-a fresh project of the same images (``labor import``'s code path, stage 0).  Prints the
+five classes) is exported in each format, and each import format's export (for labelme, JSON
+files of the same rectangles written here) is imported into a fresh project of the same
+images (``labor import``'s code path, stage 0).  Prints the
 wall time per image of each step, measured in one run on this machine; on a machine that
 other jobs share, the figures are upper bounds.
 Run: .venv/bin/python bench/formats.py [--images 3000] [--size 128x256]
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import shutil
 import tempfile
 import time
@@ -30,12 +32,34 @@ COLORS = [[128, 64, 128], [0, 0, 142], [107, 142, 35], [70, 130, 180], [220, 20,
 
 
 def labels(h: int, w: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
     lab = np.full((h, w), 255, np.uint8)
-    for _ in range(6):  # rectangles of classes: a partial, blocky labelling
-        y, x = rng.integers(0, h - 8), rng.integers(0, w - 8)
-        lab[y : y + rng.integers(8, h // 2), x : x + rng.integers(8, w // 2)] = rng.integers(0, len(CLASSES))
+    for y, x, rh, rw, k in rectangles(h, w, seed):  # rectangles of classes: a partial, blocky labelling
+        lab[y : y + rh, x : x + rw] = k
     return lab
+
+
+def rectangles(h: int, w: int, seed: int) -> list[tuple[int, int, int, int, int]]:
+    """The rectangles of ``labels`` as (y, x, height, width, class), drawn from the same seed."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(6):
+        y, x = int(rng.integers(0, h - 8)), int(rng.integers(0, w - 8))
+        rh, rw, k = int(rng.integers(8, h // 2)), int(rng.integers(8, w // 2)), int(rng.integers(0, len(CLASSES)))
+        out.append((y, x, min(rh, h - y), min(rw, w - x), k))
+    return out
+
+
+def write_labelme(folder: Path, n: int, h: int, w: int) -> None:
+    """labelme JSON files of the same labelling: one rectangle shape per rectangle, in order
+    (labelme and the importer draw later shapes over earlier ones)."""
+    folder.mkdir(parents=True)
+    for i in range(n):
+        shapes = [
+            {"label": CLASSES[k], "points": [[x, y], [x + rw, y + rh]], "shape_type": "rectangle"}
+            for y, x, rh, rw, k in rectangles(h, w, i)
+        ]
+        doc = {"imagePath": f"img{i:05d}.png", "imageHeight": h, "imageWidth": w, "shapes": shapes}
+        (folder / f"img{i:05d}.json").write_text(json.dumps(doc))
 
 
 def make(path: Path, n: int, h: int, w: int, labelled: bool) -> None:
@@ -64,9 +88,8 @@ def main() -> None:
             export_project(src, root / fmt, fmt=fmt)
             dt = time.perf_counter() - t
             print(f"export {fmt:<10} {1000 * dt / n:7.2f} ms per image ({dt:.1f} s)")
+        write_labelme(root / "labelme", n, h, w)  # nothing in the project writes labelme files
         for fmt in IMPORT_FORMATS:
-            if fmt not in EXPORT_FORMATS:
-                continue  # labelme: nothing here writes it
             dst = root / f"dst-{fmt}.labor.h5"
             make(dst, n, h, w, labelled=False)
             with Project.open(dst) as p, contextlib.redirect_stdout(io.StringIO()):

@@ -1,7 +1,9 @@
 """The cap ablation of docs/results.md (issue 23's follow-up), from the runs of
 ``docs/run_cap_variants.sh``: SPL, PPL and RAND again from each seed's warm-up model with the
-class-balanced cap, beside the main run's top-discrepancy rows and random pixels, with the
-paired per-seed differences.  Called by ``docs/make_results.py --caps DIR``."""
+other cap than the main run's, beside the main run's rows and random pixels, with the paired
+per-seed differences.  Which run used which cap is read from each run's saved settings (runs
+from before ``[selector] cap_pick`` existed used the top cap), so the section stays right
+whichever cap the ``demo`` preset has.  Called by ``docs/make_results.py --caps DIR``."""
 
 from __future__ import annotations
 
@@ -9,15 +11,15 @@ import json
 import statistics
 from pathlib import Path
 
-# (row label, which run: "main" or "cap", strategy name)
+# (row label, which run: the one with the "top" or the "balanced" cap, or the "main" one; strategy)
 ROWS = [
-    ("SPL, top-discrepancy cap", "main", "spl"),
-    ("SPL, class-balanced cap", "cap", "spl"),
+    ("SPL, top-discrepancy cap", "top", "spl"),
+    ("SPL, class-balanced cap", "balanced", "spl"),
     ("random pixels at SPL's share", "main", "rand-pixels"),
-    ("PPL, top-discrepancy cap", "main", "ppl"),
-    ("RAND at those points", "main", "rand"),
-    ("PPL, class-balanced cap", "cap", "ppl"),
-    ("RAND at those points", "cap", "rand"),
+    ("PPL, top-discrepancy cap", "top", "ppl"),
+    ("RAND at those points", "top", "rand"),
+    ("PPL, class-balanced cap", "balanced", "ppl"),
+    ("RAND at those points", "balanced", "rand"),
     ("supervised (same training budget)", "main", "supervised"),
 ]
 # (what, minuend row, subtrahend row): paired per-seed differences of the final stage
@@ -27,6 +29,13 @@ PAIRS = [
     ("PPL balanced − its RAND", 5, 6),
     ("PPL balanced − PPL top", 5, 3),
 ]
+
+
+def cap_of(folder: Path, seed: int) -> str:
+    """The ``[selector] cap_pick`` a run used ("top" where its settings predate the setting)."""
+    f = folder / f"seed-{seed}" / "results.json"
+    config = json.loads(f.read_text()).get("config") or {} if f.exists() else {}
+    return str((config.get("selector") or {}).get("cap_pick", "top"))
 
 
 def _final(folder: Path, seed: int) -> dict[str, dict]:
@@ -54,7 +63,14 @@ def _spent(b: dict | None) -> str:
 
 def domain_rows(main: Path, cap: Path) -> tuple[list[int], list[str]]:
     seeds = sorted(int(p.name.split("-")[1]) for p in cap.glob("seed-*") if (p / "results.json").exists())
-    finals = {k: {"main": _final(main, k), "cap": _final(cap, k)} for k in seeds}
+    finals = {}
+    for k in seeds:
+        main_cap, variant_cap = cap_of(main, k), cap_of(cap, k)
+        if main_cap == variant_cap:
+            raise SystemExit(
+                f"{cap / f'seed-{k}'}: the ablation run used the main run's cap ({main_cap!r}); nothing to compare"
+            )
+        finals[k] = {"main": _final(main, k), main_cap: _final(main, k), variant_cap: _final(cap, k)}
     seeds = [k for k in seeds if all(finals[k][run].get(name) for _, run, name in ROWS)]
     head = ["row", *[f"seed {k}" for k in seeds], "mean ± std", "spent (seed-mean)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -79,11 +95,11 @@ def cap_section(runs: Path, caps: Path, domains: dict[str, tuple[str, str]], ask
         "## The cap: top-discrepancy against class-balanced (ablation)",
         "",
         "The same warm-up model per seed (`--from` the main run's), then SPL, PPL and RAND (matched",
-        'to this PPL\'s points) with `[selector] cap_pick = "balanced"` (docs/configs/cap-balanced.toml):',
-        "the 1 % cap keeps an equal share of every class the two heads predict inside the mask,",
-        "drawn at random within a class, instead of the mask's most discrepant pixels. Random",
-        "pixels and supervised are the main run's (SPL's share per stage is the same 1 %). Run by",
-        "`docs/run_cap_variants.sh`.",
+        "to that PPL's points) again with the other `[selector] cap_pick` than the main run's",
+        '(docs/configs/cap-top.toml or cap-balanced.toml): `"balanced"` keeps an equal share of every',
+        'class the two heads predict inside the mask, drawn at random within a class; `"top"` keeps',
+        "the mask's most discrepant pixels. Random pixels and supervised are the main run's (SPL's",
+        "share per stage is the same 1 %). Run by `docs/run_cap_variants.sh`.",
         "",
     ]
     for name, (sub, title) in domains.items():
@@ -100,6 +116,7 @@ def cap_section(runs: Path, caps: Path, domains: dict[str, tuple[str, str]], ask
 
         asked = asked_pixels(runs, name, cap, seeds, warm_of, ("spl",))
         if len(asked) > 2:
-            lines += ["What the class-balanced SPL asked for at stage 1 (compare the main table's SPL rows):", ""]
+            kind = {"top": "top-discrepancy", "balanced": "class-balanced"}.get(cap_of(cap, seeds[0]), "other")
+            lines += [f"What the {kind} cap's SPL asked for at stage 1 (compare the main table's SPL rows):", ""]
             lines += [*asked, ""]
     return lines

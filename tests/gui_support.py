@@ -12,6 +12,11 @@ from labor_desktop.engine.workflow import ProjectWorkflow, create_project
 from labor_desktop.gui.window.main_window import MainWindow
 from labor_desktop.store import Project
 
+# How long a test waits for background work (a stage, a prediction, the Fig. 6 panels, a
+# save): a last resort only, so that a loaded machine makes a test slower, never failed;
+# the module's timeout mark is the hang guard.
+LAST_RESORT_MS = 1_500_000
+
 
 def bootstrapped(tiny_data, root, strategy: str):
     """A smoke-config project of ``strategy`` at stage 1 in ``root``."""

@@ -6,6 +6,7 @@ import sys
 import threading
 
 import pytest
+from gui_support import LAST_RESORT_MS
 
 from labor_desktop.cpu_share import JOB_NICENESS
 from labor_desktop.engine.workflow import Cancelled
@@ -42,7 +43,7 @@ def test_the_setup_window_says_what_it_measured_and_an_eta_from_it(qtbot, tmp_pa
     # this job: 179 s at 1 step/s (over its own 150 s); later steps: 2 x 73.1 s = 146.2 s
     assert dialog.overall.text() == "step 2 of 5: pre-train — overall ETA 5:25"
     assert dialog.job.text() == "pre-train on source: 21/200 ETA 2:30"
-    with qtbot.waitSignal(dialog.worker.finished, timeout=10000):
+    with qtbot.waitSignal(dialog.worker.finished, timeout=LAST_RESORT_MS):
         dialog.worker.cancel()
 
 
@@ -56,5 +57,5 @@ def test_the_setup_job_runs_nicer_than_the_window(qtbot, tmp_path):
 
     dialog = SetupDialog(tmp_path, work=work)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: dialog.project_path is not None, timeout=10000)  # its result, via _done
+    qtbot.waitUntil(lambda: dialog.project_path is not None, timeout=LAST_RESORT_MS)  # its result, via _done
     assert dialog.project_path == (min(19, window + JOB_NICENESS), os.SCHED_BATCH)

@@ -62,8 +62,26 @@ def test_export_dialog_makes_a_new_folder_and_says_what_it_wrote(window, qtbot, 
     assert (out / "labelmap.txt").is_file() and (out / "ImageSets" / "Segmentation" / "default.txt").is_file()
     assert done.detailedText().splitlines()[:2] == ["labelmap.txt", "ImageSets/Segmentation/default.txt"]
     assert ("model.pt" in done.detailedText()) == (out / "model.pt").is_file()
+    written = done.detailedText().splitlines()  # with the CSVs and labor-export.json (listed, once not counted)
+    assert done.informativeText().startswith(f"{len(written)} file(s): {written[0]}, ")
     click(qtbot, done.open_button)
     assert opened == [str(out)]
+
+
+def test_open_folder_without_a_program_for_folders_says_where_the_files_are(window, qtbot, tmp_path, monkeypatch):
+    """Under Xvfb (no xdg-open) "Open folder" closed the dialog and nothing happened."""
+    monkeypatch.setattr(label_dialogs.QDesktopServices, "openUrl", lambda url: False)
+    key(qtbot, window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(window.inspect.last_dialog, label_dialogs.ExportDialog))
+    dialog = window.inspect.last_dialog
+    type_into(qtbot, dialog.folder, str(tmp_path))
+    click(qtbot, dialog.export_button)
+    qtbot.waitUntil(lambda: window.inspect.last_done is not None and window.inspect.last_done.isVisible())
+    done = window.inspect.last_done
+    click(qtbot, done.open_button)
+    qtbot.waitUntil(lambda: done.where is not None and done.where.isVisible())
+    out = tmp_path / "demo-export"
+    assert done.where.text() == f"No program to open folders was found here. The files are in\n{out}"
 
 
 def labelme_file(folder, image_path, h, w, label="road", box=((0, 0), (4, 2))):

@@ -5,7 +5,7 @@ validation set.  The New project dialog makes such a project from a plain folder
 
 import pytest
 from folder_support import make_all
-from gui_support import key, open_window, stored
+from gui_support import LAST_RESORT_MS, key, open_window, stored
 from PyQt6.QtCore import Qt
 
 from labor_desktop.cli import main
@@ -43,7 +43,7 @@ def test_a_project_made_by_labor_new_opens_and_advances_in_the_window(tmp_path, 
         key(qtbot, win, Qt.Key.Key_Escape)
 
         qtbot.mouseClick(win.stage_bar.advance, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: win.stage == 2, timeout=300_000)
+        qtbot.waitUntil(lambda: win.stage == 2, timeout=LAST_RESORT_MS)
         stage1 = project.history()[1]
         assert stage1["miou"] is None and stage1["agreement"] is not None
         text = win.stage_bar.state.text()

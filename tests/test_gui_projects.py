@@ -4,7 +4,7 @@ and closing the window while a stage trains."""
 
 import numpy as np
 import pytest
-from gui_support import bootstrapped, copy_of, key, open_window, stored, template, widget_pos, window
+from gui_support import LAST_RESORT_MS, bootstrapped, copy_of, key, open_window, stored, template, widget_pos, window
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.config import preset
@@ -75,7 +75,7 @@ def test_closing_the_window_while_a_stage_trains_cancels_it_and_keeps_the_projec
     win.points.label(0, 3)
     labels = stored(win, 0).copy()
     win.advance_stage()
-    qtbot.waitUntil(lambda: bool(win.stage_bar.seen_jobs), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(win.stage_bar.seen_jobs), timeout=LAST_RESORT_MS)
     win.close()  # cancels the stage and waits for it
     assert not win.stages.worker.isRunning()
     assert project.proposal_stages() == [1]  # the stage did not end half-way
@@ -116,6 +116,26 @@ def test_a_damaged_journal_opens_read_only_after_asking_and_says_why(window, tmp
         assert win.project.read_only and "read-only" in win.windowTitle()
         assert "labor repair" in win.stage_bar.error.text()
         assert journal.read_bytes() == before  # the damaged file is never made worse
+    finally:
+        win.close()
+        win.project.close()
+
+
+def test_a_deleted_window_in_the_open_list_is_dropped_not_asked(window, template, tmp_path_factory, qtbot):
+    """The opener keeps the windows it made; one deleted since (by its owner: a test's qtbot,
+    a close with delete-on-close) was asked ``isVisible()`` and the next open raised
+    ``RuntimeError`` (found running test_gui_stumbles before test_gui_projects)."""
+    from PyQt6 import sip
+    from PyQt6.QtWidgets import QMainWindow
+
+    gone = QMainWindow()
+    sip.delete(gone)
+    project_opener.OPEN_WINDOWS.append(gone)
+    win = window.opener.open_window(copy_of(template, tmp_path_factory))
+    qtbot.addWidget(win)
+    try:
+        assert win is not None and project_opener.OPEN_WINDOWS[-1] is win
+        assert all(w is not gone for w in project_opener.OPEN_WINDOWS)
     finally:
         win.close()
         win.project.close()

@@ -6,7 +6,7 @@ region with their mean probabilities.  Driven with real keys and clicks."""
 
 import numpy as np
 import pytest
-from gui_support import copy_of, key, open_window, stored, template, widget_pos  # noqa: F401
+from gui_support import LAST_RESORT_MS, copy_of, key, open_window, stored, template, widget_pos  # noqa: F401
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.workflow import ProjectWorkflow
@@ -84,7 +84,7 @@ def test_enter_accepts_the_models_class_over_the_region_with_its_mean_probabilit
     win = regions_window
     key(qtbot, win, Qt.Key.Key_Q)
     i, k = win.points.queue.current
-    qtbot.waitUntil(lambda: i in win.predictions.probs, timeout=60_000)
+    qtbot.waitUntil(lambda: i in win.predictions.probs, timeout=LAST_RESORT_MS)
     region = region_at_point(win, i, k)
     ys, xs = np.nonzero(region)
     want_k, want_p = region_top_classes(win.predictions.probs[i], ys, xs, 1)[0]
@@ -127,7 +127,7 @@ def test_the_region_chooser_lists_the_models_classes_over_the_region_with_probab
     y, x = seed_of(sp, rid)
     qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, pos=widget_pos(win, y, x))
     qtbot.waitUntil(win.regions.chooser.isVisible)
-    qtbot.waitUntil(lambda: i in win.predictions.probs, timeout=60_000)  # asked for by the click
+    qtbot.waitUntil(lambda: i in win.predictions.probs, timeout=LAST_RESORT_MS)  # asked for by the click
     ys, xs = np.nonzero(sp == rid)
     top = region_top_classes(win.predictions.probs[i], ys, xs, 3)
     first = f"model: {win.names[top[0][0]]}  {top[0][1]:.2f}"

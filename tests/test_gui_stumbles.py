@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from gui_support import click_point, copy_of, key, open_window, stored, template, widget_pos, window
+from gui_support import LAST_RESORT_MS, click_point, copy_of, key, open_window, stored, template, widget_pos, window
 from PyQt6.QtCore import QPoint, QRect, Qt
 from PyQt6.QtWidgets import QApplication
 
@@ -67,7 +67,7 @@ def test_s1_the_place_is_on_disk_as_it_changes_without_a_clean_close(window, qtb
         place = place_on_disk(win.project.path)
         return place.get("image") == 2 and place.get("layers", {}).get("prediction", [False])[0]
 
-    qtbot.waitUntil(saved, timeout=20_000)
+    qtbot.waitUntil(saved, timeout=LAST_RESORT_MS)
     place = place_on_disk(win.project.path)  # read while the window is still open: as after a kill
     assert place["session"]["active_class"] == 2 and place["session"]["tool"] == Tool.ERASER.value
     assert place["view"][0] == pytest.approx(scale)
@@ -128,7 +128,7 @@ def test_s4_the_chooser_and_the_queue_show_probabilities_with_the_prediction_lay
     win = window
     assert not win.canvas.layers["prediction"].visible
     click_image(qtbot, win, 1)
-    qtbot.waitUntil(lambda: 1 in win.predictions.probs, timeout=60_000)  # computed ahead of need
+    qtbot.waitUntil(lambda: 1 in win.predictions.probs, timeout=LAST_RESORT_MS)  # computed ahead of need
     key(qtbot, win, Qt.Key.Key_P)
     click_point(qtbot, win, 0)
     chooser = win.points.chooser.list
@@ -153,7 +153,7 @@ def test_s5_the_waiting_state_is_in_the_bar_and_the_title(window, qtbot):
     job, title, progress_shown = seen[0]
     assert job.startswith("waiting for you: keep the previous model?") and not progress_shown
     assert title.endswith("— waiting for your answer")
-    qtbot.waitUntil(lambda: win.stage == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: win.stage == 2, timeout=LAST_RESORT_MS)
     assert "waiting" not in win.windowTitle() and "waiting" not in win.stage_bar.job.text()
 
 
@@ -182,7 +182,7 @@ def test_s6_truth_only_where_its_layer_is_on(window, qtbot):
     qtbot.waitUntil(lambda: "label:" in win.cursor_label.text())
     assert "truth" not in win.cursor_label.text()
     key(qtbot, win, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)  # Fig. 6 with the truth hidden
-    qtbot.waitUntil(lambda: getattr(win.inspect, "last_fig6", None) is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: getattr(win.inspect, "last_fig6", None) is not None, timeout=LAST_RESORT_MS)
     assert win.inspect.last_fig6.titles[0] == "image (no ground truth shown)"
     win.inspect.last_fig6.close()
     win.activateWindow()
@@ -273,7 +273,7 @@ def test_s10_ctrl_o_opens_in_this_window_and_ctrl_q_quits(template, tmp_path_fac
 def test_s10_accept_says_what_it_labelled(window, qtbot):
     win = window
     key(qtbot, win, Qt.Key.Key_2, SHIFT)  # the prediction
-    qtbot.waitUntil(lambda: win.document.editor.prediction is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: win.document.editor.prediction is not None, timeout=LAST_RESORT_MS)
     key(qtbot, win, Qt.Key.Key_A)
     ed = win.document.editor
     y, x = (int(v) for v in np.argwhere(ed.mask)[0])

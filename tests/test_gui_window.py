@@ -3,7 +3,7 @@ bootstrapped with the smoke config: tools, the point queue, stages, saving."""
 
 import numpy as np
 import pytest
-from gui_support import click_point, copy_of, key, stored, template, widget_pos, window
+from gui_support import LAST_RESORT_MS, click_point, copy_of, key, stored, template, widget_pos, window
 from PyQt6.QtCore import Qt
 
 from labor_desktop.engine.workflow import run_folder
@@ -102,7 +102,7 @@ def test_advance_a_stage(window, qtbot):
     old_points = win.document.editor.points.copy()
     qtbot.mouseClick(win.stage_bar.advance, Qt.MouseButton.LeftButton)
     assert win.stage_bar.cancel.isVisible() and not win.stage_bar.advance.isEnabled()
-    qtbot.waitUntil(lambda: win.stage == 2, timeout=240_000)
+    qtbot.waitUntil(lambda: win.stage == 2, timeout=LAST_RESORT_MS)
     assert {"retrain", "pixel selector", "proposals (ppl)"} <= win.stage_bar.seen_jobs  # progress arrived
     assert 2 in win.project.proposal_stages()
     assert "Stage 2" in win.stage_bar.state.text() and "new proposals" in win.stage_bar.job.text()
@@ -122,8 +122,8 @@ def test_cancel_a_stage_and_a_failure_keep_the_project(window, qtbot):
     assert (before != UNLABELED).sum() == 1  # the point just labelled
     key(qtbot, win, Qt.Key.Key_Escape)
     key(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: bool(win.stage_bar.seen_jobs), timeout=60_000)
-    with qtbot.waitSignal(win.stages.running_changed, timeout=30_000):
+    qtbot.waitUntil(lambda: bool(win.stage_bar.seen_jobs), timeout=LAST_RESORT_MS)
+    with qtbot.waitSignal(win.stages.running_changed, timeout=LAST_RESORT_MS):
         qtbot.mouseClick(win.stage_bar.cancel, Qt.MouseButton.LeftButton)
     assert "cancelled" in win.stage_bar.job.text() and not win.stages.running
     assert win.stage == 1 and win.project.proposal_stages() == [1]
@@ -137,7 +137,7 @@ def test_cancel_a_stage_and_a_failure_keep_the_project(window, qtbot):
 
     win.stages.workflow_factory = broken
     win.advance_stage()
-    qtbot.waitUntil(lambda: win.stage_bar.error.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: win.stage_bar.error.isVisible(), timeout=LAST_RESORT_MS)
     assert "ran out of memory" in win.stage_bar.error.text() and win.stage == 1
     assert np.array_equal(stored(win, first_image), before)  # the failure lost no label
 
@@ -187,7 +187,7 @@ def test_prediction_layer_accept_component_and_fig6_view(window, qtbot, tmp_path
     win = window
     key(qtbot, win, Qt.Key.Key_2, Qt.KeyboardModifier.ShiftModifier)  # Shift+2: prediction layer
     assert win.canvas.layers["prediction"].visible
-    qtbot.waitUntil(lambda: win.document.editor.prediction is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: win.document.editor.prediction is not None, timeout=LAST_RESORT_MS)
     ed = win.document.editor
     ys, xs = np.nonzero(ed.mask)
     y, x = int(ys[-1]), int(xs[-1])
@@ -197,7 +197,7 @@ def test_prediction_layer_accept_component_and_fig6_view(window, qtbot, tmp_path
     labels = stored(win, 0)
     assert np.array_equal(labels[y0:y1, x0:x1][region], ed.prediction[y0:y1, x0:x1][region])
     key(qtbot, win, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: getattr(win.inspect, "last_fig6", None) is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: getattr(win.inspect, "last_fig6", None) is not None, timeout=LAST_RESORT_MS)
     dialog = win.inspect.last_fig6
     h, w = win.document.image_rgb.shape[:2]
     assert dialog.image.height() > 2 * h and dialog.image.width() >= 2 * w  # four panels, two by two
@@ -210,7 +210,7 @@ def test_history_export_and_shortcut_sheet(window, qtbot, tmp_path):
     key(qtbot, win, Qt.Key.Key_Return)
     key(qtbot, win, Qt.Key.Key_Escape)
     win.advance_stage()
-    qtbot.waitUntil(lambda: win.stage == 2, timeout=240_000)
+    qtbot.waitUntil(lambda: win.stage == 2, timeout=LAST_RESORT_MS)
     dialog = win.inspect.history()
     assert dialog.table.columnCount() == 2 and dialog.table.item(0, 1).text() != "-"
     assert [h["stage"] for h in dialog.chart.history] == [0, 1]
@@ -271,7 +271,7 @@ def test_out_of_memory_in_a_stage_is_shown_with_the_job_and_the_setting(window, 
 
     win.stages.workflow_factory = short_of_memory
     win.advance_stage()
-    qtbot.waitUntil(lambda: win.stage_bar.error.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: win.stage_bar.error.isVisible(), timeout=LAST_RESORT_MS)
     text = win.stage_bar.error.text()
     assert text.startswith("retrain-1: the GPU ran out of memory at batch size 8;")
     assert "Lower [retrain] batch_size (now 8)" in text and win.stage == 1 and not win.stages.running
@@ -289,7 +289,7 @@ def test_end_stage_counts_the_images_not_seen_yet_off_the_window_thread(window, 
     monkeypatch.setattr(win.document, "proposal", lambda i: threads.append(threading.current_thread()) or real(i))
     qtbot.mouseClick(win.stage_bar.advance, Qt.MouseButton.LeftButton)
     assert win.stage_bar.bar.isVisible() and not asked  # the click returned with the count under way
-    qtbot.waitUntil(lambda: bool(asked), timeout=30_000)
+    qtbot.waitUntil(lambda: bool(asked), timeout=LAST_RESORT_MS)
     total = sum(len(win.project.proposal(1, i)[1]) for i in range(len(win.project.images)))
     assert asked == [f"{total} proposed points of stage 1 are still unlabeled. End the stage anyway?"]
     assert len(threads) == len(win.project.images) and threading.main_thread() not in threads
@@ -317,12 +317,3 @@ def test_a_closed_window_takes_its_controllers_along_so_a_late_job_result_reache
     win.deleteLater()
     qtbot.waitUntil(lambda: sip.isdeleted(win.predictions))
     assert all(sip.isdeleted(p) for p in parts)
-
-
-def test_a_closed_window_has_no_place_save_pending(window, qtbot):
-    """The place is saved on close; a debounced save still pending then fired later on the
-    closed window and crashed the next test module (issue 24, found beside the SAM tests)."""
-    window.session.update(active_class=3)  # a change: the debounced save is pending
-    assert window.place_keeper.timer.isActive()
-    window.close()
-    assert not window.place_keeper.timer.isActive()

@@ -4,8 +4,10 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
-from make_results_cap import domain_rows  # noqa: E402
+from make_results_cap import cap_of, domain_rows  # noqa: E402
 
 
 def _write(folder: Path, seed: int, mious: dict[str, float]) -> None:
@@ -21,9 +23,10 @@ def test_rows_and_paired_differences(tmp_path):
     base = {"spl": 0.17, "rand-pixels": 0.26, "ppl": 0.15, "rand": 0.21, "supervised": 0.265}
     _write(main, 0, base)
     _write(main, 1, dict(base, spl=0.18, ppl=0.16, **{"rand-pixels": 0.27}))
-    _write(cap, 0, {"spl": 0.25, "ppl": 0.20, "rand": 0.22})
-    _write(cap, 1, {"spl": 0.28, "ppl": 0.19, "rand": 0.20})
-    _write(cap, 2, {"spl": 0.30, "ppl": 0.19, "rand": 0.20})  # no main run for seed 2: left out
+    # the main runs predate the setting (top cap); the ablation's settings name "balanced"
+    _write_with_cap(cap, 0, {"spl": 0.25, "ppl": 0.20, "rand": 0.22}, "balanced")
+    _write_with_cap(cap, 1, {"spl": 0.28, "ppl": 0.19, "rand": 0.20}, "balanced")
+    _write_with_cap(cap, 2, {"spl": 0.30, "ppl": 0.19, "rand": 0.20}, "balanced")  # no main run for seed 2: left out
     seeds, lines = domain_rows(main, cap)
     assert seeds == [0, 1]
     assert "| SPL, class-balanced cap | 25.0 | 28.0 | **26.5 ± 2.1** | 2.99 % / 2.99 % |" in lines
@@ -31,3 +34,42 @@ def test_rows_and_paired_differences(tmp_path):
     assert "| SPL balanced − SPL top | +8.0, +10.0 | yes |" in lines
     assert "| PPL balanced − its RAND | -2.0, -1.0 | yes |" in lines
     assert "| PPL balanced − PPL top | +5.0, +3.0 | yes |" in lines
+
+
+def _write_with_cap(folder: Path, seed: int, mious: dict[str, float], cap: str | None) -> None:
+    _write(folder, seed, mious)
+    f = folder / f"seed-{seed}" / "results.json"
+    data = json.loads(f.read_text())
+    if cap is not None:
+        data["config"] = {"selector": {"cap_pick": cap}}
+    f.write_text(json.dumps(data))
+
+
+def test_rows_follow_each_runs_saved_cap_when_the_main_run_is_balanced(tmp_path):
+    """Once the demo preset's own cap is "balanced", the ablation runs the top cap: rows are
+    labelled by what each run's settings say, not by which folder they came from."""
+    main, variant = tmp_path / "main", tmp_path / "top"
+    _write_with_cap(
+        main, 0, {"spl": 0.25, "rand-pixels": 0.26, "ppl": 0.20, "rand": 0.22, "supervised": 0.265}, "balanced"
+    )
+    _write_with_cap(variant, 0, {"spl": 0.17, "ppl": 0.15, "rand": 0.21}, "top")
+    seeds, lines = domain_rows(main, variant)
+    assert seeds == [0]
+    assert "| SPL, top-discrepancy cap | 17.0 | **17.0** | 2.99 % |" in lines
+    assert "| SPL, class-balanced cap | 25.0 | **25.0** | 2.99 % |" in lines
+    assert "| SPL balanced − SPL top | +8.0 | yes |" in lines
+    assert "| PPL balanced − its RAND | -2.0 | yes |" in lines
+
+
+def test_an_ablation_run_with_the_main_runs_cap_is_refused(tmp_path):
+    main, variant = tmp_path / "main", tmp_path / "same"
+    _write_with_cap(main, 0, {"spl": 0.25, "rand-pixels": 0.26, "ppl": 0.2, "rand": 0.2, "supervised": 0.3}, "balanced")
+    _write_with_cap(variant, 0, {"spl": 0.17, "ppl": 0.15, "rand": 0.21}, "balanced")
+    with pytest.raises(SystemExit, match="used the main run's cap"):
+        domain_rows(main, variant)
+
+
+def test_runs_from_before_the_setting_count_as_the_top_cap(tmp_path):
+    _write_with_cap(tmp_path / "old", 0, {"spl": 0.1}, None)
+    assert cap_of(tmp_path / "old", 0) == "top"
+    assert cap_of(tmp_path / "missing", 0) == "top"

@@ -115,9 +115,9 @@ def test_the_setting_is_checked():
     from labor_desktop.engine.config import ExperimentConfig, preset
 
     cfg = preset("demo").to_dict()
-    cfg["selector"]["cap_pick"] = "balanced"
-    assert ExperimentConfig.from_dict(cfg).selector.cap_pick == "balanced"
+    cfg["selector"]["cap_pick"] = "top"
+    assert ExperimentConfig.from_dict(cfg).selector.cap_pick == "top"
     cfg["selector"]["cap_pick"] = "best"
     with pytest.raises(ValueError, match="cap_pick = 'best': must be 'top' or 'balanced'"):
         ExperimentConfig.from_dict(cfg)
-    assert preset("demo").selector.cap_pick == "top"
+    assert preset("demo").selector.cap_pick == "balanced"

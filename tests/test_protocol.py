@@ -127,6 +127,7 @@ def test_baselines_reselect_by_default_and_exclude_on_request(name):
 # 7. the calibrated SPL budget
 
 
+@pytest.mark.slow  # 30 s under a load of 9 (measured, issue 21): six selector trainings
 def test_the_discrepancy_game_always_runs_and_the_probe_shares_are_recorded(tiny_data):
     """Issue 23: no early stop.  Whatever ``target_share`` says, Eq. 5 runs its configured
     steps; with a probe, the mask's share after self-training and after the game is recorded."""

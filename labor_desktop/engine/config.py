@@ -229,7 +229,10 @@ def _demo() -> ExperimentConfig:
     about 70 % of supervised): the source images are randomised in colour, light, blur,
     noise, haze and darkness during pre-training and warm-up, and the warm-up model's
     BatchNorm statistics are re-estimated on 30 target batches (AdaBN); SPL's mask is capped
-    at 1 % of each image's pixels per stage after the full discrepancy game."""
+    at 1 % of each image's pixels per stage after the full discrepancy game, the cap keeping
+    an equal share of every class the heads predict in the mask (``cap_pick = "balanced"``):
+    measured on 3 seeds x 2 domains, +7 to +9 mIoU over keeping the most discrepant pixels,
+    which lie on class boundaries (docs/results.md, the cap ablation)."""
     return ExperimentConfig(
         name="demo",
         device="auto",
@@ -258,6 +261,7 @@ def _demo() -> ExperimentConfig:
             pseudo="iast",
             stage_alpha=(0.2, 0.25, 0.3),
             target_share=0.01,
+            cap_pick="balanced",
         ),
         retrain=RetrainConfig(steps=35, batch_size=4, lr=2e-4),
         reference=ReferenceConfig(patience=2, max_rounds=6),

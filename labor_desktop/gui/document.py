@@ -65,10 +65,11 @@ class Document(QObject):
         self._failing = False
         self._retry = QTimer(self)
         self._retry.setInterval(2000)
-        self._retry.timeout.connect(lambda: self.writer.retry())
+        self._retry.timeout.connect(self._retry_saves)
         self._worker_saved.connect(self._on_saved)  # queued: emitted on the writer's thread
         self._worker_failed.connect(self._on_failed)
-        self.writer = writer or SaveQueue(project, self._worker_failed.emit, self._worker_saved.emit)
+        self._closed = False
+        self.writer = writer or SaveQueue(project, self._writer_failed, self._writer_saved)
         self._active_since = time.monotonic()
 
     # ---- images ----------------------------------------------------------------------
@@ -252,9 +253,28 @@ class Document(QObject):
         return ok
 
     def close(self, timeout: float | None = None) -> bool:
-        """Stop the writer after it wrote what it holds; True when nothing was left unsaved."""
+        """Stop the writer after it wrote what it holds; True when nothing was left unsaved.
+        A writer still busy after ``timeout`` goes on writing, but says nothing more: the
+        window it would tell is going away."""
         self._retry.stop()
-        return self.writer.close(timeout)
+        done = self.writer.close(timeout)
+        self._closed = True
+        if self.editor is not None:
+            self.editor.listeners.clear()
+        return done
+
+    def _retry_saves(self) -> None:
+        self.writer.retry()
+
+    # The writer's callbacks, on its thread: a signal looked up at each call (a bound signal
+    # kept past its object's deletion would crash the process), and none once closed.
+    def _writer_saved(self, i: int) -> None:
+        if not self._closed:
+            self._worker_saved.emit(i)
+
+    def _writer_failed(self, message: str) -> None:
+        if not self._closed:
+            self._worker_failed.emit(message)
 
     def _on_saved(self, i: int) -> None:
         if self._failing and not self.writer.failed:

@@ -4,7 +4,11 @@ so the window never freezes.  One wrapper holds the shape they share: progress
 events cross to the GUI thread as signals; Cancel sets the event every engine job
 checks each step; the job's thread runs a little nicer than the window's; ``Cancelled`` and failures become signals with a message a
 person can act on.  Jobs share the window's open project, whose store is
-thread-safe."""
+thread-safe.
+
+A job outlives whatever started it: it is held here until its thread has ended (a
+QThread destroyed while it runs aborts the program), and ``detach`` cuts it off from
+its receivers when their window closes, so a late result reaches no deleted widget."""
 
 from __future__ import annotations
 
@@ -30,6 +34,9 @@ def describe_failure(e: BaseException) -> str:
     return text
 
 
+_RUNNING: set[Job] = set()  # started jobs, held until their thread has ended
+
+
 class Job(QThread):
     progress = pyqtSignal(str, int, int, dict)
     finished_ok = pyqtSignal(object)  # the function's result
@@ -40,9 +47,28 @@ class Job(QThread):
         super().__init__()
         self.fn, self.name = fn, name
         self.cancel_event = threading.Event()
+        self.finished.connect(self._ended)  # on the window's thread, after the job's last signal
+
+    def start(self, priority: QThread.Priority = QThread.Priority.InheritPriority) -> None:
+        _RUNNING.add(self)
+        super().start(priority)
+
+    def _ended(self) -> None:
+        self.wait()  # ``finished`` comes just before the thread's end: let it end before letting go
+        _RUNNING.discard(self)
 
     def cancel(self) -> None:
         self.cancel_event.set()
+
+    def detach(self) -> None:
+        """Cancel, and let nothing of this job reach its receivers any more (their window is
+        closing); it ends on its own, held until then."""
+        self.cancel()
+        for signal in (self.progress, self.finished_ok, self.cancelled, self.failed):
+            try:
+                signal.disconnect()
+            except TypeError:  # nothing was connected
+                pass
 
     def run(self) -> None:
         prepare_job_thread()  # nicer than the window (torch's pool inherits it); threads for the free cores

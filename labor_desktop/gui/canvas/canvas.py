@@ -131,6 +131,10 @@ class Canvas(QWidget):
         p = (pos - self.offset) / self.scale
         return p.y(), p.x()
 
+    def cursor_image_pos(self) -> tuple[float, float] | None:
+        """The image position under the mouse while it is over the canvas, else None."""
+        return None if self._cursor.x() < 0 else self.to_image(self._cursor)
+
     def image_rect_to_widget(self, rect: tuple[int, int, int, int]) -> QRectF:
         y0, y1, x0, x1 = rect
         return QRectF(

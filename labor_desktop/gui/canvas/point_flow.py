@@ -44,7 +44,7 @@ class PointFlow(QObject):
         keys = project_class_keys(len(names), document.project.settings.extra.get("class_table"))
         self.chooser = ClassChooser(canvas, names, document.colors, keys)
         self.chooser.chosen.connect(self._chosen)
-        self.chooser.dismissed.connect(self.changed.emit)
+        self.chooser.dismissed.connect(self.changed)  # signal to signal: no stored emit to outlive it
         predictions.ready.connect(self._prediction_ready)
         self.selected: int | None = None
         self.queue: QueueModel | None = None

@@ -37,16 +37,25 @@ class Predictions(QObject):
         self._start(i, lambda progress, cancel: flow.predict(read_image(path)).numpy())
 
     def _start(self, i: int, fn) -> None:
-        job = Job(fn, f"predict {i}")
-        job.finished_ok.connect(lambda probs, i=i: self._done(i, probs))
-        job.failed.connect(lambda text, details: self.failed.emit(f"prediction failed: {text}"))
-        job.finished.connect(lambda i=i: self.jobs.pop(i, None))
+        job = Job(lambda progress, cancel: (i, fn(progress, cancel)), f"predict {i}")
+        job.finished_ok.connect(self._done)  # bound methods: nothing reaches a deleted Predictions
+        job.failed.connect(self._failed)
+        job.finished.connect(self._ended)
         self.jobs[i] = job
         job.start()
 
-    def _done(self, i: int, probs: np.ndarray) -> None:
+    def _done(self, result: tuple[int, np.ndarray]) -> None:
+        i, probs = result
         self.probs[i] = probs
         self.ready.emit(i)
+
+    def _failed(self, text: str, details: str) -> None:
+        self.failed.emit(f"prediction failed: {text}")
+
+    def _ended(self) -> None:
+        job = self.sender()
+        for i in [i for i, j in self.jobs.items() if j is job]:
+            del self.jobs[i]
 
     def classes(self, i: int) -> np.ndarray | None:
         probs = self.probs.get(i)
@@ -68,3 +77,10 @@ class Predictions(QObject):
     def wait(self) -> None:
         for job in list(self.jobs.values()):
             job.wait(30_000)
+
+    def close(self) -> None:
+        """The window closes: the jobs still running (past ``wait``'s patience) end on their
+        own, their results going nowhere."""
+        for job in self.jobs.values():
+            job.detach()
+        self.jobs.clear()

@@ -109,7 +109,7 @@ class RegionFlow(QObject):
         win.tools.region_clicked.connect(flow.click)
         win.canvas.hovered.connect(flow.hover)
         win.canvas.left.connect(flow.clear)
-        win.document.image_changed.connect(lambda i: flow.clear())
+        win.document.image_changed.connect(flow._image_changed)
         flow.message.connect(win.say)
         win.points.superpixels_of, win.points.confirm = win.workflow.superpixels, flow.confirm  # the region queue's
         return flow
@@ -129,6 +129,9 @@ class RegionFlow(QObject):
         if sp is None or not (0 <= y < sp.shape[0] and 0 <= x < sp.shape[1]):
             return None
         return int(sp[int(y), int(x)])
+
+    def _image_changed(self, i: int) -> None:
+        self.clear()
 
     def clear(self) -> None:
         self.hovered = None

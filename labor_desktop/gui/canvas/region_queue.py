@@ -46,8 +46,8 @@ class RegionQueueFlow(PointFlow):
         self._sizes: dict[tuple[int, int], int | None] = {}  # (stage, image) -> region size
         self._outlines: tuple[tuple[int, int], dict] | None = None  # ((stage, image), region id -> outline)
         self._failed: set[tuple[int, int]] = set()  # (stage, image) whose superpixels could not be made
-        document.image_changed.connect(lambda i: self.draw_regions())
-        document.labels_changed.connect(lambda i, rect, what: self.draw_regions() if what == "commit" else None)
+        document.image_changed.connect(self._image_changed)  # methods, not lambdas: see MainWindow
+        document.labels_changed.connect(self._labels_changed)
 
     # ---- which proposals are regions ---------------------------------------------------------
     def region_size(self) -> int | None:
@@ -88,6 +88,13 @@ class RegionQueueFlow(PointFlow):
         return sp == sp[y, x]
 
     # ---- drawing -----------------------------------------------------------------------------
+    def _image_changed(self, i: int) -> None:
+        self.draw_regions()
+
+    def _labels_changed(self, i: int, rect, what: str) -> None:
+        if what == "commit":
+            self.draw_regions()
+
     def draw_regions(self) -> None:
         """Outline the shown image's proposed regions by state, the queue's current one on top."""
         marks = self.canvas.region_marks

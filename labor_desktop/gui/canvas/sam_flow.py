@@ -157,13 +157,16 @@ class SamFlow(QObject):
 
         job = Job(work, "sam")
         job.finished_ok.connect(self._done)
-        job.failed.connect(lambda text, details: self.message.emit(f"SAM failed: {text}"))
+        job.failed.connect(self._failed)
         job.finished.connect(self._finished)
         self.job = job
         self._cursor = self.canvas.cursor().shape()
         self.canvas.setCursor(Qt.CursorShape.BusyCursor)
         self.message.emit(text)
         job.start()
+
+    def _failed(self, text: str, details: str) -> None:  # a method, not a lambda: it dies with the flow
+        self.message.emit(f"SAM failed: {text}")
 
     def _finished(self) -> None:
         self.job = None

@@ -44,6 +44,11 @@ class ToolController(QObject):
         session.listeners.append(self._session_changed)
         self._session_changed({"tool"})
 
+    def stop(self) -> None:
+        """The window closed: the stroke saver (which hands a stroke in progress to the
+        writer) stops; the writer is closed by then."""
+        self._stroke_saver.stop()
+
     @property
     def tool(self) -> Tool:
         return self.session.tool

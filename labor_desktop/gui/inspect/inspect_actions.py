@@ -63,11 +63,20 @@ class InspectActions:
 
         job = Job(panels, "fig6")
         job.finished_ok.connect(self._show_fig6)
-        job.failed.connect(lambda text, details: self.say(f"Fig. 6 view: {text}"))
+        job.failed.connect(self._fig6_failed)
         self.fig6_job = job
         self.say("computing the Fig. 6 view…")
         job.start()
         return job
+
+    def close(self) -> None:
+        """The window closes: a Fig. 6 job still running ends on its own and shows nothing."""
+        if self.fig6_job is not None:
+            self.fig6_job.detach()
+            self.fig6_job = None
+
+    def _fig6_failed(self, text: str, details: str) -> None:
+        self.say(f"Fig. 6 view: {text}")
 
     def _show_fig6(self, result) -> None:
         i, probs, panels = result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QUrl
+from PyQt6.QtCore import Qt, QUrl
 from PyQt6.QtGui import QDesktopServices
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -128,14 +128,24 @@ class ExportDone(QMessageBox):
         extra = ["budget_per_image.csv", "budget_per_stage.csv", "labor-export.json"]
         shown = files[:12] + ([f"… and {len(files) - 12} more"] if len(files) > 12 else [])
         removed = f"\nRemoved {summary['removed']} file(s) of the previous export." if summary.get("removed") else ""
-        self.setInformativeText(f"{len(files)} file(s): " + ", ".join(shown + extra) + removed)
+        self.setInformativeText(f"{len(files) + len(extra)} file(s): " + ", ".join(shown + extra) + removed)
         self.setDetailedText("\n".join(files + extra))
         self.open_button = QPushButton("Open folder", self)
         self.addButton(self.open_button, QMessageBox.ButtonRole.ActionRole)
         self.close_button = QPushButton("Close", self)
         self.addButton(self.close_button, QMessageBox.ButtonRole.RejectRole)
         self.folder = folder
-        self.open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder)))
+        self.where: QMessageBox | None = None
+        self.open_button.clicked.connect(self._open_folder)
+
+    def _open_folder(self) -> None:
+        """The folder in the desktop's file manager; where there is none (a bare system,
+        Xvfb) the click did nothing visible, so say where the files are, in full."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder)):
+            text = f"No program to open folders was found here. The files are in\n{self.folder}"
+            self.where = QMessageBox(QMessageBox.Icon.Information, TITLE, text, parent=self.parentWidget())
+            self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.where.open()
 
 
 def plan_text(plan: ImportPlan, paths: list[str], problems: list[str]) -> str:

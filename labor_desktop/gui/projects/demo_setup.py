@@ -17,22 +17,25 @@ from PyQt6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLay
 from ...engine.workflow import DEMO_STEPS, demo_project_path, demo_ready, demo_step, prepare_demo
 from ..jobs import Job
 from ..stage.stage_bar import eta_text
-from .first_run_eta import STEP_WEIGHTS, FirstRunEta
+from .first_run_eta import STEP_WEIGHTS, FirstRunEta, job_share
 
 DEMO_DIR = Path("runs") / "desktop-demo"
 
 __all__ = ["DEMO_DIR", "STEP_WEIGHTS", "SetupDialog", "demo_project_path", "demo_ready"]
 
 
-def overall_fraction(step: int, done: int, total: int) -> float:
-    before = sum(STEP_WEIGHTS[:step])
-    return min(1.0, before + STEP_WEIGHTS[step] * (done / max(total, 1)))
+def overall_fraction(step: int, job: str, done: int, total: int) -> float:
+    """The share of the first run done; a step's jobs count by their shares (the demo data's
+    three image sets, the selector then the proposals), so the bar never goes back."""
+    before_job, share, _ = job_share(step, job)
+    within = before_job + share * (done / max(total, 1))
+    return min(1.0, sum(STEP_WEIGHTS[:step]) + STEP_WEIGHTS[step] * within)
 
 
 def overall_text(job: str, step: int, total: int, eta: float | None) -> tuple[str, float]:
     """The overall line ("step 2 of 5: pre-train — overall ETA 3:10") and the overall fraction."""
     k = demo_step(job)
-    fraction = overall_fraction(k, step, total)
+    fraction = overall_fraction(k, job, step, total)
     return f"step {k + 1} of {len(DEMO_STEPS)}: {DEMO_STEPS[k]} — overall {eta_text(eta)}", fraction
 
 
@@ -53,8 +56,8 @@ class SetupDialog(QDialog):
         self.setWindowTitle("LabOR Desktop - preparing the demo project")
         self.text = QLabel(
             "First run: making the demo data, training the warm-up model on the source domain "
-            "and proposing the first pixels to label (about 3 minutes on two idle CPU cores, longer "
-            "beside other work: the estimate below is measured as it goes)."
+            "and proposing the first pixels to label (about 4-5 minutes on two idle CPU cores, about "
+            "twice that beside two busy programs: the estimate below is measured as it goes)."
         )
         self.text.setWordWrap(True)
         self.overall = QLabel("starting…")
@@ -83,7 +86,7 @@ class SetupDialog(QDialog):
         self.worker = Job(work, "demo")
         self.worker.progress.connect(self._progress)
         self.worker.finished_ok.connect(self._done)
-        self.worker.failed.connect(lambda message, details: self._failed(f"{message}\n\n{details[-1500:]}"))
+        self.worker.failed.connect(self._job_failed)  # methods, not lambdas: none reaches a deleted dialog
         self.worker.cancelled.connect(self.reject)
         self.cancel.clicked.connect(self.worker.cancel)
         self.worker.start()
@@ -101,6 +104,9 @@ class SetupDialog(QDialog):
     def _done(self, path: str) -> None:
         self.project_path = path
         self.accept()
+
+    def _job_failed(self, message: str, details: str) -> None:
+        self._failed(f"{message}\n\n{details[-1500:]}")
 
     def _failed(self, text: str) -> None:
         self.job.setText("failed: " + text)

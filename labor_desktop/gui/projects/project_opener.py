@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PyQt6 import sip
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from ...store import JournalDamaged, Project, ProjectError
@@ -35,7 +36,7 @@ def open_or_look(path: Path, parent=None) -> Project | None:
         return Project.open(path, read_only=True)
 
 
-OPEN_WINDOWS: list[QMainWindow] = []  # the windows this opener made, kept alive while shown
+OPEN_WINDOWS: list[QMainWindow] = []  # the windows this opener made, kept alive while shown (and not deleted)
 
 
 class ProjectOpener:
@@ -76,7 +77,10 @@ class ProjectOpener:
         window = self.make_window(project)
         if self.window.isVisible():  # this window's place: the new one takes it, this one closes
             window.setGeometry(self.window.geometry())
-            window.show()
+            if self.window.isMaximized():  # its geometry alone made a window hanging off the screen
+                window.showMaximized()
+            else:
+                window.show()
             if not self.window.close():  # its labels could not be saved and the person kept it
                 window.close()
                 project.close()
@@ -86,7 +90,7 @@ class ProjectOpener:
                 old.close()  # its lock is let go: it can be opened again from this process
         else:
             window.show()
-        OPEN_WINDOWS[:] = [w for w in OPEN_WINDOWS if w.isVisible()] + [window]
+        OPEN_WINDOWS[:] = [w for w in OPEN_WINDOWS if not sip.isdeleted(w) and w.isVisible()] + [window]
         return window
 
     def fill_recent(self) -> None:

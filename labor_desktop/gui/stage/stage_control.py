@@ -234,3 +234,10 @@ class StageControl(QObject):
         if self.worker is not None and self.worker.isRunning():
             self.worker.cancel()
             self.worker.wait(wait_ms)
+
+    def close(self) -> None:
+        """The window closes: a job still running (a step longer than ``stop`` waited) ends
+        on its own, cancelled, and tells nobody."""
+        for job in getattr(self, "_jobs", []):
+            job.detach()
+        self._jobs = []

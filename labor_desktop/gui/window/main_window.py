@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
 from ... import __version__
 from ...engine.workflow import DataError, ProjectWorkflow
@@ -31,6 +31,7 @@ from ..projects.project_opener import ProjectOpener
 from ..stage.stage_bar import StageBar
 from ..stage.stage_control import StageControl
 from .actions import FIRST_TOOL, build_actions, build_menus, build_toolbar, gate
+from .closing import close_window, quit_all
 from .handlers import WindowParts, window_handlers
 from .readout import CursorReadout
 from .sheet import ShortcutSheet
@@ -66,10 +67,9 @@ class MainWindow(QMainWindow):
         self.points_panel = PointsPanel(self.names, self.document.colors)
         self.stage_bar = StageBar(self)
         self.stages = StageControl(project, workflow_factory, self.stage_bar, self._ask)
-        for part in (self.document, self.predictions, self.tools, self.points, self.sam, self.stages):
+        for part in (self.document, self.predictions, self.tools, self.points, self.regions, self.sam, self.stages):
             part.setParent(self)  # gone with the window: a late job result reaches no deleted widget
-        truth_shown = lambda: self.canvas.layers["truth"].visible  # noqa: E731
-        self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say, truth_shown)
+        self.inspect = InspectActions(self, self.workflow, self.document, self.predictions, self.say, self._truth_shown)
         self.cursor_label = ElidedLabel()
         self.cursor_label.setObjectName("cursorReadout")
         self.opener = ProjectOpener(self, lambda opened: MainWindow(opened, workflow_factory))
@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         if project.images:
             self.open_image(first if isinstance(first, int) and 0 <= first < len(project.images) else 0)
         apply_place(self, place)
-        self.place_keeper = PlaceKeeper(self, lambda: save_place(project.path, current_place(self)))
+        self.place_keeper = PlaceKeeper(self, self._save_place)
         add_recent(project.path)
         if project.read_only:  # a damaged journal, opened to look: say so where it stays visible
             self.stage_bar.show_error(getattr(project, "damage", None) or "opened read-only: nothing can be saved")
@@ -144,10 +144,10 @@ class MainWindow(QMainWindow):
         self.session.listeners.append(self._session_changed)
         self.image_list.selected.connect(self.open_image)
         self.image_list.filled.connect(self.update_status)  # the stage's counts are complete now
-        self.class_palette.picked.connect(lambda k: self.session.update(active_class=k))
+        self.class_palette.picked.connect(self._class_picked)
         self.layers.changed.connect(self._layer_changed)
         doc.image_changed.connect(self._show_document)
-        doc.prediction_ready.connect(lambda i: canvas.set_layer("prediction", *doc.overlays["prediction"]))
+        doc.prediction_ready.connect(self._show_prediction)
         doc.labels_changed.connect(self._labels_changed)
         doc.status_changed.connect(self._status_changed)
         doc.save_recovered.connect(self._save_recovered)
@@ -160,12 +160,31 @@ class MainWindow(QMainWindow):
         self.points.changed.connect(self._points_changed)
         self.points_panel.picked.connect(self._point_picked)
         canvas.hovered.connect(self.readout.show_at)
-        canvas.view_changed.connect(lambda scale: self.toolbar.zoom.setText(f"zoom {100 * scale:.0f} %"))
+        canvas.view_changed.connect(self._show_zoom)
         self.stage_bar.advance.clicked.connect(self.advance_stage)
         self.stage_bar.cancel.clicked.connect(self.stages.cancel)
         self.stages.done.connect(self._stage_done)
-        self.stages.running_changed.connect(lambda on: self._update_actions())
-        self.stages.waiting.connect(lambda note: self.setWindowTitle(self.title + (f" — {note}" if note else "")))
+        self.stages.running_changed.connect(self._update_actions)
+        self.stages.waiting.connect(self._show_waiting)
+
+    # Slots are methods, never lambdas: PyQt calls a lambda after the widgets it reaches are gone.
+    def _save_place(self) -> None:
+        save_place(self.project.path, current_place(self))
+
+    def _truth_shown(self) -> bool:
+        return self.canvas.layers["truth"].visible
+
+    def _class_picked(self, k: int) -> None:
+        self.session.update(active_class=k)
+
+    def _show_prediction(self, i: int) -> None:
+        self.canvas.set_layer("prediction", *self.document.overlays["prediction"])
+
+    def _show_zoom(self, scale: float) -> None:
+        self.toolbar.zoom.setText(f"zoom {100 * scale:.0f} %")
+
+    def _show_waiting(self, note: str) -> None:
+        self.setWindowTitle(self.title + (f" — {note}" if note else ""))
 
     # ---- state -------------------------------------------------------------------------
     def _session_changed(self, changed: set[str]) -> None:
@@ -185,7 +204,7 @@ class MainWindow(QMainWindow):
         self.toolbar.fast.setText(" FAST: a click labels with the active class " if s.fast_points else "")
         self.update_status()
 
-    def _update_actions(self) -> None:
+    def _update_actions(self, *_running) -> None:
         ed = self.document.editor
         gate(
             self.action_map,
@@ -207,7 +226,7 @@ class MainWindow(QMainWindow):
         return bar
 
     def say(self, text: str) -> None:
-        show_message(self._status_bar(), self.stage_bar.width(), text)
+        show_message(self._status_bar(), self.stage_bar, text)
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:
@@ -259,6 +278,7 @@ class MainWindow(QMainWindow):
         self._points_changed()
         canvas.set_image_size(*doc.current_image().shape[:2])
         self.update_status()
+        self.readout.refresh()
 
     def _points_changed(self) -> None:
         doc, marks = self.document, self.canvas.marks
@@ -323,6 +343,7 @@ class MainWindow(QMainWindow):
         if name == "prediction" and visible:
             self.request_prediction()
         self.canvas.update()
+        self.readout.refresh()
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self, sheet_markdown(self.names, self.class_keys))
@@ -372,27 +393,7 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     def quit_app(self) -> None:
-        """Ctrl+Q: every window closes (each saves first and may refuse), then the program ends."""
-        QApplication.closeAllWindows()
-        if not any(isinstance(w, MainWindow) and w.isVisible() for w in QApplication.topLevelWidgets()):
-            QApplication.quit()
+        quit_all(MainWindow)
 
     def closeEvent(self, event) -> None:
-        self.image_list.stop()
-        self.stages.stop()
-        if not self.flush_saves():
-            answer = QMessageBox.warning(
-                self,
-                TITLE,
-                "Some labels could not be saved (see the status bar). Close anyway and lose them?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
-        self.document.close(timeout=5.0)
-        self.place_keeper.timer.stop()  # saved here; a pending save must not fire on a closed window
-        save_place(self.project.path, current_place(self))
-        self.predictions.wait()
-        self.sam.wait()
-        event.accept()
+        close_window(self, event)

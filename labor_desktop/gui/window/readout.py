@@ -13,6 +13,16 @@ from .status_text import cursor_text
 class CursorReadout:
     def __init__(self, canvas: Canvas, document: Document, names: list[str], label: QLabel) -> None:
         self.canvas, self.document, self.names, self.label = canvas, document, names, label
+        document.labels_changed.connect(self.refresh)
+        document.prediction_ready.connect(self.refresh)
+
+    def refresh(self, *_args) -> None:
+        """Again at the resting cursor: a click that labels the pixel under it, a layer
+        toggled (the truth hidden), another image opened or its prediction arriving
+        changes what it must say."""
+        at = self.canvas.cursor_image_pos()
+        if at is not None:
+            self.show_at(*at)
 
     def show_at(self, y: float, x: float) -> None:
         doc, ed = self.document, self.document.editor

@@ -111,8 +111,10 @@ class StatusRoom(QObject):
         return False
 
 
-def show_message(bar, permanent_width: int, text: str, ms: int = 6000) -> None:
-    """A passing message in the status bar's free area, elided to fit; whole in the tooltip."""
-    room = max(80, bar.width() - permanent_width - 24)
+def show_message(bar, stage_area: QWidget, text: str, ms: int = 6000) -> None:
+    """A passing message in the status bar's free area, elided to fit; whole in the tooltip.
+    Qt draws it from x = 6 to 2 px before the stage area (the size grip and margins
+    included), so that is the room: a wider text was cut mid-letter, its "…" unseen."""
+    room = max(80, stage_area.x() - 8 if stage_area.isVisible() else bar.width() - 18)
     bar.setToolTip(text)
     bar.showMessage(bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room), ms)

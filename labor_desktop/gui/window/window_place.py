@@ -48,15 +48,25 @@ class PlaceKeeper:
     the image, the session (class, tool, brush), the view, the layers and the filter."""
 
     def __init__(self, window, save: Callable[[], None]) -> None:
+        """``save``: a method of the window, not a lambda (see ``stop``)."""
         self.timer = QTimer(window)
         self.timer.setSingleShot(True)
         self.timer.setInterval(PLACE_SAVE_MS)
         self.timer.timeout.connect(save)
-        window.session.listeners.append(lambda changed: self.changed())
+        self.stopped = False
+        window.session.listeners.append(self.changed)
         window.document.image_changed.connect(self.changed)
         window.layers.changed.connect(self.changed)
         window.canvas.view_changed.connect(self.changed)
         window.image_list.filter.toggled.connect(self.changed)
 
     def changed(self, *_args) -> None:
-        self.timer.start()  # restarted by each change: one write after a burst
+        if not self.stopped:
+            self.timer.start()  # restarted by each change: one write after a burst
+
+    def stop(self) -> None:
+        """The window closed (its place is saved by then): no write is pending, none starts.
+        A write still pending after the close fired later, from whatever ran the event
+        loop next, into a window Python's collector had half taken apart: a segfault."""
+        self.stopped = True
+        self.timer.stop()
