@@ -11,6 +11,8 @@ from gui_support import LAST_RESORT_MS
 from labor_desktop.cpu_share import JOB_NICENESS
 from labor_desktop.engine.workflow import Cancelled
 from labor_desktop.gui.projects.demo_setup import SetupDialog
+from labor_desktop.gui.projects.first_run_eta import REFERENCE_S
+from labor_desktop.gui.stage.stage_bar import eta_text
 
 
 class Clock:
@@ -31,18 +33,22 @@ def test_the_setup_window_says_what_it_measured_and_an_eta_from_it(qtbot, tmp_pa
     dialog = SetupDialog(tmp_path, work=waiting, clock=clock)
     qtbot.addWidget(dialog)
     assert dialog.measured.text() == "not measured yet: the estimate follows once the first step has made progress"
-    # the reference (170 s on one thread): demo data 13.6 s, pre-train 83.3 s, then 34 + 8.5 + 30.6 s
-    clock.t = 27.2
-    dialog._progress("pre-train on source", 1, 200, {})  # demo data took 2x its reference
+    ref = REFERENCE_S  # the measured idle run's seconds per step
+    clock.t = 2 * ref[0]
+    dialog._progress("pre-train on source", 0, 200, {})  # demo data took 2x its reference
     assert dialog.eta.speed() == 2.0
-    clock.t = 47.2
-    dialog._progress("pre-train on source", 21, 200, {"eta_s": 150.0})  # 20 steps in 20 s
+    clock.t = 2 * ref[0] + 20.0
+    dialog._progress("pre-train on source", 20, 200, {"eta_s": 150.0})  # 20 steps in 20 s
+    speed = clock.t / (ref[0] + ref[1] * 0.1)
     assert dialog.measured.text() == (
-        "measured on this machine: pre-train on source 1.00 steps/s, 2.00× the reference time; estimate ±30 %"
+        f"measured on this machine: pre-train on source 1.00 steps/s, {speed:.2f}× the reference time; "
+        "estimate ±30 % while its load stays as it is"
     )
-    # this job: 179 s at 1 step/s (over its own 150 s); later steps: 2 x 73.1 s = 146.2 s
-    assert dialog.overall.text() == "step 2 of 5: pre-train — overall ETA 5:25"
-    assert dialog.job.text() == "pre-train on source: 21/200 ETA 2:30"
+    # half-way to trusting the job's own rate (a tenth of it done): half of 180 s at 1 step/s,
+    # half of its reference at this speed; then the later steps at this speed
+    left = 0.5 * 180.0 + 0.5 * speed * ref[1] * 0.9 + speed * sum(ref[2:])
+    assert dialog.overall.text() == f"step 2 of 5: pre-train — overall {eta_text(left)}"
+    assert dialog.job.text() == "pre-train on source: 20/200 ETA 2:30"  # the job's own line keeps its own ETA
     with qtbot.waitSignal(dialog.worker.finished, timeout=LAST_RESORT_MS):
         dialog.worker.cancel()
 
