@@ -5,9 +5,9 @@ hand under Xvfb with xdotool (docs/guide-check.md):
 
 Every 150 ms it writes what the windows show to $PROBE (JSON): each visible top-level
 window's class, title, frame and buttons; for the main window the status bar's texts, the
-chooser's rows, the queue's line, the place (image, class, tool, zoom, layers) and the
-screen position of every proposed point, so a driver knows where to click and what the
-window said.  It never clicks, types or calls the window's methods: xdotool does the
+chooser's rows, the SAM tool's state (enabled, tooltip, busy, outline, its chooser), the
+queue's line, the place (image, class, tool, zoom, layers) and the screen position of every
+proposed point, so a driver knows where to click and what the window said.  It never clicks, types or calls the window's methods: xdotool does the
 driving, as a person would."""
 
 from __future__ import annotations
@@ -70,6 +70,14 @@ def main_entry(w) -> dict:
     ch = w.points.chooser
     rows = [ch.list.item(r).text() for r in range(min(6, ch.list.count()))]
     m["chooser"] = {"visible": ch.isVisible(), "rect": rect(ch) if ch.isVisible() else None, "rows": rows}
+    sam, act = w.sam, w.action_map["tool_sam"]
+    sc = sam.chooser
+    m["sam"] = {
+        "enabled": act.isEnabled(), "checked": act.isChecked(), "tip": act.toolTip(), "status_tip": act.statusTip(),
+        "busy": sam.busy, "outline": c.assist_outline is not None, "canvas_cursor": c.cursor().shape().name,
+        "chooser": {"visible": sc.isVisible(), "rect": rect(sc) if sc.isVisible() else None,
+                    "title": sc.title.text(), "rows": [sc.list.item(r).text() for r in range(min(6, sc.list.count()))]},
+    }  # fmt: skip
     current = w.points.queue.current if w.points.active else None
     m["queue"] = {"active": w.points.active, "current": list(current) if current else None}
     m["headsup"] = c.headsup

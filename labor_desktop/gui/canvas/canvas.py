@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QApplication, QWidget
 
 LAYERS = ("image", "prediction", "mask", "points", "earlier", "labels", "truth")
 
@@ -315,7 +315,8 @@ class Canvas(QWidget):
             self.update()
 
     def leaveEvent(self, event) -> None:
-        self._cursor = QPointF(-1, -1)
+        if QApplication.activePopupWidget() is None:  # a chooser opening grabs the mouse: it stays here
+            self._cursor = QPointF(-1, -1)
         self.left.emit()
         if self.brush_radius:
             self.update()

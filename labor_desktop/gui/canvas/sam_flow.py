@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QObject, QPoint, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QCursor
+from PyQt6.QtGui import QAction, QCursor, QShortcut
 
 from ...engine.workflow import SamAssist, SamUnavailable, sam_available, sam_folder
 from ...labeling import SessionState, Tool
@@ -91,6 +91,14 @@ class SamFlow(QObject):
 
         self.availability.connect(show)
         show()
+        # a disabled action's key does nothing at all: while it is off, Shift+G says why instead
+        off_key = QShortcut(action.shortcut(), self.canvas.window(), self._off_key)
+        off_key.setContext(Qt.ShortcutContext.WindowShortcut)
+        action.changed.connect(lambda: off_key.setEnabled(not action.isEnabled()))
+        off_key.setEnabled(not action.isEnabled())
+
+    def _off_key(self) -> None:
+        self.message.emit(self.unavailable or "SAM assist: open an image first")
 
     @property
     def ready(self) -> bool:
