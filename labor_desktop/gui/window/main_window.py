@@ -7,7 +7,7 @@ the editor, statuses and queue order live in ``labeling/``, the engine behind
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QEvent, Qt
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
 from ... import __version__
@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.layers, 2)
         self._dock("Classes and layers", "classesDock", side, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Points", "pointsDock", self.points_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.status_room = StatusRoom(self._status_bar(), self.cursor_label, self.stage_bar)
+        self.status_room = StatusRoom(self._status_bar(), self.cursor_label, self.stage_bar, self)
 
     def _connect(self) -> None:
         doc, canvas = self.document, self.canvas
@@ -227,14 +227,6 @@ class MainWindow(QMainWindow):
 
     def say(self, text: str) -> None:
         show_message(self._status_bar(), self.stage_bar, text)
-
-    def event(self, e) -> bool:
-        """A hovered action's status tip (the SAM tool's names a folder) elided to the bar's
-        room like any message: Qt showed it whole, cut mid-letter at the stage area."""
-        if e.type() == QEvent.Type.StatusTip and e.tip():
-            show_message(self._status_bar(), self.stage_bar, e.tip(), 0)
-            return True
-        return super().event(e)
 
     # ---- images ----------------------------------------------------------------------
     def open_image(self, i: int) -> None:

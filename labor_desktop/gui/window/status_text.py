@@ -97,17 +97,23 @@ class StatusRoom(QObject):
     never shifts the stage line), the stage area on the right, never wider than what is
     left (so a passing message, shown where the readout was, always has room)."""
 
-    def __init__(self, bar: QStatusBar, readout: QWidget, stage_area: QWidget) -> None:
+    def __init__(self, bar: QStatusBar, readout: QWidget, stage_area: QWidget, window: QWidget) -> None:
         super().__init__(bar)
-        self.bar, self.stage_area = bar, stage_area
+        self.bar, self.stage_area, self.window = bar, stage_area, window
         readout.setFixedWidth(CURSOR_WIDTH)
         bar.addWidget(readout)
         bar.addPermanentWidget(stage_area)
         bar.installEventFilter(self)
+        window.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.bar and event.type() == QEvent.Type.Resize:
             self.stage_area.setMaximumWidth(max(200, self.bar.width() - CURSOR_WIDTH - 24))
+        if obj is self.window and event.type() == QEvent.Type.StatusTip and event.tip():
+            # a hovered action's status tip (the SAM tool's names a folder) elided to the bar's
+            # room like any message: Qt showed it whole, cut mid-letter at the stage area
+            show_message(self.bar, self.stage_area, event.tip(), 0)
+            return True
         return False
 
 
