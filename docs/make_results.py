@@ -314,6 +314,19 @@ def protocol_table() -> list[str]:
     return ["## Where each protocol choice comes from", "", *text[start:end], ""]
 
 
+def run_caps(runs: Path) -> str:
+    """Which cap the main runs used, per domain (runs made before the setting: "top")."""
+    from make_results_cap import cap_of
+
+    found = []
+    for name, (sub, _) in DOMAINS.items():
+        seeds = sorted(int(p.name.split("-")[1]) for p in (runs / sub).glob("seed-*") if (p / "results.json").exists())
+        caps = sorted({cap_of(runs / sub, k) for k in seeds})
+        if caps:
+            found.append(f"{name} {' and '.join(repr(c) for c in caps)}")
+    return "; ".join(found) or "none found"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default="runs/results", help="the output folder of docs/run_results.sh")
@@ -359,6 +372,8 @@ def main() -> None:
         "many pixels as SPL's capped mask held) and re-select, so what they spent (the union labeled)",
         "can be less; Fig. 5's x axis is what was spent. A lead counts only when it exceeds both",
         "strategies' stds and the paired per-seed differences all have its sign.",
+        "",
+        f"SPL's cap in these runs (`[selector] cap_pick`, read from each run's saved settings): {run_caps(runs)}.",
         "",
     ]
     if meta:
