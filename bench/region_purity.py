@@ -29,7 +29,6 @@ from labor_desktop.core.strategies import propose
 from labor_desktop.data.datasets import EvalSet
 from labor_desktop.data.readers import Sample, read_sample_label
 from labor_desktop.engine.config import load_config
-from labor_desktop.engine.experiments.compare import proposal_counts
 from labor_desktop.engine.jobs.proposals import image_superpixels
 from labor_desktop.engine.jobs.runtime import Runtime, seed_job
 from labor_desktop.engine.jobs.selector_job import load_selector
@@ -57,7 +56,7 @@ def main() -> None:
     selector = load_selector(
         model, cfg.selector, seed_job(cfg.seed, "selector-1"), Path(ppl["selector-1"]["result"]["checkpoint"])
     )
-    counts = proposal_counts(folder / "ppl" / "project.labor.h5", 1, "points")[1]
+    counts = []  # PPL's stage-1 points per image, recomputed (its project may still be written to)
     names = ["regions", *(f"regions-pure@{f}" for f in FLOORS), "rand-regions"]
     totals = {n: np.zeros(4) for n in names}  # asked pixels, labelled, wrong, predicted-pure pixels
     pool_pixels = 0
@@ -71,24 +70,19 @@ def main() -> None:
             probs = predict_probs(model, image[None], size, rt)[0]
             heads = [
                 F.interpolate(h.float(), size=size, mode="bilinear", align_corners=False)[0]
-                for h in selector(image[None])
+                for h in selector(rt.images(image[None]))
             ]
             sp_np = image_superpixels(sample.image, cfg.budget.region_size, size)
             sp = torch.from_numpy(sp_np.astype(np.int64))
             purity = predicted_purity(sp, probs.argmax(0))[0]
+            kw = {"mask_share": cfg.selector.target_share, "cap_pick": cfg.selector.cap_pick}
+            counts.append(len(propose("ppl", probs, heads=(heads[0], heads[1]), budget=cfg.budget, **kw).points))
             for name in names:
                 strategy, _, floor = name.partition("@")
                 budget = replace(cfg.budget, points=int(counts[i]), region_purity=float(floor or 0.0))
                 gen = torch.Generator().manual_seed(cfg.seed * 7919 + i)
                 prop = propose(
-                    strategy,
-                    probs,
-                    heads=(heads[0], heads[1]),
-                    budget=budget,
-                    generator=gen,
-                    superpixels=sp,
-                    mask_share=cfg.selector.target_share,
-                    cap_pick=cfg.selector.cap_pick,
+                    strategy, probs, heads=(heads[0], heads[1]), budget=budget, generator=gen, superpixels=sp, **kw
                 )
                 ids = (
                     torch.unique(sp[prop.points[:, 0], prop.points[:, 1]])
