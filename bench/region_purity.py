@@ -1,8 +1,9 @@
 """What each region ranking asks for at stage 1 of a finished comparison (issue 24): the
 regions' share of the pool, their label noise under the one-class-per-region annotator
 (pixels whose region's majority truth is not theirs) and the main model's predicted purity,
-for ``regions``, ``regions-pure`` at several ``[budget] region_purity`` floors and
-RAND-regions, at PPL's measured clicks per image.
+for ``regions``, ``regions-pure`` at several ``[budget] region_purity`` floors, two rankings
+set aside (SPL's capped mask x purity; mean head discrepancy x purity) and RAND-regions, at
+PPL's measured clicks per image.
 
 Stage 1 starts every strategy of a comparison from the same warm-up model with the same
 selector (seeded by the job's name), so PPL's ``selector-1`` checkpoint gives exactly the
@@ -24,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from labor_desktop.core.checkpoint import load_model
-from labor_desktop.core.regions import majority_labels, noise_counts, predicted_purity
+from labor_desktop.core.regions import majority_labels, noise_counts, predicted_purity, rank_pure_regions
+from labor_desktop.core.selection import cap_mask, inconsistency_mask
 from labor_desktop.core.strategies import propose
 from labor_desktop.data.datasets import EvalSet
 from labor_desktop.data.readers import Sample, read_sample_label
@@ -36,6 +38,30 @@ from labor_desktop.engine.jobs.training import predict_probs
 from labor_desktop.engine.projects.experiment_data import ExperimentData
 
 FLOORS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _disc(heads):
+    return (heads[0].softmax(0) - heads[1].softmax(0)).abs().mean(0)
+
+
+def _capped_mask_pure(sp, probs, heads, budget):
+    """SPL's capped mask (1 % of the pixels, the most discrepant) x purity: the first design,
+    set aside (its regions straddle classes nearly as much as ``regions``')."""
+    capped = cap_mask(inconsistency_mask(*heads), heads[0], heads[1], 0.01, "top", None)
+    return rank_pure_regions(sp, capped, probs.argmax(0), budget.points, _disc(heads), min_purity=budget.region_purity)
+
+
+def _disc_x_purity(sp, probs, heads, budget):
+    """Mean head discrepancy x purity, every region (floor first)."""
+    r = int(sp.max()) + 1
+    sizes = torch.bincount(sp.flatten(), minlength=r).double()
+    disc = torch.bincount(sp.flatten(), weights=_disc(heads).flatten().double(), minlength=r) / sizes
+    purity = predicted_purity(sp, probs.argmax(0))[0]
+    score = disc * purity + (purity >= budget.region_purity).double()  # disc*purity < 1: the floor first
+    return torch.sort(score, descending=True, stable=True).indices[: budget.points]
+
+
+EXPLORED = {"capped-mask-pure": _capped_mask_pure, "disc-x-purity": _disc_x_purity}
 
 
 def main() -> None:
@@ -58,6 +84,7 @@ def main() -> None:
     )
     counts = []  # PPL's stage-1 points per image, recomputed (its project may still be written to)
     names = ["regions", *(f"regions-pure@{f}" for f in FLOORS), "rand-regions"]
+    names += [f"capped-mask-pure@{f}" for f in FLOORS] + [f"disc-x-purity@{f}" for f in FLOORS]
     totals = {n: np.zeros(4) for n in names}  # asked pixels, labelled, wrong, predicted-pure pixels
     pool_pixels = 0
     pool = EvalSet([Sample(s.name, s.image) for s in data.target], cfg.data.input_size)
@@ -81,14 +108,17 @@ def main() -> None:
                 strategy, _, floor = name.partition("@")
                 budget = replace(cfg.budget, points=int(counts[i]), region_purity=float(floor or 0.0))
                 gen = torch.Generator().manual_seed(cfg.seed * 7919 + i)
-                prop = propose(
-                    strategy, probs, heads=(heads[0], heads[1]), budget=budget, generator=gen, superpixels=sp, **kw
-                )
-                ids = (
-                    torch.unique(sp[prop.points[:, 0], prop.points[:, 1]])
-                    if len(prop.points)
-                    else torch.zeros(0, dtype=torch.long)
-                )
+                if strategy in EXPLORED:
+                    ids = EXPLORED[strategy](sp, probs, heads, budget)
+                else:
+                    prop = propose(
+                        strategy, probs, heads=(heads[0], heads[1]), budget=budget, generator=gen, superpixels=sp, **kw
+                    )
+                    ids = (
+                        torch.unique(sp[prop.points[:, 0], prop.points[:, 1]])
+                        if len(prop.points)
+                        else torch.zeros(0, dtype=torch.long)
+                    )
                 answer = majority_labels(sp_np, ids.numpy(), truth)
                 n, wrong = noise_counts(answer, truth, np.ones(size, bool))
                 asked = np.isin(sp_np, ids.numpy())

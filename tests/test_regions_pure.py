@@ -114,18 +114,24 @@ def test_deterministic_and_the_same_on_every_device():
         assert on.cpu().tolist() == first.tolist()
 
 
-def test_the_strategy_ranks_by_the_main_model_and_the_budget_s_floor():
+def test_the_strategy_ranks_by_the_heads_whole_unlabeled_mask_the_main_model_and_the_floor():
     g = torch.Generator().manual_seed(2)
     sp = grid_map(16, 24, 4)
     probs = torch.rand(4, 16, 24, generator=g).softmax(0)
     heads = (torch.randn(4, 16, 24, generator=g), torch.randn(4, 16, 24, generator=g))
-    for floor in (0.0, 0.5):
+    labeled = torch.zeros(16, 24, dtype=torch.bool)
+    labeled[0:4, 0:8] = True  # regions 0 and 1 asked before; a few pixels of region 2 too
+    labeled[0, 8] = True
+    disc = (heads[0].softmax(0) - heads[1].softmax(0)).abs().mean(0)
+    assert Budget().region_purity == 0.9
+    for floor in (0.0, 0.5, 0.9):
         budget = Budget(points=5, region_purity=floor)
-        prop = propose("regions-pure", probs, heads=heads, budget=budget, superpixels=sp)
-        disc = (heads[0].softmax(0) - heads[1].softmax(0)).abs().mean(0)
-        want = rank_pure_regions(sp, prop.inconsistency, probs.argmax(0), 5, disc, min_purity=floor)
+        # SPL's cap (1 % of the pixels) does not decide which regions: the whole mask does
+        prop = propose("regions-pure", probs, heads, labeled, budget, superpixels=sp, mask_share=0.01)
+        unlabeled = prop.inconsistency & ~labeled
+        want = rank_pure_regions(sp, unlabeled, probs.argmax(0), 5, disc, labeled, min_purity=floor)
         assert torch.equal(prop.region, torch.isin(sp, want))
-        assert len(prop.points) == len(want) == 5
+        assert len(prop.points) == len(want) == 5 and not {0, 1} & set(want.tolist())
 
 
 def test_the_floor_is_a_checked_setting_saved_with_the_config():

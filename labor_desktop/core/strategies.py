@@ -42,8 +42,9 @@ class Budget:
     points: int = 15  # point baselines (paper Fig. 5: 15 per stage); regions per image and stage
     region_size: int = 32  # px: the width of a superpixel (``regions`` strategies, Region tool)
     # ``regions-pure``: regions whose main-model purity (the share of the region predicted as
-    # its majority class) is at least this come first; the rest only fill the budget.
-    region_purity: float = 0.0
+    # its majority class) is at least this come first; the rest only fill the budget.  0.9:
+    # the lowest stage-1 label noise of 0, 0.5 ... 0.9 on both demo domains (docs/results.md).
+    region_purity: float = 0.9
     baseline_unit: Literal["pixels", "points"] = "pixels"  # which of the two RAND/SCONF/ENT use
     ripu_k_region: int = 1
     ripu_k_pixel: int = 32
@@ -144,12 +145,19 @@ def _by_selector(sp, m, probs, heads, labeled, budget, gen):
 
 
 def _by_selector_and_purity(sp, m, probs, heads, labeled, budget, gen):
-    """Mask share x the main model's purity of the region (``rank_pure_regions``): the mask
-    lies on class boundaries, where a one-class label is wrong for a large share of the
-    region (issue 24's measurement); the main model's classes are what the chooser offers."""
+    """The share of the region inside the heads' *whole* unlabeled mask x the main model's
+    purity of the region, purity ``budget.region_purity`` and over first
+    (``rank_pure_regions``).  Not SPL's capped mask: the cap keeps 1 % of the pixels, the
+    most discrepant, which lie on class boundaries, so the regions they touch straddle
+    classes and a one-class label is wrong for much of them (issue 24's measurement); a
+    region's budget is its click, not its pixels.  The main model's classes are what the
+    chooser offers."""
+    full = inconsistency_mask(*heads)
+    if labeled is not None:
+        full = full & ~labeled
     pred = probs.argmax(0)
     return rank_pure_regions(
-        sp, m, pred, budget.points, _discrepancy(heads), labeled=labeled, min_purity=budget.region_purity
+        sp, full, pred, budget.points, _discrepancy(heads), labeled=labeled, min_purity=budget.region_purity
     )
 
 
@@ -194,7 +202,7 @@ STRATEGIES: dict[str, Strategy] = {
         ),
         Strategy(
             "regions-pure",
-            "LabOR regions, purity-aware: mask share x the region's share of its predicted class",
+            "LabOR regions, purity-aware: the heads' whole mask's share x the region's purity",
             True,
             "regions",
             _regions(_by_selector_and_purity),
