@@ -1,13 +1,12 @@
 """The purity-aware regions block of docs/results.md (issue 24's next lever), from the runs of
-``docs/run_regions_pure.sh``: PPL and ``regions-pure`` per seed (and ``regions`` where it was
-rerun), beside the committed runs of docs/runs/regions/ (``regions``, RAND-regions, SPL).
+``docs/run_regions_pure.sh``: per seed, PPL, ``regions-pure``, ``regions`` and RAND-regions
+from one warm-up (paired differences within a seed), the label noise and pixels per stage,
+beside the committed 3-seed runs of docs/runs/regions/ for context.
 
-The committed reports give means ± stds and, per seed, the paired differences regions − PPL
-and regions − RAND-regions.  The warm-up and PPL are deterministic per seed and their code is
-unchanged since those runs, so when the rerun PPL reproduces (checked here: the committed PPL
-mean ± std, and ``regions`` where rerun), the committed per-seed values follow exactly:
-regions_s = PPL_s + (regions − PPL)_s and RAND_s = regions_s − (regions − RAND)_s (each to the
-reports' 0.1 rounding).
+Those committed per-seed values cannot be reused: their reports give means ± stds and paired
+differences only, and a rerun seed may not reproduce them.  ``reproduces`` says whether a
+rerun PPL value can be one of the committed seeds at all: three values of the committed mean
+with that value among them have at least ``min_std`` as their sample std.
 
     python docs/make_results_regions.py --runs /work/runs-i24/out   # rewrites the block in place
 """
@@ -16,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import statistics
 from pathlib import Path
@@ -23,6 +23,25 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 DOMAINS = {"photo": "photo/compare", "night": "night/compare-night"}
 BEGIN, END = "<!-- regions-pure: begin -->", "<!-- regions-pure: end -->"
+NAMES = [
+    ("uda", "UDA"),
+    ("ppl", "PPL"),
+    ("regions", "regions"),
+    ("regions-pure", "regions-pure"),
+    ("rand-regions", "RAND-regions"),
+]
+PAIRS = [
+    ("regions-pure", "ppl"),
+    ("regions-pure", "regions"),
+    ("regions-pure", "rand-regions"),
+    ("regions", "rand-regions"),
+]
+
+
+def min_std(x: float, mean: float, n: int = 3) -> float:
+    """The smallest sample std of n values with this mean when one of them is x (the others equal)."""
+    rest = (n * mean - x) / (n - 1)
+    return math.sqrt(((x - mean) ** 2 + (n - 1) * (rest - mean) ** 2) / (n - 1))
 
 
 def committed(domain: str) -> dict:
@@ -46,78 +65,75 @@ def _ms(values: list[float]) -> str:
     return f"{values[0]:.1f}" if values else "-"
 
 
-def _final(results: dict, name: str) -> float | None:
-    hist = results.get(name)
-    return 100 * hist[-1]["miou"] if hist else None
-
-
-def domain_block(runs: Path, domain: str) -> list[str]:
-    folder = runs / DOMAINS[domain]
-    ref = committed(domain)
-    seeds, rows = [], []
+def per_seed(folder: Path) -> dict[int, dict]:
+    """Per seed, the results of every strategy run there (over all its results*.json)."""
+    out: dict[int, dict] = {}
     for f in sorted(folder.glob("seed-*/results*.json")):
         seed = int(f.parent.name.split("-")[1])
         results = json.loads(f.read_text())["results"]
-        if "regions-pure" in results and seed not in seeds:
-            seeds.append(seed)
-            rows.append((seed, results))
-        elif "regions" in results:  # the rerun of ``regions`` kept beside (results-regions.json)
-            for s, r in rows:
-                if s == seed:
-                    r.setdefault("regions", results["regions"])
-    seeds.sort()
-    rows.sort(key=lambda r: r[0])
-    table = [
-        "| seed | UDA | PPL (rerun) | regions-pure | regions (committed) | RAND-regions (committed) | "
-        "pure − PPL | pure − regions | pure − RAND-regions |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    cols: dict[str, list[float]] = {
-        k: [] for k in ("uda", "ppl", "pure", "regions", "rand", "d_ppl", "d_reg", "d_rand")
-    }
-    checks = []
-    for seed, r in rows:
-        uda, ppl, pure = _final(r, "uda"), _final(r, "ppl"), _final(r, "regions-pure")
-        assert uda is not None and ppl is not None and pure is not None
-        regions = round(ppl + ref["PPL"][seed], 1)
-        rand = round(regions - ref["RAND-REGIONS"][seed], 1)
-        rerun = _final(r, "regions")
-        if rerun is not None:
-            checks.append(f"seed {seed}: `regions` rerun {rerun:.1f}, committed (PPL + pair) {regions:.1f}")
-        for k, v in (("uda", uda), ("ppl", ppl), ("pure", pure), ("regions", regions), ("rand", rand)):
-            cols[k].append(v)
-        d = (pure - ppl, pure - regions, pure - rand)
-        for k, v in zip(("d_ppl", "d_reg", "d_rand"), d, strict=True):
-            cols[k].append(v)
-        table.append(
-            f"| {seed} | {uda:.1f} | {ppl:.1f} | **{pure:.1f}** | {regions:.1f} | {rand:.1f} | "
-            + " | ".join(f"{v:+.1f}" for v in d)
-            + " |"
-        )
-    table.append(
-        f"| mean ± std | {_ms(cols['uda'])} | {_ms(cols['ppl'])} | **{_ms(cols['pure'])}** | {_ms(cols['regions'])} | "
-        f"{_ms(cols['rand'])} | | | |"
-    )
-    ppl_m, ppl_s = ref["mean"]["ppl"]
-    spl_m, spl_s = ref["mean"]["spl"]
-    lines = [f"**{domain}** (seeds {' '.join(map(str, seeds))}; committed, 3 seeds: PPL {ppl_m} ± {ppl_s}, "]
-    lines[-1] += f"SPL {spl_m} ± {spl_s}, UDA {ref['mean']['uda'][0]} ± {ref['mean']['uda'][1]}):"
-    lines += ["", *table, ""]
-    if checks:
-        lines += ["Reproduction: " + "; ".join(checks) + ".", ""]
-    lines += noise_rows(rows, ref)
+        out[seed] = {**out.get(seed, {}), **results}  # a strategy reads the same from every file
+    return out
+
+
+def _final(results: dict, name: str) -> float | None:
+    hist = results.get(name)
+    if not hist or (name != "uda" and hist[-1]["stage"] != 3):  # UDA is stage 0; the rest: the final stage
+        return None
+    return 100 * hist[-1]["miou"]
+
+
+def domain_block(runs: Path, domain: str) -> list[str]:
+    seeds = per_seed(runs / DOMAINS[domain])
+    ref = committed(domain)
+    head = [label for _, label in NAMES] + [f"{a} − {b}" for a, b in PAIRS]
+    lines = [f"**{domain}**, final stage (stage 3), mIoU:", "", "| seed | " + " | ".join(head) + " |"]
+    lines.append("|---|" + "---|" * len(head))
+    cols: dict[str, list[float]] = {}
+    for seed, r in sorted(seeds.items()):
+        vals = {name: _final(r, name) for name, _ in NAMES}
+        cells = [f"{v:.1f}" if v is not None else "-" for v in vals.values()]
+        for a, b in PAIRS:
+            va, vb = vals[a], vals[b]
+            cells.append(f"{va - vb:+.1f}" if va is not None and vb is not None else "-")
+        for name, v in vals.items():
+            if v is not None:
+                cols.setdefault(name, []).append(v)
+        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+    if len(seeds) > 1:
+        lines.append("| mean ± std | " + " | ".join(_ms(cols.get(n, [])) for n, _ in NAMES) + " |" + " |" * len(PAIRS))
+    committed_row = [f"{ref['mean'][n][0]} ± {ref['mean'][n][1]}" if n in ref["mean"] else "-" for n, _ in NAMES]
+    lines.append("| committed, seeds 0-2 | " + " | ".join(committed_row) + " |" + " |" * len(PAIRS))
+    lines.append("")
+    m, s = ref["mean"]["ppl"]
+    for seed, r in sorted(seeds.items()):
+        x = _final(r, "ppl")
+        if x is not None:
+            low = min_std(x, m)
+            verdict = "could be one of them" if low <= s + 0.05 else "**cannot** be one of them"
+            lines.append(
+                f"Seed {seed}'s PPL {x:.1f} against the committed {m} ± {s}: three values of that mean with "
+                f"{x:.1f} among them have a std of at least {low:.2f}, so it {verdict}."
+            )
+    if any(n in r for r in seeds.values() for n in ("regions", "regions-pure", "rand-regions")):
+        lines += ["", "Label noise and the pool's pixels asked (cumulative) per stage:", "", *noise_rows(seeds, ref)]
     return lines
 
 
-def noise_rows(rows: list[tuple[int, dict]], ref: dict) -> list[str]:
-    """Label noise and pixels asked per stage: regions-pure per seed, the committed means."""
-    out = ["| stage | " + " | ".join(f"regions-pure seed {s}" for s, _ in rows) + " | regions | RAND-regions |"]
-    out.append("|---|" + "---|" * (len(rows) + 2))
+def noise_rows(seeds: dict[int, dict], ref: dict) -> list[str]:
+    """Label noise and the pool's pixels asked per stage (cumulative), per seed; committed means."""
+    names = [n for n in ("regions", "regions-pure", "rand-regions") if any(n in r for r in seeds.values())]
+    head = [f"{n} seed {s}" for s in sorted(seeds) for n in names if n in seeds[s]]
+    out = ["| stage | " + " | ".join(head) + " | regions, committed | RAND-regions, committed |"]
+    out.append("|---|" + "---|" * (len(head) + 2))
     for stage in (1, 2, 3):
         cells = []
-        for _, r in rows:
-            b = next(h["budget"] for h in r["regions-pure"] if h["stage"] == stage)
-            cells.append(f"{100 * b['noise_rate']:.1f} % noise, {100 * b['pixel_share']:.1f} % px")
+        for s in sorted(seeds):
+            for n in names:
+                if n in seeds[s]:
+                    b = next((h["budget"] for h in seeds[s][n] if h["stage"] == stage), None)
+                    cells.append(
+                        f"{100 * b['noise_rate']:.1f} % noise, {100 * b['pixel_share']:.1f} % px" if b else "-"
+                    )
         cells += [f"{ref['noise'].get(n, {}).get(stage, '-')} % noise" for n in ("regions", "rand-regions")]
         out.append(f"| {stage} | " + " | ".join(cells) + " |")
     return [*out, ""]
