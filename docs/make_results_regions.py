@@ -116,6 +116,8 @@ def domain_block(runs: Path, domain: str) -> list[str]:
             )
     if any(n in r for r in seeds.values() for n in ("regions", "regions-pure", "rand-regions")):
         lines += ["", "Label noise and the pool's pixels asked (cumulative) per stage:", "", *noise_rows(seeds, ref)]
+    else:
+        lines.append("")
     return lines
 
 
