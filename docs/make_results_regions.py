@@ -25,6 +25,7 @@ DOMAINS = {"photo": "photo/compare", "night": "night/compare-night"}
 BEGIN, END = "<!-- regions-pure: begin -->", "<!-- regions-pure: end -->"
 NAMES = [
     ("uda", "UDA"),
+    ("spl", "SPL"),
     ("ppl", "PPL"),
     ("regions", "regions"),
     ("regions-pure", "regions-pure"),
@@ -34,6 +35,7 @@ PAIRS = [
     ("regions-pure", "ppl"),
     ("regions-pure", "regions"),
     ("regions-pure", "rand-regions"),
+    ("regions-pure", "spl"),
     ("regions", "rand-regions"),
 ]
 
@@ -102,6 +104,7 @@ def domain_block(runs: Path, domain: str) -> list[str]:
     if len(seeds) > 1:
         lines.append("| mean ± std | " + " | ".join(_ms(cols.get(n, [])) for n, _ in NAMES) + " |" + " |" * len(PAIRS))
     committed_row = [f"{ref['mean'][n][0]} ± {ref['mean'][n][1]}" if n in ref["mean"] else "-" for n, _ in NAMES]
+    committed_row[1] += " (2.99 % px)"  # SPL
     lines.append("| committed, seeds 0-2 | " + " | ".join(committed_row) + " |" + " |" * len(PAIRS))
     lines.append("")
     m, s = ref["mean"]["ppl"]
@@ -115,7 +118,12 @@ def domain_block(runs: Path, domain: str) -> list[str]:
                 f"{x:.1f} among them have a std of at least {low:.2f}, so it {verdict}."
             )
     if any(n in r for r in seeds.values() for n in ("regions", "regions-pure", "rand-regions")):
-        lines += ["", "Label noise and the pool's pixels asked (cumulative) per stage:", "", *noise_rows(seeds, ref)]
+        lines += [
+            "",
+            "Label noise (of the pixels labelled at that stage) and the pool's pixels asked so far:",
+            "",
+            *noise_rows(seeds, ref),
+        ]
     else:
         lines.append("")
     return lines
