@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The measured runs of the purity-aware regions (issue 24's next lever): PPL (whose clicks set
-# the regions' budget) and `regions-pure` per seed on the two demo target domains, one process
-# of one thread per domain, as docs/run_regions.sh; on the first seed also `regions` again, to
-# check that the committed runs of docs/runs/regions reproduce (their per-seed regions and
-# RAND-regions are then taken from those reports: docs/make_results_regions.py).  The night
-# runs of a seed warm up from the photo run's pre-trained model of that seed.
+# The measured runs of the purity-aware regions (issue 24's next lever): per seed, PPL (whose
+# clicks set the regions' budget), SPL, `regions`, `regions-pure` and RAND-regions from one
+# warm-up, on the two demo target domains, one process of one thread per domain, as
+# docs/run_regions.sh.  Every strategy runs again: the committed per-seed numbers of
+# docs/runs/regions are not reproduced by a rebuilt environment (docs/results.md, "Regions").
+# The night runs of a seed warm up from the photo run's pre-trained model of that seed.
 #   docs/run_regions_pure.sh [OUT=runs/regions-pure] [SEEDS="0 1 2"]
 #   then   python docs/make_results_regions.py --runs OUT
 # Resumable: run it again and every finished job is skipped.  Accuracy does not depend on the
@@ -13,6 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$(realpath -m "${1:-runs/regions-pure}")"
 read -r -a seeds <<< "${SEEDS:-0 1 2}"
+read -r -a strategies <<< "${STRATEGIES:-ppl spl regions regions-pure rand-regions}"
 L="${LABOR:-$here/.venv/bin/labor}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p "$out"
@@ -20,22 +21,17 @@ cd "$out"
 pre="$out/photo/compare/seed-{seed}/shared/checkpoints/pretrain.pt"
 pretrained() { until [ -f "${pre/\{seed\}/$1}" ]; do sleep 15; done; }
 stamp() { printf '%s %s\n' "$(date +%s)" "$1" >> "$out/times.log"; }
-domain() {  # name, compare folder, labor demo arguments...
-    local name=$1 folder=$2 first=1
-    shift 2
+domain() {  # name, labor demo arguments...
+    local name=$1
+    shift
     for k in "${seeds[@]}"; do
         [ "$name" = photo ] || pretrained "$k"
         stamp "$name seed $k start"
-        if [ $first = 1 ]; then  # the reproduction check: regions again on the first seed
-            "$L" demo "$@" --seeds "$k" --strategies ppl regions-pure regions >> "$name.log" 2>&1
-            cp "$folder/seed-$k/results.json" "$folder/seed-$k/results-regions.json"
-        fi
-        "$L" demo "$@" --seeds "$k" --strategies ppl regions-pure >> "$name.log" 2>&1
+        "$L" demo "$@" --seeds "$k" --strategies "${strategies[@]}" >> "$name.log" 2>&1
         stamp "$name seed $k done"
-        first=0
     done
 }
-domain photo photo/compare --out photo &
-domain night night/compare-night --out night --target-style night --pretrained "$pre" &
+domain photo --out photo &
+domain night --out night --target-style night --pretrained "$pre" &
 wait
 echo "done: $out"
