@@ -133,3 +133,28 @@ def rank_regions(sp, mask, n, discrepancy=None, labeled=None):
         if inside > 0 and not done:
             rows.append((-inside / size, -disc, rid))
     return [rid for _, _, rid in sorted(rows)][: max(0, n)]
+
+
+def rank_pure_regions(sp, mask, pred, n, discrepancy=None, labeled=None, min_purity=0.0):
+    """Regions by purity >= ``min_purity`` first, then share inside ``mask`` x predicted purity
+    (exact fractions, desc), mean ``discrepancy`` (desc), id (asc); purity = the share of the
+    region's pixels of its most frequent ``pred`` class; only regions the mask touches and not
+    more than half ``labeled``: loops over pixels."""
+    from fractions import Fraction
+
+    sp = sp.tolist()
+    rows = []
+    for rid in range(max(max(r) for r in sp) + 1):
+        cells = [(y, x) for y, row in enumerate(sp) for x, v in enumerate(row) if v == rid]
+        size = len(cells)
+        inside = sum(bool(mask[y][x]) for y, x in cells)
+        votes: dict[int, int] = {}
+        for y, x in cells:
+            votes[int(pred[y][x])] = votes.get(int(pred[y][x]), 0) + 1
+        best = max(votes.values())
+        disc = sum(float(discrepancy[y][x]) for y, x in cells) / size if discrepancy is not None else 0.0
+        done = labeled is not None and 2 * sum(bool(labeled[y][x]) for y, x in cells) > size
+        if inside > 0 and not done:
+            tier = 0 if Fraction(best, size) >= Fraction(min_purity) else 1
+            rows.append((tier, -Fraction(inside * best, size * size), -disc, rid))
+    return [row[-1] for row in sorted(rows)][: max(0, n)]

@@ -102,10 +102,10 @@ def test_compare_regions_matched_to_ppl_clicks_with_their_noise_in_the_report(co
     from labor_desktop.data.io import read_image
 
     out, args = compared
-    assert main(args + ["--strategies", "rand-regions", "regions", "ppl"]) == 0
+    assert main(args + ["--strategies", "rand-regions", "regions", "regions-pure", "ppl"]) == 0
     saved = json.loads((out / "results.json").read_text())
-    assert list(saved["results"]) == ["uda", "ppl", "rand-regions", "regions"]  # UDA always reported
-    for name in ("regions", "rand-regions"):
+    assert list(saved["results"]) == ["uda", "ppl", "rand-regions", "regions", "regions-pure"]  # UDA always reported
+    for name in ("regions", "regions-pure", "rand-regions"):
         assert saved["budgets"][name]["matched_to"] == "ppl"
         budget = saved["results"][name][1]["budget"]
         assert budget["unit"] == "regions" and 0.0 <= budget["noise_rate"] < 1.0
@@ -113,13 +113,14 @@ def test_compare_regions_matched_to_ppl_clicks_with_their_noise_in_the_report(co
         Project.open(out / "ppl" / "project.labor.h5", read_only=True) as ppl,
         Project.open(out / "regions" / "project.labor.h5", read_only=True) as regions,
         Project.open(out / "rand-regions" / "project.labor.h5", read_only=True) as rand,
+        Project.open(out / "regions-pure" / "project.labor.h5", read_only=True) as pure,
     ):
         clicks = 0
         for i in range(len(ppl.images)):
             n = len(ppl.proposal(1, i)[1])
             assert ppl.proposal_region_size(1, i) is None
             sp = superpixels(read_image(regions.image_path(i)), saved["budgets"]["regions"]["region_size"])
-            for p, at_most in ((regions, True), (rand, False)):
+            for p, at_most in ((regions, True), (pure, True), (rand, False)):
                 mask, points = p.proposal(1, i)
                 ids = np.unique(sp[points[:, 0], points[:, 1]])
                 assert p.proposal_region_size(1, i) == saved["budgets"]["regions"]["region_size"]  # stored with it

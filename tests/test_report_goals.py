@@ -89,3 +89,16 @@ def test_spl_goal_boundaries_gap_two_and_three_percent():
 )
 def test_the_converged_reference_stops_after_patience_rounds_without_a_rise(mious, patience, want):
     assert best_round(mious, patience) == want
+
+
+def test_regions_pure_is_measured_against_ppl_rand_regions_regions_and_spl():
+    pure, regions = hist([0.20, 0.21, 0.22], "regions"), hist([0.17, 0.18, 0.18], "regions")
+    goals = check_goals(
+        {"regions-pure": pure, "regions": regions, "ppl": hist([0.15, 0.15, 0.16]), "spl": hist([0.22, 0.23, 0.23])}
+    )
+    assert goal(goals, "REGIONS-PURE above PPL at PPL's clicks")["met"]
+    assert goal(goals, "REGIONS-PURE above REGIONS at the same number of regions")["met"]
+    assert "paired per seed +3.0, +3.0, +4.0" in goal(goals, "REGIONS-PURE above REGIONS")["measured"]
+    assert goal(goals, "regions-pure within 2 mIoU of SPL")["met"]  # gap 1.67
+    assert not goal(goals, "regions within 2 mIoU of SPL")["met"]  # gap 4.67
+    assert not [g for g in goals if "RAND-REGIONS" in g["goal"]]  # not run: no goal

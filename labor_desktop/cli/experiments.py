@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 STRATEGY_HELP = (
-    "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, regions, rand-regions, rand, rand-pixels, sconf, ent, ripu, ripu-pixel, "
-    "supervised, uda, iast; "
+    "spl, ppl, ppl-worst, ppl-sconf, ppl-ent, regions, regions-pure, rand-regions, rand, rand-pixels, sconf, ent, "
+    "ripu, ripu-pixel, supervised, uda, iast; "
     "supervised-converged: the supervised reference trained until its validation mIoU stops rising"
 )
 DEMO_STRATEGIES = [

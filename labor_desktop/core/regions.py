@@ -51,6 +51,56 @@ def rank_regions(
     return order[eligible[order]][: max(0, n)]
 
 
+def _majority_votes(sp: torch.Tensor, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per region: pixels of its most frequent class in ``pred``, that class (the smaller
+    on a tie), pixels in all (long ``[R]`` each)."""
+    r = region_count(sp)
+    k = int(pred.max()) + 1 if pred.numel() else 1
+    votes = torch.bincount(sp.flatten() * k + pred.flatten(), minlength=r * k).view(r, k)
+    best, cls = votes.max(1)  # the first maximum: the smaller class on a tie
+    return best, cls, votes.sum(1)
+
+
+def predicted_purity(sp: torch.Tensor, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(double ``[R]``, long ``[R]``): per region, the share of its pixels whose predicted
+    class (``pred``, long ``[H, W]``) is the region's most frequent one, and that class (the
+    smaller on a tie, as ``region_points`` suggests it).  One click labels a region with one
+    class, so this is the model's own estimate of the share a click labels right."""
+    best, cls, sizes = _majority_votes(sp, pred)
+    return best.double() / sizes.clamp(min=1).double(), cls
+
+
+def rank_pure_regions(
+    sp: torch.Tensor,
+    mask: torch.Tensor,
+    pred: torch.Tensor,
+    n: int,
+    discrepancy: torch.Tensor | None = None,
+    labeled: torch.Tensor | None = None,
+    min_purity: float = 0.0,
+) -> torch.Tensor:
+    """Ids of the ``n`` regions to ask first when a click labels a region with one class:
+    the largest *share of the region inside the mask x its predicted purity*
+    (``predicted_purity`` of ``pred``), i.e. the mask pixels asked, discounted by the share
+    of the region its one label is expected to get wrong.  Regions of purity at least
+    ``min_purity`` come first; the others only fill a budget those cannot.  Ties: the higher
+    mean ``discrepancy``, then the smaller id.  Only regions the mask touches, none
+    ``labeled_regions``.  The score is a ratio of integers (exact in double), so equal
+    fractions tie exactly."""
+    r = region_count(sp)
+    sizes = torch.bincount(sp.flatten(), minlength=r).double()
+    inside = _per_region(sp, mask, r)
+    best = _majority_votes(sp, pred)[0].double()
+    purity = best / sizes.clamp(min=1)
+    score = inside * best / (sizes * sizes).clamp(min=1)
+    disc = _per_region(sp, discrepancy, r) / sizes.clamp(min=1) if discrepancy is not None else torch.zeros_like(score)
+    order = torch.arange(r, device=sp.device)
+    for key in (disc, score, (purity >= min_purity).double()):  # least significant first
+        order = order[torch.sort(key[order], descending=True, stable=True).indices]
+    eligible = (inside > 0) & ~labeled_regions(sp, labeled)
+    return order[eligible[order]][: max(0, n)]
+
+
 def random_regions(
     sp: torch.Tensor, n: int, generator: torch.Generator | None = None, labeled: torch.Tensor | None = None
 ) -> torch.Tensor:

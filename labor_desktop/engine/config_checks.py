@@ -85,6 +85,7 @@ _RANGES: dict[str, tuple] = {
     "answer_share": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "points": (lambda v: 1 <= v <= 100000, "an integer in 1..100000"),
     "region_size": (lambda v: 2 <= v <= 1024, "an integer in 2..1024 (pixels)"),
+    "region_purity": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "ripu_k_region": _POSITIVE_INT,
     "ripu_k_pixel": _POSITIVE_INT,
     "num_classes": (lambda v: 2 <= v <= 255, "an integer in 2..255"),

@@ -85,7 +85,7 @@ def run_compare(
 
 
 REFERENCE = {"points": "ppl", "pixels": "spl", "regions": "ppl"}  # whose measured budget a budgeted baseline gets
-MATCHED = (*BASELINES, "rand-pixels", "ripu", "ripu-pixel", "regions", "rand-regions")
+MATCHED = (*BASELINES, "rand-pixels", "ripu", "ripu-pixel", "regions", "regions-pure", "rand-regions")
 
 
 def proposal_counts(project_path: Path, stages: int, unit: str) -> dict[int, list[int]]:
