@@ -314,25 +314,14 @@ def protocol_table() -> list[str]:
     return ["## Where each protocol choice comes from", "", *text[start:end], ""]
 
 
-def run_caps(runs: Path) -> str:
-    """Which cap the main runs used, per domain (runs made before the setting: "top")."""
-    from make_results_cap import cap_of
-
-    found = []
-    for name, (sub, _) in DOMAINS.items():
-        seeds = sorted(int(p.name.split("-")[1]) for p in (runs / sub).glob("seed-*") if (p / "results.json").exists())
-        caps = sorted({cap_of(runs / sub, k) for k in seeds})
-        if caps:
-            found.append(f"{name} {' and '.join(repr(c) for c in caps)}")
-    return "; ".join(found) or "none found"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default="runs/results", help="the output folder of docs/run_results.sh")
     ap.add_argument("--levers", help="folder of bench/warmup_levers.py logs (DOMAIN.log)")
     ap.add_argument("--caps", help="output folder of docs/run_cap_variants.sh (the cap ablation)")
     args = ap.parse_args()
+    from make_results_cap import run_caps
+
     runs = Path(args.runs)
     meta = json.loads((runs / "meta.json").read_text()) if (runs / "meta.json").exists() else {}
     domains = {}
@@ -373,7 +362,7 @@ def main() -> None:
         "can be less; Fig. 5's x axis is what was spent. A lead counts only when it exceeds both",
         "strategies' stds and the paired per-seed differences all have its sign.",
         "",
-        f"SPL's cap in these runs (`[selector] cap_pick`, read from each run's saved settings): {run_caps(runs)}.",
+        f"SPL's cap in these runs (`[selector] cap_pick`, read from each run's saved settings): {run_caps(runs, DOMAINS)}.",
         "",
     ]
     if meta:

@@ -38,6 +38,17 @@ def cap_of(folder: Path, seed: int) -> str:
     return str((config.get("selector") or {}).get("cap_pick", "top"))
 
 
+def run_caps(runs: Path, domains: dict[str, tuple[str, str]]) -> str:
+    """Which cap the main runs used, per domain (``domains``: name -> (subfolder, title))."""
+    found = []
+    for name, (sub, _) in domains.items():
+        seeds = sorted(int(p.name.split("-")[1]) for p in (runs / sub).glob("seed-*") if (p / "results.json").exists())
+        caps = sorted({cap_of(runs / sub, k) for k in seeds})
+        if caps:
+            found.append(f"{name} {' and '.join(repr(c) for c in caps)}")
+    return "; ".join(found) or "none found"
+
+
 def _final(folder: Path, seed: int) -> dict[str, dict]:
     f = folder / f"seed-{seed}" / "results.json"
     if not f.exists():

@@ -76,11 +76,12 @@ def test_runs_from_before_the_setting_count_as_the_top_cap(tmp_path):
 
 
 def test_the_results_page_names_the_cap_of_its_main_runs(tmp_path):
-    from make_results import DOMAINS, run_caps
+    from make_results import DOMAINS
+    from make_results_cap import run_caps
 
     (photo, _), (night, _) = DOMAINS["photo"], DOMAINS["night"]
     _write_with_cap(tmp_path / photo, 0, {"spl": 0.2}, None)  # before the setting: the top cap
     _write_with_cap(tmp_path / photo, 1, {"spl": 0.2}, "balanced")
     _write_with_cap(tmp_path / night, 0, {"spl": 0.2}, "balanced")
-    assert run_caps(tmp_path) == "photo 'balanced' and 'top'; night 'balanced'"
-    assert run_caps(tmp_path / "empty") == "none found"
+    assert run_caps(tmp_path, DOMAINS) == "photo 'balanced' and 'top'; night 'balanced'"
+    assert run_caps(tmp_path / "empty", DOMAINS) == "none found"
