@@ -10,19 +10,15 @@ ground truth; one forward pass of the warm-up model per pool image.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
+from region_purity import warm_up_run  # bench/ is the script's folder
 
-from labor_desktop.core.checkpoint import load_model
 from labor_desktop.data.datasets import EvalSet
 from labor_desktop.data.readers import Sample, read_sample_label
-from labor_desktop.engine.config import load_config
-from labor_desktop.engine.jobs.runtime import Runtime
 from labor_desktop.engine.jobs.training import predict_probs
-from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.store import UNLABELED, Project
 
 STRATEGIES = ("regions", "regions-pure", "rand-regions", "ppl", "spl")
@@ -40,13 +36,8 @@ def main() -> None:
         help="finished runs only (a project being written is locked)",
     )
     args = ap.parse_args()
-    torch.set_num_threads(1)
     folder = Path(args.compare)
-    cfg = load_config(None, base="demo", seed=args.seed)
-    data = ExperimentData.find(cfg.data, args.data)
-    rt = Runtime.create("cpu", amp=False, channels_last=False)
-    ledger = json.loads((folder / "shared" / "state.json").read_text())["jobs"]
-    model = load_model(ledger["warmup"]["result"]["checkpoint"], cfg.model).eval()
+    cfg, data, rt, model = warm_up_run(folder, args.data, args.seed)
     names = [n for n in args.strategies if (folder / n / "project.labor.h5").exists()]
     projects = {n: Project.open(folder / n / "project.labor.h5", read_only=True) for n in names}
     k = cfg.model.num_classes

@@ -64,6 +64,17 @@ def _disc_x_purity(sp, probs, heads, budget):
 EXPLORED = {"capped-mask-pure": _capped_mask_pure, "disc-x-purity": _disc_x_purity}
 
 
+def warm_up_run(folder: Path, data_dir: str, seed: int):
+    """(config, data, CPU runtime, warm-up model) of a finished seed folder of `labor demo`,
+    on one thread (the benches that read such a folder share this)."""
+    torch.set_num_threads(1)
+    cfg = load_config(None, base="demo", seed=seed)
+    data = ExperimentData.find(cfg.data, data_dir)
+    rt = Runtime.create("cpu", amp=False, channels_last=False)
+    ledger = json.loads((folder / "shared" / "state.json").read_text())["jobs"]
+    return cfg, data, rt, load_model(ledger["warmup"]["result"]["checkpoint"], cfg.model).eval()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("compare", help="a finished seed folder of `labor demo` (holds shared/ and ppl/)")
@@ -71,13 +82,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--json", help="write the table here too")
     args = ap.parse_args()
-    torch.set_num_threads(1)
     folder = Path(args.compare)
-    cfg = load_config(None, base="demo", seed=args.seed)
-    data = ExperimentData.find(cfg.data, args.data)
-    rt = Runtime.create("cpu", amp=False, channels_last=False)
-    ledger = json.loads((folder / "shared" / "state.json").read_text())["jobs"]
-    model = load_model(ledger["warmup"]["result"]["checkpoint"], cfg.model).eval()
+    cfg, data, rt, model = warm_up_run(folder, args.data, args.seed)
     ppl = json.loads((folder / "ppl" / "state.json").read_text())["jobs"]
     selector = load_selector(
         model, cfg.selector, seed_job(cfg.seed, "selector-1"), Path(ppl["selector-1"]["result"]["checkpoint"])

@@ -88,9 +88,8 @@ def rank_pure_regions(
     ``labeled_regions``.  The score is a ratio of integers (exact in double), so equal
     fractions tie exactly."""
     r = region_count(sp)
-    sizes = torch.bincount(sp.flatten(), minlength=r).double()
+    best, _, sizes = (v.double() for v in _majority_votes(sp, pred))  # one pass counts both
     inside = _per_region(sp, mask, r)
-    best = _majority_votes(sp, pred)[0].double()
     purity = best / sizes.clamp(min=1)
     score = inside * best / (sizes * sizes).clamp(min=1)
     disc = _per_region(sp, discrepancy, r) / sizes.clamp(min=1) if discrepancy is not None else torch.zeros_like(score)
