@@ -1,15 +1,35 @@
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The window remembers places and recent projects in the user's settings: never the tester's own.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="labor-test-config-")
+atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], True)
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+# The most the suite holds on disk at once (measured, docs/testing.md), with a margin.
+NEEDS_FREE_GB = 4.0
+
+
+def pytest_sessionstart(session):
+    """A full disk made a whole CI run fail as 260 unrelated errors: say so in one line instead."""
+    base = session.config.option.basetemp or tempfile.gettempdir()
+    probe = base if os.path.isdir(base) else os.path.dirname(os.path.abspath(base))
+    free_gb = shutil.disk_usage(probe).free / 1e9
+    if free_gb < NEEDS_FREE_GB:
+        pytest.exit(
+            f"{probe} has {free_gb:.1f} GB free; the suite needs about {NEEDS_FREE_GB:.0f} GB "
+            "for its models and projects: free some space (old /tmp/pytest-of-* folders) or "
+            "run with --basetemp on a larger disk",
+            returncode=3,
+        )
 
 
 @pytest.fixture(scope="session")
