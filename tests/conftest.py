@@ -43,6 +43,15 @@ def tiny_data(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _remove_window_copies():
+    """Torn down after the test's own fixtures (it is set up first): the window is closed."""
+    yield
+    support = sys.modules.get("gui_support")
+    while support is not None and support.COPIES:
+        shutil.rmtree(support.COPIES.pop(), ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
 def _delete_closed_widgets():
     """pytest-qt closes a test's widgets and asks Qt to delete them later, but "later" is an
     event loop at the top level, which no test runs: a closed window lived on until Python's

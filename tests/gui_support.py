@@ -34,9 +34,15 @@ def template(tiny_data, tmp_path_factory):
     return bootstrapped(tiny_data, tmp_path_factory.mktemp("gui-template"), "ppl")
 
 
+# The copies made during the running test: conftest removes them when it ends (a few hundred
+# MB each, kept to the session's end they made the suite hold 9 GB at its peak).
+COPIES: list = []
+
+
 def copy_of(template, tmp_path_factory):
     """A copy beside the template, so the project's relative image paths still hold."""
     dest = tmp_path_factory.mktemp("gui-copy")
+    COPIES.append(dest)
     shutil.rmtree(dest)
     shutil.copytree(template, dest)
     return dest / "demo.labor.h5"

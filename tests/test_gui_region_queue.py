@@ -7,7 +7,8 @@ region with their mean probabilities.  Driven with real keys and clicks."""
 import numpy as np
 import pytest
 from gui_support import LAST_RESORT_MS, copy_of, key, open_window, stored, template, widget_pos  # noqa: F401
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, QRectF, Qt
+from PyQt6.QtWidgets import QApplication
 
 from labor_desktop.engine.workflow import ProjectWorkflow
 from labor_desktop.labeling import UNLABELED, Tool, region_top_classes
@@ -152,3 +153,65 @@ def test_region_outlines_are_one_per_region_even_for_diagonal_and_side_neighbour
     assert sorted(paths) == [0, 1, 2]  # region 3 not asked: no outline
     assert all(len(paths[r].toSubpathPolygons()) == 1 for r in (0, 1, 2))
     assert paths[0].boundingRect().right() < paths[1].boundingRect().left()  # apart
+
+
+class PaintSpy:
+    """The canvas's painted rectangles (widget coordinates), with the pending ones flushed."""
+
+    def __init__(self, canvas):
+        from PyQt6.QtCore import QObject
+
+        rects = self.rects = []
+
+        class Filter(QObject):
+            def eventFilter(self, obj, ev):
+                if obj is canvas and ev.type() == QEvent.Type.Paint:
+                    rects.append(ev.rect())
+                return False
+
+        self.filter, self.canvas = Filter(), canvas
+        canvas.installEventFilter(self.filter)
+
+    def painted_after(self, act):
+        self.canvas.repaint()  # nothing pending before
+        self.rects.clear()
+        act()
+        QApplication.processEvents()  # the repaint the act asked for
+        assert len(self.rects) == 1
+        return self.rects[0]  # one paint: the union of the dirty rectangles
+
+
+def test_a_label_repaints_only_the_changed_part_of_the_canvas_not_the_whole_image(regions_window, qtbot):
+    """Issue 24: labelling a region repainted the whole canvas (the outlines were redrawn at
+    every label): most of the 25 ms from a label to its repaint on a 1024x2048 image."""
+    win = regions_window
+    qtbot.waitUntil(lambda: 0 in win.predictions.probs and not win.predictions.jobs, timeout=LAST_RESORT_MS)
+    QApplication.processEvents()  # the prediction's own repaint (the whole image) before the spy
+    spy = PaintSpy(win.canvas)
+    whole = win.canvas.rect()
+    sp = win.workflow.superpixels(0, SIZE)
+    asked = set(sp[tuple(win.project.proposal(1, 0)[1][:, :2].T)].tolist())
+    other = next(r for r in np.argsort(np.bincount(sp.ravel()))[::-1].tolist() if r not in asked)
+    region = sp == other
+    ys, xs = np.nonzero(region)
+    box = win.canvas.image_rect_to_widget((ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)).toAlignedRect()
+    ed = win.document.current_editor()
+    painted = spy.painted_after(lambda: win.document.act(lambda: ed.label_region(region, 2)))
+    assert box.adjusted(-1, -1, 1, 1).contains(painted) and painted != whole  # not a proposed region: its box only
+    assert painted.width() * painted.height() < whole.width() * whole.height() / 4
+
+    assert "labelled" not in win.canvas.region_marks
+    first = region_at_point(win, 0, 0)  # a proposed region turns from asked to labelled: its outline's box
+    c = win.canvas
+    r = c.region_marks["asked"][0].boundingRect()  # the asked outlines, image coordinates
+    outlines = QRectF(
+        c.offset.x() + r.left() * c.scale, c.offset.y() + r.top() * c.scale, r.width() * c.scale, r.height() * c.scale
+    )
+    painted = spy.painted_after(lambda: win.document.act(lambda: ed.label_region(first, 3)))
+    r = c.region_marks["labelled"][0].boundingRect()  # the one labelled: white now, with its 3-px pen
+    now = QRectF(
+        c.offset.x() + r.left() * c.scale, c.offset.y() + r.top() * c.scale, r.width() * c.scale, r.height() * c.scale
+    )
+    assert painted.contains(now.toAlignedRect().adjusted(-2, -2, 2, 2).intersected(whole))
+    assert not painted.contains(outlines.toAlignedRect().intersected(whole))  # not every outline
+    assert painted.width() * painted.height() < whole.width() * whole.height() / 4

@@ -46,6 +46,7 @@ class RegionQueueFlow(PointFlow):
         self._sizes: dict[tuple[int, int], int | None] = {}  # (stage, image) -> region size
         self._outlines: tuple[tuple[int, int], dict] | None = None  # ((stage, image), region id -> outline)
         self._failed: set[tuple[int, int]] = set()  # (stage, image) whose superpixels could not be made
+        self._drawn: tuple[tuple[int, int], dict[int, str]] | None = None  # what the outlines show now
         document.image_changed.connect(self._image_changed)  # methods, not lambdas: see MainWindow
         document.labels_changed.connect(self._labels_changed)
 
@@ -96,37 +97,50 @@ class RegionQueueFlow(PointFlow):
             self.draw_regions()
 
     def draw_regions(self) -> None:
-        """Outline the shown image's proposed regions by state, the queue's current one on top."""
+        """Outline the shown image's proposed regions by state, the queue's current one on top.
+        Only what changed is repainted: a label that changes no proposed region's state
+        repaints nothing here (a full repaint of a 1024x2048 image at every label was most of
+        the Region label -> repaint time, issue 24)."""
+        ids = self.region_ids() if self.document.editor is not None else np.zeros(0, np.int64)
+        shown = (self.document.stage, self.document.index)
+        states: dict[int, str] = {}
+        if len(ids):
+            done = self.document.current_editor().point_labels() < len(self.names)
+            current = None
+            if self.queue is not None and self.selected is not None and self.selected < len(ids):
+                current = int(ids[self.selected])
+            for rid, d in zip(ids.tolist(), done.tolist(), strict=True):  # a region done once any point in it is
+                states[rid] = "labelled" if d or states.get(rid) == "labelled" else "asked"
+            if current is not None:
+                states[current] = "current"
+        before = self._drawn
+        self._drawn = (shown, states)
+        if before == self._drawn and bool(self.canvas.region_marks) == bool(states):
+            return  # nothing to redraw (also in a stage of point proposals)
         marks = self.canvas.region_marks
         marks.clear()
-        ids = self.region_ids() if self.document.editor is not None else np.zeros(0, np.int64)
-        if len(ids):
-            shown = (self.document.stage, self.document.index)
+        paths: dict = {}
+        if states:
             if self._outlines is None or self._outlines[0] != shown:
                 sp = self.superpixels()
                 assert sp is not None  # ids come from it
                 self._outlines = (shown, region_outlines(sp, ids))
-            done = self.document.current_editor().point_labels() < len(self.names)
             paths = self._outlines[1]
-            current = None
-            if self.queue is not None and self.selected is not None and self.selected < len(ids):
-                current = int(ids[self.selected])
-            for key, color, rids in (
-                ("asked", ASKED, ids[~done]),
-                ("labelled", LABELLED, ids[done]),
-                ("current", CURRENT, [] if current is None else [current]),
-            ):
-                chosen = [
-                    paths[rid]
-                    for rid in np.unique(rids).tolist()
-                    if rid in paths and (key == "current" or rid != current)
-                ]
+            for key, color in (("asked", ASKED), ("labelled", LABELLED), ("current", CURRENT)):
+                chosen = [paths[rid] for rid, st in sorted(states.items()) if st == key and rid in paths]
                 if chosen:
                     path = QPainterPath()
                     for one in chosen:
                         path.addPath(one)
                     marks[key] = (path, color)
-        self.canvas.update()
+        if before is None or before[0] != shown or not paths:
+            self.canvas.update()
+            return
+        for rid in set(states) | set(before[1]):  # the regions whose outline changed colour
+            if states.get(rid) != before[1].get(rid) and rid in paths:
+                r = paths[rid].boundingRect()  # image coordinates; the pens are 3 px wide on screen
+                box = (int(r.top()), int(r.bottom()) + 1, int(r.left()), int(r.right()) + 1)
+                self.canvas.update(self.canvas.image_rect_to_widget(box).adjusted(-3, -3, 3, 3).toAlignedRect())
 
     def _show(self) -> None:
         """The queue's step, zoomed so that the region fills about a quarter of the view."""
