@@ -65,3 +65,40 @@ def test_the_setup_job_runs_nicer_than_the_window(qtbot, tmp_path):
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.project_path is not None, timeout=LAST_RESORT_MS)  # its result, via _done
     assert dialog.project_path == (min(19, window + JOB_NICENESS), os.SCHED_BATCH)
+
+
+def test_wrapped_lines_are_never_clipped_as_the_text_grows(qtbot, tmp_path):
+    """Issue 22: at 600 px the intro's last line was cut once the measured line wrapped."""
+    clock = Clock()
+    dialog = SetupDialog(tmp_path, work=waiting, clock=clock)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    def whole(label):
+        return label.height() >= label.heightForWidth(label.width())
+
+    def in_order():
+        widgets = [
+            dialog.text,
+            dialog.overall,
+            dialog.total_bar,
+            dialog.measured,
+            dialog.job,
+            dialog.bar,
+            dialog.cancel,
+        ]
+        tops = [w.geometry().top() for w in widgets]
+        bottoms = [w.geometry().bottom() for w in widgets]
+        return all(b < t for b, t in zip(bottoms, tops[1:], strict=False)) and bottoms[-1] < dialog.height()
+
+    assert whole(dialog.text) and whole(dialog.measured) and in_order()
+    clock.t = 2 * REFERENCE_S[0]
+    dialog._progress("pre-train on source", 0, 200, {})
+    clock.t += 20.0
+    dialog._progress("pre-train on source", 20, 200, {"eta_s": 150.0})  # the measured line wraps at 600 px
+    qtbot.waitUntil(lambda: whole(dialog.text) and whole(dialog.measured) and in_order(), timeout=LAST_RESORT_MS)
+    dialog._failed("the disk is full: " + "x" * 300)  # a long failure wraps too
+    qtbot.waitUntil(lambda: whole(dialog.job) and in_order(), timeout=LAST_RESORT_MS)
+    with qtbot.waitSignal(dialog.worker.finished, timeout=LAST_RESORT_MS):
+        dialog.worker.cancel()

@@ -77,6 +77,7 @@ class SetupDialog(QDialog):
         for w in (self.text, self.overall, self.total_bar, self.measured, self.job, self.bar, self.cancel):
             lay.addWidget(w)
         self.resize(600, 220)
+        self._fit_height()
         self.project_path: str | None = None
         if work is None:
 
@@ -100,6 +101,17 @@ class SetupDialog(QDialog):
         self.job.setText(f"{job}: {step}/{total} {eta_text(info.get('eta_s'))}")
         self.bar.setMaximum(max(total, 1))
         self.bar.setValue(step)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Wrapped lines need the height their text takes at this width: a dialog of a fixed
+        height clipped the intro's last line once the measured line wrapped (issue 22)."""
+        lay = self.layout()
+        assert lay is not None  # made in __init__
+        need = lay.totalHeightForWidth(self.width())
+        self.setMinimumHeight(need)
+        if self.height() < need:
+            self.resize(self.width(), need)
 
     def _done(self, path: str) -> None:
         self.project_path = path
@@ -110,6 +122,8 @@ class SetupDialog(QDialog):
 
     def _failed(self, text: str) -> None:
         self.job.setText("failed: " + text)
+        self.job.setWordWrap(True)
+        self._fit_height()
         self.cancel.setText("Close")
         self.cancel.clicked.disconnect()
         self.cancel.clicked.connect(self.reject)
