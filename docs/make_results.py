@@ -27,6 +27,7 @@ from labor_desktop.engine.experiments.report import (
 
 DOCS = Path(__file__).resolve().parent
 FINDINGS = DOCS / "results-findings.md"
+LEVERS = "## The warm-up levers, one at a time (seed 0)"
 # name: (folder of its `labor demo` run under --runs, what it is)
 DOMAINS = {
     "photo": ("photo/compare", "overcast day ('photo', the default)"),
@@ -144,7 +145,7 @@ def lever_section(folder: Path) -> list[str]:
     if not rows:
         return []
     lines = [
-        "## The warm-up levers, one at a time (seed 0)",
+        LEVERS,
         "",
         "`bench/warmup_levers.py`: the `demo` preset with the issue-23 levers off (`base`), then each",
         "switched on; UDA's mIoU on the target validation set, and after AdaBN (BN statistics",
@@ -333,12 +334,14 @@ def main() -> None:
             continue
         domains[name] = aggregate(seeds)
         body += domain_section(runs, name, folder, domains[name], sorted(seeds))
-    if args.levers:
-        body += lever_section(Path(args.levers))
-    if args.caps:
-        from make_results_cap import cap_section
+    old = (DOCS / "results.md").read_text() if (DOCS / "results.md").exists() else ""
+    from make_results_cap import CAPS, cap_section, kept_section
 
+    body += lever_section(Path(args.levers)) if args.levers else kept_section(old, LEVERS, "no --levers given")
+    if args.caps:
         body += cap_section(runs, Path(args.caps), {k: v for k, v in DOMAINS.items() if k != "dusk"}, asked_pixels)
+    else:
+        body += kept_section(old, CAPS, "no --caps given; measured beside the main tables of that version")
     times: dict[str, float] = {}
     for part in (runs / "photo", runs / "night", runs / "dusk"):
         for k, v in job_times(part).items():
@@ -376,7 +379,6 @@ def main() -> None:
     lines += ["## Time", "", "| job kind | seconds (all runs, all domains) |", "|---|---|"]
     lines += [f"| {k} | {v:.0f} |" for k, v in sorted(times.items(), key=lambda kv: -kv[1])]
     lines += [f"| total in jobs | {total:.0f} |", ""]
-    old = (DOCS / "results.md").read_text() if (DOCS / "results.md").exists() else ""
     begin, end = "<!-- cold-start: begin", "<!-- cold-start: end -->"
     if begin in old and end in old:  # bench/cold_start.py's section is its own: kept as it is
         lines += [old[old.index(begin) : old.index(end) + len(end)], ""]

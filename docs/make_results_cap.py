@@ -31,6 +31,9 @@ PAIRS = [
 ]
 
 
+CAPS = "## The cap: top-discrepancy against class-balanced (ablation)"
+
+
 def cap_of(folder: Path, seed: int) -> str:
     """The ``[selector] cap_pick`` a run used ("top" where its settings predate the setting)."""
     f = folder / f"seed-{seed}" / "results.json"
@@ -103,7 +106,7 @@ def cap_section(runs: Path, caps: Path, domains: dict[str, tuple[str, str]], ask
     """``asked_pixels(runs, name, folder, seeds, warm_of, strategies)``: make_results' table of
     what the asked pixels are, pointed at the cap runs (their warm-up is the main run's)."""
     lines = [
-        "## The cap: top-discrepancy against class-balanced (ablation)",
+        CAPS,
         "",
         "The same warm-up model per seed (`--from` the main run's), then SPL, PPL and RAND (matched",
         "to that PPL's points) again with the other `[selector] cap_pick` than the main run's",
@@ -131,3 +134,17 @@ def cap_section(runs: Path, caps: Path, domains: dict[str, tuple[str, str]], ask
             lines += [f"What the {kind} cap's SPL asked for at stage 1 (compare the main table's SPL rows):", ""]
             lines += [*asked, ""]
     return lines
+
+
+def kept_section(old: str, title: str, why: str) -> list[str]:
+    """A section of the previous page whose inputs this regeneration was not given (the lever
+    logs, the cap runs): kept as it was measured, with a line that says so, rather than lost."""
+    start = old.find(title)
+    if start < 0:
+        return []
+    end = old.find("\n## ", start + len(title))
+    block = old[start : end if end >= 0 else len(old)].strip().splitlines()
+    note = f"*Kept from the previous version of this page: {why}.*"
+    if note in block:
+        return block + [""]
+    return [block[0], "", note, *block[1:], ""]

@@ -9,7 +9,7 @@ from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data
 from labor_desktop.engine import workflow
 from labor_desktop.engine.config import preset
 from labor_desktop.engine.projects.experiment_data import ExperimentData
-from labor_desktop.engine.workflow import DEMO_STEPS, DESKTOP_DEMO_DATA, demo_step
+from labor_desktop.engine.workflow import DEMO_STEPS, DESKTOP_DEMO_DATA, SMOKE_DEMO_DATA, demo_step
 
 
 def test_desktop_demo_images_are_desktop_sized_and_the_model_runs_smaller():
@@ -31,7 +31,9 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("config, expected", [("desktop", DESKTOP_DEMO_DATA), ("smoke", DemoDataConfig())])
+@pytest.mark.parametrize(
+    "config, expected", [("desktop", DESKTOP_DEMO_DATA), ("smoke", SMOKE_DEMO_DATA), ("demo", DemoDataConfig())]
+)
 def test_prepare_demo_generates_the_presets_own_data(tmp_path, monkeypatch, config, expected):
     seen = []
 

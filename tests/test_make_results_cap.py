@@ -85,3 +85,26 @@ def test_the_results_page_names_the_cap_of_its_main_runs(tmp_path):
     _write_with_cap(tmp_path / night, 0, {"spl": 0.2}, "balanced")
     assert run_caps(tmp_path, DOMAINS) == "photo 'balanced' and 'top'; night 'balanced'"
     assert run_caps(tmp_path / "empty", DOMAINS) == "none found"
+
+
+def test_a_section_whose_inputs_were_not_given_is_kept_with_a_line_that_says_so():
+    from make_results_cap import CAPS, kept_section
+
+    old = f"# page\n\n## Before\n\ntext\n\n{CAPS}\n\nintro\n\n| a | b |\n|---|---|\n\n## After\n\nmore\n"
+    kept = kept_section(old, CAPS, "no --caps given")
+    assert kept == [
+        CAPS,
+        "",
+        "*Kept from the previous version of this page: no --caps given.*",
+        "",
+        "intro",
+        "",
+        "| a | b |",
+        "|---|---|",
+        "",
+    ]
+    again = "\n".join(["# page", "", *kept, "## After"])
+    assert kept_section(again, CAPS, "no --caps given") == kept  # regenerated twice: one note, not two
+    last = f"# page\n\n{CAPS}\n\nonly"
+    assert kept_section(last, CAPS, "x")[-2:] == ["only", ""]  # the last section of the page
+    assert kept_section("# page\n", CAPS, "x") == []
