@@ -9,6 +9,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="labor-test-config-")
 atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], True)
 
+from labor_desktop.cpu_share import passive_wait_policy  # noqa: E402
+
+passive_wait_policy()  # before torch loads OpenMP: its threads wait passively, as in the program
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
