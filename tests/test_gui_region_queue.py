@@ -215,3 +215,28 @@ def test_a_label_repaints_only_the_changed_part_of_the_canvas_not_the_whole_imag
     assert painted.contains(now.toAlignedRect().adjusted(-2, -2, 2, 2).intersected(whole))
     assert not painted.contains(outlines.toAlignedRect().intersected(whole))  # not every outline
     assert painted.width() * painted.height() < whole.width() * whole.height() / 4
+
+
+def test_hovering_from_region_to_region_repaints_the_two_outlines_not_the_image(regions_window, qtbot):
+    win = regions_window
+    qtbot.waitUntil(lambda: 0 in win.predictions.probs and not win.predictions.jobs, timeout=LAST_RESORT_MS)
+    QApplication.processEvents()
+    key(qtbot, win, Qt.Key.Key_G)  # the Region tool
+    sp = win.workflow.superpixels(0)
+    sizes = np.bincount(sp.ravel())
+    a, b = (int(r) for r in np.argsort(-sizes, kind="stable")[:2])
+    spy, whole = PaintSpy(win.canvas), win.canvas.rect()
+
+    def widget_box(rid):
+        ys, xs = np.nonzero(sp == rid)
+        return win.canvas.image_rect_to_widget((ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)).toAlignedRect()
+
+    painted = spy.painted_after(lambda: qtbot.mouseMove(win.canvas, widget_pos(win, *seed_of(sp, a))))
+    assert win.regions.hovered == a and painted.contains(widget_box(a).intersected(whole))
+    assert painted.width() * painted.height() < whole.width() * whole.height() / 2
+    painted = spy.painted_after(lambda: qtbot.mouseMove(win.canvas, widget_pos(win, *seed_of(sp, b))))
+    assert win.regions.hovered == b
+    assert painted.contains(widget_box(a).united(widget_box(b)).intersected(whole))  # the old outline goes too
+    assert painted != whole
+    painted = spy.painted_after(lambda: QApplication.sendEvent(win.canvas, QEvent(QEvent.Type.Leave)))
+    assert win.canvas.region_outline is None and painted.contains(widget_box(b).intersected(whole))

@@ -147,6 +147,14 @@ class Canvas(QWidget):
     def update_image_rect(self, rect: tuple[int, int, int, int]) -> None:
         self.update(self.image_rect_to_widget(rect).toAlignedRect())
 
+    def update_outline(self, path: QPainterPath | None) -> None:
+        """Repaint where an outline (image coordinates, a pen up to 3 px wide on screen) is
+        drawn: a hovered or relabelled region repaints its box, not a 1024x2048 image."""
+        if path is not None and not path.isEmpty():
+            r = path.boundingRect()
+            box = (math.floor(r.top()), math.ceil(r.bottom()) + 1, math.floor(r.left()), math.ceil(r.right()) + 1)
+            self.update(self.image_rect_to_widget(box).adjusted(-3, -3, 3, 3).toAlignedRect())
+
     def update_point(self, i: int) -> None:
         """Repaint point ``i``'s whole marker (its ring is larger than its pixel)."""
         if 0 <= i < len(self.marks.points):

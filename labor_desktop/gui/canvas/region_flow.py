@@ -136,8 +136,8 @@ class RegionFlow(QObject):
     def clear(self) -> None:
         self.hovered = None
         if self.canvas.region_outline is not None:
+            self.canvas.update_outline(self.canvas.region_outline)
             self.canvas.region_outline = None
-            self.canvas.update()
 
     def hover(self, y: float, x: float) -> None:
         """Outline the superpixel under the cursor (Region tool only)."""
@@ -151,8 +151,9 @@ class RegionFlow(QObject):
             sp = self.superpixels()
             assert sp is not None  # _region_at found one
             self.hovered = rid
+            self.canvas.update_outline(self.canvas.region_outline)  # where the old one was, and the new one
             self.canvas.region_outline = outline(sp == rid)
-            self.canvas.update()
+            self.canvas.update_outline(self.canvas.region_outline)
 
     def click(self, y: float, x: float) -> None:
         """Ask for the class of the superpixel at (y, x)."""

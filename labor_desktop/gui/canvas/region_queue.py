@@ -138,9 +138,7 @@ class RegionQueueFlow(PointFlow):
             return
         for rid in set(states) | set(before[1]):  # the regions whose outline changed colour
             if states.get(rid) != before[1].get(rid) and rid in paths:
-                r = paths[rid].boundingRect()  # image coordinates; the pens are 3 px wide on screen
-                box = (int(r.top()), int(r.bottom()) + 1, int(r.left()), int(r.right()) + 1)
-                self.canvas.update(self.canvas.image_rect_to_widget(box).adjusted(-3, -3, 3, 3).toAlignedRect())
+                self.canvas.update_outline(paths[rid])
 
     def _show(self) -> None:
         """The queue's step, zoomed so that the region fills about a quarter of the view."""
