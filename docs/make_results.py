@@ -387,8 +387,8 @@ def main() -> None:
     # issue 24's regions: measured apart (docs/run_regions.sh, docs/run_regions_pure.sh), its
     # generated block by docs/make_results_regions.py: kept as they are
     begin, end = "## Regions (issue 24)", "<!-- regions-pure: end -->"
-    if begin in old and end in old:
-        lines += [old[old.index(begin) : old.index(end) + len(end)], ""]
+    if end in old and begin in old[: old.index(end)]:  # the heading nearest the end marker
+        lines += [old[old.rindex(begin, 0, old.index(end)) : old.index(end) + len(end)], ""]
     (DOCS / "results.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {DOCS / 'results.md'}", file=sys.stderr)
 

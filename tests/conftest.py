@@ -18,8 +18,8 @@ import torch  # noqa: E402
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
-# The most the suite holds on disk at once (measured, docs/testing.md), with a margin.
-NEEDS_FREE_GB = 4.0
+# The most the suite holds on disk at once (4.3 GB measured, docs/testing.md), with a margin.
+NEEDS_FREE_GB = 5.0
 
 
 def pytest_sessionstart(session):
