@@ -39,10 +39,11 @@ def pytest_sessionstart(session):
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory):
     """A small two-domain data set in the GTA5 / Cityscapes layouts, made once."""
-    from labor_desktop.data.demo_generator import DemoDataConfig, generate_demo_data
+    from labor_desktop.data.demo_generator import generate_demo_data
+    from labor_desktop.engine.workflow import SMOKE_DEMO_DATA  # the smoke preset's first run makes the same
 
     root = tmp_path_factory.mktemp("tiny-data")
-    generate_demo_data(root, DemoDataConfig(size=(64, 128), n_source=12, n_target=8, n_val=4))
+    generate_demo_data(root, SMOKE_DEMO_DATA)
     return root
 
 
