@@ -17,6 +17,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# The same count in every job and child process, whatever the load: a run resumed in a child
+# must end where the uninterrupted one did (other thread counts sum floats in another order).
+os.environ.setdefault("LABOR_THREADS", str(torch.get_num_threads()))
 
 # The most the suite holds on disk at once (4.3 GB measured, docs/testing.md), with a margin.
 NEEDS_FREE_GB = 5.0
