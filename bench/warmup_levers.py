@@ -33,17 +33,21 @@ OFF = {"data": {"source_augment": "none"}, "warmup": {"adabn_batches": 0}}
 LEVERS: dict[str, dict] = {
     "base": {},
     "photometric": {"data": {"source_augment": "photometric"}},
+    "rcs": {"data": {"source_sampling": "rare-class"}},
     "long": {"pretrain": {"steps": 800}},
     "adv0": {"warmup": {"adv_weight": 0.0}},
-    "adv-strong": {"warmup": {"adv_weight": 0.05, "steps": 160}},
+    "adv-strong": {"warmup": {"adv_weight": 0.05}},
+    "adv-long": {"warmup": {"steps": 160}},
 }
 
 
 def variant(name: str) -> dict:
-    """``a+b``: the union of levers ``a`` and ``b`` (``adabn`` is measured on every variant)."""
-    merged: dict = {k: dict(v) for k, v in OFF.items()}
-    for part in name.split("+"):
-        if part == "adabn":
+    """``a+b``: the union of levers ``a`` and ``b`` on ``base`` (``adabn`` is measured on every
+    variant); ``preset+a``: lever ``a`` on the ``demo`` preset as it is (photometric, AdaBN)."""
+    parts = name.split("+")
+    merged: dict = {} if parts[0] == "preset" else {k: dict(v) for k, v in OFF.items()}
+    for part in parts:
+        if part in ("adabn", "preset"):
             continue
         for section, values in LEVERS[part].items():
             merged.setdefault(section, {}).update(values)
@@ -66,12 +70,17 @@ def main() -> None:
     torch.set_num_threads(1)
     rt = Runtime.create("cpu", amp=False, channels_last=False)
     rows = []
+    pretrained: dict[str, str] = {}  # a variant's pre-training settings -> its checkpoint
     for name in args.variants:
         cfg = merge(preset("demo"), {**variant(name), "seed": args.seed})
         data = ExperimentData.find(cfg.data, args.data)
         began = time.perf_counter()
-        ctx = Context(cfg, data, rt, pretrained=args.pretrained)
+        d = cfg.data
+        key = repr((cfg.pretrain, d.source_augment, d.photometric, d.source_sampling, d.rare_class_temperature))
+        ctx = Context(cfg, data, rt, pretrained=pretrained.get(key, args.pretrained))
         warm = warm_start(Path(args.out) / name / f"seed-{args.seed}", ctx)
+        own = Path(args.out) / name / f"seed-{args.seed}" / "checkpoints" / "pretrain.pt"
+        pretrained.setdefault(key, args.pretrained or str(own))
         seconds = time.perf_counter() - began
         model = load_model(warm["checkpoint"], cfg.model)
         adapted = copy.deepcopy(model)

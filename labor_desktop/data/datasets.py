@@ -8,7 +8,7 @@ augmentation is the same whatever worker or process loads it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -46,6 +46,32 @@ def load_pair(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     label = read_sample_label(sample)
     check_same_size(image, label, sample.image, sample.label)
     return image, label
+
+
+def rare_class_weights(labels: Iterable[np.ndarray], temperature: float, min_share: float = 1e-3) -> np.ndarray:
+    """DAFormer's rare-class sampling as one weight per image: a class ``c`` is drawn with
+    P(c) proportional to exp((1 - f_c) / T), where f_c is its share of all labeled pixels,
+    then an image uniformly among the ``n_c`` that hold it on at least ``min_share`` of
+    their labeled pixels; so image i is drawn with sum over its classes of P(c) / n_c.
+    A frequent-class-only image is still drawn, rarely: the source's rare classes (poles,
+    signs, riders) are what a model fails on first across a domain gap."""
+    counts, present = [], []
+    for label in labels:
+        hist = np.bincount(label[label != IGNORE].ravel(), minlength=IGNORE)[:IGNORE].astype(np.float64)
+        counts.append(hist)
+        present.append(hist >= max(1.0, min_share * hist.sum()) if hist.sum() else np.zeros(IGNORE, bool))
+    if not counts:
+        raise ValueError("no images to weight")
+    total, holds = np.sum(counts, axis=0), np.array(present)
+    n_c = holds.sum(axis=0)
+    seen = n_c > 0
+    if not seen.any():
+        raise ValueError("no labeled pixel in any image: rare-class sampling needs labels")
+    logits = np.where(seen, (1.0 - total / total.sum()) / temperature, -np.inf)
+    p_c = np.exp(logits - logits[seen].max())
+    p_c /= p_c.sum()
+    per_image = np.where(seen, p_c / np.maximum(n_c, 1), 0.0)
+    return holds.astype(np.float64) @ per_image
 
 
 def _resize_image(image: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -122,8 +148,12 @@ class TrainSet(Dataset):
         augment: TrainAugment = TrainAugment(),
         seed: int = 0,
         labels: Mapping[int, np.ndarray] | None = None,
+        weights: Sequence[float] | None = None,
     ) -> None:
         self.samples = list(samples)
+        if weights is not None and len(weights) != len(self.samples):
+            raise ValueError(f"{len(weights)} sampling weights for {len(self.samples)} images")
+        self.weights = weights  # None: every image once per epoch; else drawn in proportion
         self.augment = augment
         self.seed = seed
         self.epoch = 0

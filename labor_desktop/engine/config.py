@@ -40,6 +40,10 @@ class DataConfig:
     # colour, gamma, blur, noise, haze, darkness as ``photometric`` says; "none": as rendered).
     source_augment: str = "none"
     photometric: Photometric = field(default_factory=Photometric)
+    # Which source images a batch holds: "uniform" (each once per epoch) or "rare-class"
+    # (DAFormer's rare-class sampling at this temperature: images of rare classes more often).
+    source_sampling: str = "uniform"
+    rare_class_temperature: float = 0.01
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ _RANGES: dict[str, tuple] = {
     "eta_min_ratio": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     "schedule": (lambda v: v in ("cosine", "constant"), "'cosine' or 'constant'"),
     "source_augment": (lambda v: v in ("none", "photometric"), "'none' or 'photometric'"),
+    "source_sampling": (lambda v: v in ("uniform", "rare-class"), "'uniform' or 'rare-class'"),
+    "rare_class_temperature": (lambda v: v > 0, "a finite number > 0"),
     "adabn_batches": (lambda v: v >= 0, "an integer >= 0"),
     "patience": _POSITIVE_INT,
     "max_rounds": _POSITIVE_INT,

@@ -12,7 +12,7 @@ import math
 import multiprocessing as mp
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -68,10 +68,17 @@ class BatchPlan:
     epoch, cut into batches, and this rank's shard of each.  The epoch travels with
     the key so augmentation is the same in any loader worker or process."""
 
-    def __init__(self, n: int, batch_size: int, seed: int, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self, n: int, batch_size: int, seed: int, runtime: Runtime | None = None, weights: Sequence[float] | None = None
+    ) -> None:
         if n == 0:
             raise ValueError("no training images")
         self.n, self.batch_size, self.seed = n, batch_size, seed
+        # With weights an "epoch" is n draws with replacement in proportion to them
+        # (rare-class sampling), instead of a permutation.
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float64)
+        if self.weights is not None and (len(self.weights) != n or not float(self.weights.sum()) > 0):
+            raise ValueError(f"sampling weights must be {n} numbers with a positive sum")
         self.runtime = runtime or Runtime(torch.device("cpu"))
         if batch_size % self.runtime.world:
             raise ValueError(f"batch size {batch_size} does not split over {self.runtime.world} processes")
@@ -80,7 +87,10 @@ class BatchPlan:
         epoch = 0
         while True:
             gen = torch.Generator().manual_seed(self.seed * 100003 + epoch)
-            order = torch.randperm(self.n, generator=gen).tolist()
+            if self.weights is None:
+                order = torch.randperm(self.n, generator=gen).tolist()
+            else:
+                order = torch.multinomial(self.weights, self.n, replacement=True, generator=gen).tolist()
             full = len(order) - len(order) % self.batch_size if self.n >= self.batch_size else len(order)
             for i in range(0, full, self.batch_size):
                 yield self.runtime.shard([(epoch, j) for j in order[i : i + self.batch_size]])
@@ -117,7 +127,9 @@ def batches(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless (images, labels) batches (this rank's shard of each global batch)."""
     loader = DataLoader(
-        dataset, batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime), **loader_options(workers, runtime)
+        dataset,
+        batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime, getattr(dataset, "weights", None)),
+        **loader_options(workers, runtime),
     )
     for images, labels, _ in loader:
         yield images, labels

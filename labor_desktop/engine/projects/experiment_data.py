@@ -4,14 +4,14 @@ validation set, and the training sets the jobs draw from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ...data.datasets import EvalSet, TrainAugment, TrainSet
+from ...data.datasets import EvalSet, TrainAugment, TrainSet, rare_class_weights
 from ...data.io import DataError
-from ...data.readers import Sample, cityscapes_samples, detect_layout, gta5_samples
+from ...data.readers import Sample, cityscapes_samples, detect_layout, gta5_samples, read_sample_label
 from ..config import DataConfig
 
 
@@ -23,6 +23,7 @@ class ExperimentData:
     target: list[Sample]  # the pool; labels present only where ground truth exists (simulation)
     val: list[Sample]
     cfg: DataConfig
+    _source_weights: list[float] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def find(
@@ -70,7 +71,21 @@ class ExperimentData:
     def source_set(self, seed: int) -> TrainSet:
         c = self.cfg
         look = c.photometric if c.source_augment == "photometric" else None
-        return TrainSet(self.source, TrainAugment(c.source_crop, c.source_base, c.source_scale, photometric=look), seed)
+        augment = TrainAugment(c.source_crop, c.source_base, c.source_scale, photometric=look)
+        return TrainSet(self.source, augment, seed, weights=self.source_weights())
+
+    def source_weights(self) -> list[float] | None:
+        """Per-image sampling weights of the source (``source_sampling``), computed once:
+        reading every source label takes a while on a full GTA5."""
+        if self.cfg.source_sampling == "uniform":
+            return None
+        if self._source_weights is None:
+            labels = (read_sample_label(s) for s in self.source)
+            try:
+                self._source_weights = rare_class_weights(labels, self.cfg.rare_class_temperature).tolist()
+            except ValueError as e:
+                raise DataError(f"{self.source_root}: {e}; use [data] source_sampling = 'uniform'") from e
+        return self._source_weights
 
     def target_images_set(self, seed: int) -> TrainSet:
         """Target images without labels (adversarial warm-up, selector training)."""
