@@ -27,7 +27,6 @@ from labor_desktop.engine.experiments.report import (
 
 DOCS = Path(__file__).resolve().parent
 FINDINGS = DOCS / "results-findings.md"
-LEVERS = "## The warm-up levers, one at a time (seed 0)"
 # name: (folder of its `labor demo` run under --runs, what it is)
 DOMAINS = {
     "photo": ("photo/compare", "overcast day ('photo', the default)"),
@@ -135,33 +134,6 @@ def domain_section(runs: Path, name: str, folder: Path, results: dict[str, list[
             "",
         ]
     return lines
-
-
-def lever_section(folder: Path) -> list[str]:
-    """The warm-up levers of bench/warmup_levers.py, one variant at a time (its JSON lines)."""
-    rows = []
-    for log in sorted(folder.glob("*.log")):
-        for line in log.read_text().splitlines():
-            if line.startswith("{"):
-                rows.append((log.stem, json.loads(line)))
-    if not rows:
-        return []
-    lines = [
-        LEVERS,
-        "",
-        "`bench/warmup_levers.py`: the `demo` preset with the issue-23 levers off (`base`), then each",
-        "switched on; UDA's mIoU on the target validation set, and after AdaBN (BN statistics",
-        "re-estimated on 30 target batches). Run while other jobs shared the 2 cores (seconds are",
-        "wall time, upper bounds).",
-        "",
-        "| domain | variant | UDA | UDA + AdaBN | seconds |",
-        "|---|---|---|---|---|",
-    ]
-    for domain, r in rows:
-        lines.append(
-            f"| {domain} | {r['variant']} | {100 * r['uda']:.1f} | {100 * r['uda_adabn']:.1f} | {r['seconds']:.0f} |"
-        )
-    return [*lines, ""]
 
 
 def selector_shares(folder: Path, seeds: list[int]) -> list[str]:
@@ -320,7 +292,7 @@ def protocol_table() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default="runs/results", help="the output folder of docs/run_results.sh")
-    ap.add_argument("--levers", help="folder of bench/warmup_levers.py logs (DOMAIN.log)")
+    ap.add_argument("--levers", help="folder of bench/warmup_levers.py logs (lev-LOOK-SEED.log: docs/runs/levers)")
     ap.add_argument("--caps", help="output folder of docs/run_cap_variants.sh (the cap ablation)")
     args = ap.parse_args()
     from make_results_cap import run_caps
@@ -338,8 +310,9 @@ def main() -> None:
         body += domain_section(runs, name, folder, domains[name], sorted(seeds))
     old = (DOCS / "results.md").read_text() if (DOCS / "results.md").exists() else ""
     from make_results_cap import CAPS, cap_section, kept_section
+    from make_results_levers import LEVERS, lever_section
 
-    body += lever_section(Path(args.levers)) if args.levers else kept_section(old, LEVERS, "no --levers given")
+    body += lever_section(Path(args.levers), old) if args.levers else kept_section(old, LEVERS, "no --levers given")
     if args.caps:
         body += cap_section(runs, Path(args.caps), {k: v for k, v in DOMAINS.items() if k != "dusk"}, asked_pixels)
     else:
