@@ -312,7 +312,9 @@ def main() -> None:
     from make_results_cap import CAPS, cap_section, kept_section
     from make_results_levers import LEVERS, lever_section
 
-    body += lever_section(Path(args.levers), old) if args.levers else kept_section(old, LEVERS, "no --levers given")
+    body += (
+        lever_section(Path(args.levers), old, runs) if args.levers else kept_section(old, LEVERS, "no --levers given")
+    )
     if args.caps:
         body += cap_section(runs, Path(args.caps), {k: v for k, v in DOMAINS.items() if k != "dusk"}, asked_pixels)
     else:

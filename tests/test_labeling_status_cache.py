@@ -123,3 +123,19 @@ def test_stage_counts_over_statuses():
     b = image_status(np.full((4, 5), UNLABELED, np.uint8), mask, np.array([[1, 1, 0]]))
     assert stage_counts([a, b], "points") == (1, 3)
     assert stage_counts([a, b], "pixels") == (2, 8)
+
+
+def test_an_edit_without_stages_leaves_the_prior_count_alone():
+    from labor_desktop.labeling.status import status_after_edit
+
+    labels = np.full((4, 4), UNLABELED, np.uint8)
+    stage = np.zeros((4, 4), np.uint8)
+    labels[0, 0], stage[0, 0] = 3, 1  # a label of an earlier stage: one prior pixel
+    status = image_status(labels, None, np.zeros((0, 3), int), stage)
+    before = labels[1:3, 1:3].copy()
+    labels[1, 1], stage[1, 1] = 4, 1
+    for before_stage, after_stage in ((None, None), (None, stage), (stage[1:3, 1:3].copy(), None)):
+        after = status_after_edit(
+            status, (1, 3, 1, 3), before, labels, None, np.zeros((0, 3), int), before_stage, after_stage
+        )
+        assert after.prior_pixels == status.prior_pixels and after.labeled_pixels == status.labeled_pixels + 1

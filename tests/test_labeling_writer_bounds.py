@@ -112,3 +112,55 @@ def test_held_effort_is_never_booked_to_another_stage():
         ("labels", 0, 2, {"clicks": 10.0}, 2),
     ]
     assert w.close(timeout=60)
+
+
+def test_held_effort_of_other_kinds_is_summed_kind_by_kind():
+    store = Store()
+    w = SaveQueue(store, start_delay=0)
+    store.failing.add(1)
+    w.submit(save(1, 5, effort={"clicks": 1.0}, effort_stage=0))
+    w.submit(LabelSave(1, None, None, {"seconds": 2.0}, 0))  # effort alone joins the held save
+    w.submit(LabelSave(1, None, None, {"clicks": 2.0}, 0))
+    assert w.wait(60) and w.failed == 1
+    store.failing.clear()
+    assert w.flush(60)
+    assert store.calls == [("labels", 1, 5, {"clicks": 3.0, "seconds": 2.0}, 0)]
+    w.close(60)
+
+
+def test_nothing_handed_in_is_everything_attempted():
+    w = SaveQueue(Store(), start_delay=0)
+    assert w.wait(0) and w.flush(0)
+    w.submit(save(2, 1))
+    assert w.flush(60) and w.wait(0)
+    w.close(60)
+
+
+def in_thread(call):
+    """Run ``call`` in a thread; (finished within 60 s, its result)."""
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(call()), daemon=True)
+    t.start()
+    t.join(60)
+    return (not t.is_alive()), (out[0] if out else None)
+
+
+def test_flush_gives_up_at_its_timeout_while_a_save_is_still_being_written():
+    permits = threading.Semaphore(0)
+    store = Store(permits)
+    w = SaveQueue(store, start_delay=0)
+    w.submit(save(3, 4))
+    assert store.entered.acquire(timeout=60)  # the writer is inside save_labels, held there
+    assert in_thread(lambda: w.flush(0.01)) == (True, False)
+    permits.release()
+    assert w.flush(60) and store.calls == [("labels", 3, 4, None, None)]
+    w.close(60)
+
+
+def test_flush_after_close_with_held_saves_answers_at_once():
+    store = Store()
+    w = SaveQueue(store, start_delay=0)
+    store.failing.add(6)
+    w.submit(save(6, 2))
+    assert not w.close(60) and w.failed == 1  # the writer stopped; the save is still held
+    assert in_thread(w.flush) == (True, False)  # nobody is left to retry: no wait for it

@@ -62,3 +62,23 @@ def test_the_first_measurement_is_kept_from_the_old_page_once(tmp_path):
 
 def test_no_logs_no_section(tmp_path):
     assert lever_section(tmp_path, OLD_PAGE) == []
+
+
+def test_the_adopted_lever_is_paired_per_seed_against_the_previous_main_run(tmp_path):
+    levers, runs = tmp_path / "levers", tmp_path / "runs"
+    levers.mkdir()
+    _log(levers, "night", 0, {"preset": 0.11, "preset+rcs": 0.14})
+    prev = {"source": "the run before", "night": {"0": 0.11, "1": 0.13}, "photo": {"0": 0.16}}
+    (levers / "previous-main-uda.json").write_text(json.dumps(prev))
+    (runs / "night/compare-night").mkdir(parents=True)
+    per_seed = {
+        k: {"uda": [{"stage": 0, "miou": u}], "supervised-converged": [{"miou": 0.2}, {"miou": c}]}
+        for k, u, c in (("0", 0.14, 0.28), ("1", 0.15, 0.26))
+    }
+    (runs / "night/compare-night/results.json").write_text(json.dumps({"per_seed": per_seed}))
+    lines = lever_section(levers, "", runs)
+    row = next(line for line in lines if line.startswith("| night |"))
+    # before 11, 13; after 14, 15; the share: mean 14.5 over the last-round references' mean 27
+    assert row == "| night | 12.0 ± 1.4 | 14.5 ± 0.7 | +3.0, +2.0 | 54 % |"
+    assert not any(line.startswith("| overcast |") for line in lines)  # no run of that look: no row
+    assert not any(line.startswith("### The adopted") for line in lever_section(levers, "", None))
