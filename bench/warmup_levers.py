@@ -1,13 +1,18 @@
 """Which warm-up levers make the UDA model a real starting point (issue 23)?
 
 Each variant is the ``demo`` preset with its issue-23 levers off (``base``: no photometric
-augmentation, no AdaBN) and some switched back on or changed; it runs the shared
-warm start (source pre-training, adversarial warm-up, evaluation) into its own folder and
-prints UDA's mIoU on the target validation set, before and after AdaBN.  Variants run one
-after another in this process (one thread), so their numbers compare side by side.
+augmentation, no AdaBN) and some switched back on or changed, or (``preset+LEVER``) the
+preset as it is with one lever changed; it runs the shared warm start (source pre-training,
+adversarial warm-up, evaluation) into its own folder and prints UDA's mIoU on the target
+validation set, before and after another AdaBN.  Variants run one after another in this
+process (one thread), so their numbers compare side by side; variants with the same
+pre-training settings share one pre-trained model.  docs/results.md's lever table (measured
+before the preset adopted rare-class sampling: at today's preset, ``preset+uniform`` is the
+table's ``preset`` and ``preset+LEVER+uniform`` its ``preset+LEVER``; the log names stay):
 
     .venv/bin/python bench/warmup_levers.py --data runs/exp/photo --out runs/exp/levers-photo \
-        --variants base photometric adabn photometric+adabn
+        --variants preset preset+adv0 preset+adv-strong preset+adv-long preset+rcs preset+long \
+        > docs/runs/levers/lev-photo-0.log
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from labor_desktop.engine.projects.experiment_data import ExperimentData
 from labor_desktop.engine.run_jobs import Context
 from labor_desktop.engine.warm_start import warm_start
 
-OFF = {"data": {"source_augment": "none"}, "warmup": {"adabn_batches": 0}}
+OFF = {"data": {"source_augment": "none", "source_sampling": "uniform"}, "warmup": {"adabn_batches": 0}}
 LEVERS: dict[str, dict] = {
     "base": {},
     "photometric": {"data": {"source_augment": "photometric"}},
     "rcs": {"data": {"source_sampling": "rare-class"}},
+    "uniform": {"data": {"source_sampling": "uniform"}},  # the preset before it adopted "rcs"
     "long": {"pretrain": {"steps": 800}},
     "adv0": {"warmup": {"adv_weight": 0.0}},
     "adv-strong": {"warmup": {"adv_weight": 0.05}},

@@ -131,3 +131,16 @@ def test_restore_takes_an_active_class_from_zero_to_the_last(k, restored):
     s = SessionState(active_class=4)
     s.restore({"active_class": k}, n_classes=19)
     assert s.active_class == restored
+
+
+def test_stamps_of_one_stroke_are_discs_not_joined_and_a_point_label_is_a_point_edit():
+    ed = editor(9, 20)
+    ed.active_class = 3
+    ed.begin_stroke()
+    ed.stamp(4, 2, 1)
+    ed.stamp(4, 17, 1)  # far from the first: a stamp paints its disc only
+    ed.end_stroke()
+    assert int((ed.labels == 3).sum()) == 2 * 5 and ed.labels[4, 9] == UNLABELED
+    pts = editor(9, 20, points=np.array([[2, 5, 1]]))
+    edit = pts.label_point(0, 6)
+    assert edit is not None and edit.kind == "point" and edit.rect == (2, 3, 5, 6)

@@ -139,3 +139,45 @@ def test_an_edit_without_stages_leaves_the_prior_count_alone():
             status, (1, 3, 1, 3), before, labels, None, np.zeros((0, 3), int), before_stage, after_stage
         )
         assert after.prior_pixels == status.prior_pixels and after.labeled_pixels == status.labeled_pixels + 1
+        assert after.open_mask_pixels == status.open_mask_pixels == 0  # no mask: nothing open
+
+
+def test_edits_far_apart_between_two_saves_all_count():
+    from labor_desktop.labeling import LabelEditor, StatusCache
+    from labor_desktop.labeling.status import EditedImage
+
+    h, w = 12, 14
+    mask = np.zeros((h, w), bool)
+    mask[0:3, 0:3] = mask[9:12, 10:14] = True
+    ed = LabelEditor(np.full((h, w), UNLABELED, np.uint8), np.zeros((h, w), np.uint8), 1, mask=mask)
+    cache = StatusCache()
+    image = EditedImage(cache, 0, ed)
+    ed.active_class = 2
+    for y, x in ((1, 1), (10, 12), (5, 6)):  # top left, bottom right, then the middle
+        ed.begin_stroke()
+        image.touched(ed.stamp(y, x, 1))
+        ed.end_stroke()
+    assert image.save() is not None
+    whole = image_status(ed.labels, mask, ed.points, ed.stage)
+    assert cache.get(0) == whole and whole.labeled_pixels == 3 * 5 and whole.open_mask_pixels == 21 - 5 - 5
+
+
+def test_an_edit_of_an_image_not_known_yet_is_counted_whole():
+    from labor_desktop.labeling import StatusCache
+
+    labels = np.full((4, 4), UNLABELED, np.uint8)
+    labels[0, 0:2] = 3
+    stage = np.zeros((4, 4), np.uint8)
+    mask = np.zeros((4, 4), bool)
+    mask[0, :] = True
+    points = np.array([[0, 1, 3], [3, 3, 3]])
+    cache = StatusCache()
+    got = cache.edited(7, (0, 1, 0, 2), labels[0:1, 0:2].copy(), labels, mask, points, None, stage)
+    assert got == image_status(labels, mask, points, stage) == cache.get(7)
+    assert (got.labeled_points, got.open_mask_pixels, got.prior_pixels) == (1, 2, 2)
+
+
+def test_without_points_nothing_is_a_labelled_point_and_without_stages_nothing_is_prior():
+    labels = np.full((3, 3), 4, np.uint8)
+    status = image_status(labels, None, np.zeros((0, 3), int))
+    assert (status.points, status.labeled_points, status.prior_pixels, status.mask_pixels) == (0, 0, 0, 0)
