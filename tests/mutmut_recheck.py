@@ -26,28 +26,36 @@ def mutmut(*args: str) -> str:
 
 
 def swap(diff: str, tree: Path, reverse: bool = False) -> bool:
-    """Find the hunk's old lines at some indentation in its file and put the new ones there."""
+    """Find the hunk's old lines in its file (compared without indentation: methods are shown
+    dedented, their docstrings' inner lines not) and put the new ones there, indented as the
+    lines they replace."""
     lines = diff.splitlines()
     start = next((k for k, line in enumerate(lines) if line.startswith("--- ")), None)
     if start is None:
         return False
     path = tree / lines[start][4:].split("\t")[0]
-    body = [line for line in lines[start + 2 :] if not line.startswith("@@")]
-    old = [line[1:] for line in body if line[:1] in (" ", "-")]
-    new = [line[1:] for line in body if line[:1] in (" ", "+")]
-    if reverse:
-        old, new = new, old
+    flip = {"-": "+", "+": "-", " ": " "}
+    body = [(flip[ln[:1]] if reverse else ln[:1], ln[1:]) for ln in lines[start + 2 :] if ln[:1] in flip]
+    old = [text for tag, text in body if tag in " -"]
     src = path.read_text().split("\n")
-    hits = []
-    for indent in ("", "    ", "        "):
-        want = [indent + line if line else line for line in old]
-        for i in range(len(src) - len(want) + 1):
-            if all(src[i + j].rstrip() == want[j].rstrip() for j in range(len(want))):
-                hits.append((i, indent))
-    if len(hits) != 1:
+    hits = [
+        i for i in range(len(src) - len(old) + 1) if all(src[i + j].strip() == old[j].strip() for j in range(len(old)))
+    ]
+    if len(hits) != 1 or not any(text.strip() for text in old):
         return False
-    i, indent = hits[0]
-    src[i : i + len(old)] = [indent + line if line else line for line in new]
+    i = hits[0]
+    j0 = next(j for j, text in enumerate(old) if text.strip())
+    shift = len(src[i + j0]) - len(src[i + j0].lstrip()) - (len(old[j0]) - len(old[j0].lstrip()))
+    out, k = [], i
+    for tag, text in body:
+        if tag == " ":
+            out.append(src[k])
+            k += 1
+        elif tag == "-":
+            k += 1
+        else:
+            out.append(" " * shift + text if text else text)
+    src[i:k] = out
     path.write_text("\n".join(src))
     return True
 
