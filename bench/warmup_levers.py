@@ -6,9 +6,7 @@ preset as it is with one lever changed; it runs the shared warm start (source pr
 adversarial warm-up, evaluation) into its own folder and prints UDA's mIoU on the target
 validation set, before and after another AdaBN.  Variants run one after another in this
 process (one thread), so their numbers compare side by side; variants with the same
-pre-training settings share one pre-trained model.  docs/results.md's lever table (measured
-before the preset adopted rare-class sampling: at today's preset, ``preset+uniform`` is the
-table's ``preset`` and ``preset+LEVER+uniform`` its ``preset+LEVER``; the log names stay):
+pre-training settings share one pre-trained model.  docs/results.md's lever table:
 
     .venv/bin/python bench/warmup_levers.py --data runs/exp/photo --out runs/exp/levers-photo \
         --variants preset preset+adv0 preset+adv-strong preset+adv-long preset+rcs preset+long \
@@ -39,7 +37,7 @@ LEVERS: dict[str, dict] = {
     "base": {},
     "photometric": {"data": {"source_augment": "photometric"}},
     "rcs": {"data": {"source_sampling": "rare-class"}},
-    "uniform": {"data": {"source_sampling": "uniform"}},  # the preset before it adopted "rcs"
+    "uniform": {"data": {"source_sampling": "uniform"}},
     "long": {"pretrain": {"steps": 800}},
     "adv0": {"warmup": {"adv_weight": 0.0}},
     "adv-strong": {"warmup": {"adv_weight": 0.05}},

@@ -293,6 +293,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default="runs/results", help="the output folder of docs/run_results.sh")
     ap.add_argument("--levers", help="folder of bench/warmup_levers.py logs (lev-LOOK-SEED.log: docs/runs/levers)")
+    ap.add_argument(
+        "--levers-run", help="output folder of docs/run_results.sh run with a lever on (rare-class sampling)"
+    )
     ap.add_argument("--caps", help="output folder of docs/run_cap_variants.sh (the cap ablation)")
     args = ap.parse_args()
     from make_results_cap import run_caps
@@ -313,7 +316,9 @@ def main() -> None:
     from make_results_levers import LEVERS, lever_section
 
     body += (
-        lever_section(Path(args.levers), old, runs) if args.levers else kept_section(old, LEVERS, "no --levers given")
+        lever_section(Path(args.levers), old, runs, Path(args.levers_run) if args.levers_run else None)
+        if args.levers
+        else kept_section(old, LEVERS, "no --levers given")
     )
     if args.caps:
         body += cap_section(runs, Path(args.caps), {k: v for k, v in DOMAINS.items() if k != "dusk"}, asked_pixels)

@@ -13,12 +13,12 @@ LEVERS = "## The warm-up levers, one at a time"
 FIRST = "### The first measurement: the levers off (seed 0)"
 LOOKS = {"photo": "overcast", "night": "night", "dusk": "dusk (held out)"}
 WHAT = {
-    "preset": "the `demo` preset before this table (commit 721b9b5): photometric source randomisation, AdaBN, adversarial weight 0.01 for 80 steps, 400 pre-training steps, uniform source sampling",
+    "preset": "the `demo` preset: photometric source randomisation, AdaBN, adversarial weight 0.01 for 80 steps, 400 pre-training steps, uniform source sampling",
     "preset+adv0": "adversarial weight 0 (the warm-up is source training alone)",
     "preset+adv-strong": "adversarial weight 0.05 (IAST's), 80 steps",
     "preset+adv-heavy": "adversarial weight 0.5 (ten times IAST's: does the term act at all?)",
     "preset+adv-long": "adversarial warm-up twice as long (160 steps)",
-    "preset+rcs": "class-balanced source sampling (rare-class sampling, T = 0.01), pre-training and warm-up: **adopted**, the `demo` preset now",
+    "preset+rcs": "class-balanced source sampling (rare-class sampling, T = 0.01), pre-training and warm-up; run on every seed next: not adopted",
     "preset+long": "pre-training twice as long (800 steps)",
 }
 
@@ -43,7 +43,7 @@ def _cell(values: list[float]) -> str:
     return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
 
 
-def lever_section(folder: Path, old_page: str, runs: Path | None = None) -> list[str]:
+def lever_section(folder: Path, old_page: str, runs: Path | None = None, other: Path | None = None) -> list[str]:
     rows = read(folder)
     if not rows:
         return []
@@ -54,11 +54,11 @@ def lever_section(folder: Path, old_page: str, runs: Path | None = None) -> list
         LEVERS,
         "",
         f"`bench/warmup_levers.py`, seed {', '.join(map(str, seeds))}: each lever switched on alone on top of",
-        "the `demo` preset as it was before this table; UDA's mIoU on the target validation set after",
-        "the preset's AdaBN, computed exactly as the main tables' UDA row (the `preset` row is the",
-        "previous main run's seed-0 UDA to the last digit). Each lever costs 3-11 min per look on one",
-        "core, so each was run on seed 0; the one adopted is then measured on every seed by the main",
-        "run (the next table). Logs: `docs/runs/levers/`.",
+        "the `demo` preset; UDA's mIoU on the target validation set after the preset's AdaBN, computed",
+        "exactly as the main tables' UDA row (the `preset` row is the main run's seed-0 UDA to the last",
+        "digit). Each lever costs 3-11 min per look on one core, so each was run on seed 0; the one",
+        "that led was then run on every seed, with the whole comparison (the next table).",
+        "Logs: `docs/runs/levers/`.",
         "",
         "| lever | what changes | "
         + " | ".join(f"{LOOKS[k]}: UDA" for k in looks)
@@ -76,7 +76,7 @@ def lever_section(folder: Path, old_page: str, runs: Path | None = None) -> list
             d = [_signed(mine[s] - base[s]) for s in sorted(base)]
             diffs.append(", ".join(d) if v != "preset" else "")
         lines.append(f"| `{v}` | {WHAT[v]} | " + " | ".join(cells) + " | " + " | ".join(diffs) + " |")
-    lines += ["", *adopted(folder, runs), *first_measurement(old_page)]
+    lines += ["", *rare_class_run(runs, other), *first_measurement(old_page)]
     return lines
 
 
@@ -84,39 +84,77 @@ def _signed(x: float) -> str:
     return "0.0" if abs(x) < 0.05 else f"{x:+.1f}"
 
 
-def adopted(folder: Path, runs: Path | None) -> list[str]:
-    """The adopted lever on every seed: the previous main run's UDA (``previous-main-uda.json``)
-    against this main run's, paired by seed, with UDA's share of the converged reference."""
-    prev_file = folder / "previous-main-uda.json"
-    if runs is None or not prev_file.exists():
+STRATEGY_ORDER = [
+    "uda",
+    "supervised-converged",
+    "supervised",
+    "spl",
+    "rand-pixels",
+    "ppl",
+    "rand",
+    "sconf",
+    "ent",
+    "ripu",
+    "iast",
+]
+
+
+def final_miou(results: Path) -> dict[str, dict[str, float]]:
+    """strategy -> seed -> final-stage mIoU (in %) from a compare run's results.json."""
+    out: dict[str, dict[str, float]] = {}
+    for seed, strategies in json.loads(results.read_text())["per_seed"].items():
+        for name, stages in strategies.items():
+            out.setdefault(name, {})[seed] = 100 * stages[-1]["miou"]
+    return out
+
+
+def rare_class_run(main: Path | None, other: Path | None) -> list[str]:
+    """The whole comparison run again with rare-class sampling (``other``) against the main
+    run (uniform sampling), per strategy: final-stage mIoU and the paired differences."""
+    if main is None or other is None:
         return []
-    prev = json.loads(prev_file.read_text())
-    lines = [
-        "### The adopted lever on every seed: the main run before and after rare-class sampling",
-        "",
-        f"Before: {prev['source']}. After: this page's main run. UDA per seed, paired.",
-        "",
-        "| look | before (uniform sampling) | after (rare-class sampling) | after − before, per seed | after: share of supervised-converged |",
-        "|---|---:|---:|---|---:|",
+    looks = [(look, sub) for look, sub in (("photo", "photo/compare"), ("night", "night/compare-night"))]
+    looks = [
+        (look, sub)
+        for look, sub in looks
+        if (main / sub / "results.json").exists() and (other / sub / "results.json").exists()
     ]
-    for look, sub in (("photo", "photo/compare"), ("night", "night/compare-night"), ("dusk", "dusk/compare-dusk")):
-        results = runs / sub / "results.json"
-        if look not in prev or not results.exists():
-            continue
-        per_seed = json.loads(results.read_text())["per_seed"]
-        now = {k: 100 * v["uda"][0]["miou"] for k, v in per_seed.items() if "uda" in v}
-        ref = {
-            k: 100 * v["supervised-converged"][-1]["miou"] for k, v in per_seed.items() if "supervised-converged" in v
-        }
-        seeds = sorted(set(now) & set(prev[look]), key=int)
-        before = [100 * prev[look][k] for k in seeds]
-        after = [now[k] for k in seeds]
-        share = statistics.mean(after) / statistics.mean([ref[k] for k in seeds]) if set(seeds) <= set(ref) else None
-        lines.append(
-            f"| {LOOKS[look]} | {_cell(before)} | {_cell(after)} | "
-            + ", ".join(_signed(a - b) for a, b in zip(after, before))
-            + f" | {'-' if share is None else f'{100 * share:.0f} %'} |"
-        )
+    if not looks:
+        return []
+    lines = [
+        "### Rare-class sampling on every seed: the whole comparison again",
+        "",
+        "Rare-class sampling led on seed 0 at night (+3.1), so the whole comparison was run again",
+        'with it (`docs/run_results.sh`, the preset with `source_sampling = "rare-class"`, commit',
+        "609cb98, the same seeds). Final-stage mIoU, mean ± std over the seeds, and the paired",
+        "per-seed difference (rare-class − uniform); uniform is this page's main run.",
+        "",
+        "| strategy | "
+        + " | ".join(f"{LOOKS[look]}: uniform | {LOOKS[look]}: rare-class | {LOOKS[look]}: paired" for look, _ in looks)
+        + " |",
+        "|---|" + "---:|---:|---|" * len(looks),
+    ]
+    tables = [(final_miou(main / sub / "results.json"), final_miou(other / sub / "results.json")) for _, sub in looks]
+    for name in STRATEGY_ORDER:
+        cells = []
+        for before, after in tables:
+            seeds = sorted(set(before.get(name, {})) & set(after.get(name, {})), key=int)
+            b, a = [before[name][k] for k in seeds], [after[name][k] for k in seeds]
+            cells += [_cell(b), _cell(a), ", ".join(_signed(y - x) for x, y in zip(b, a)) or "-"]
+        if any(c != "-" for c in cells):
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    shares = []
+    for before, after in tables:
+        for t in (before, after):
+            u, c = t.get("uda", {}), t.get("supervised-converged", {})
+            seeds = sorted(set(u) & set(c), key=int)
+            shares.append(
+                f"{100 * statistics.mean(u[k] for k in seeds) / statistics.mean(c[k] for k in seeds):.0f} %"
+                if seeds
+                else "-"
+            )
+        shares.append("")
+    lines.append("| UDA's share of supervised-converged | " + " | ".join(shares) + " |")
     return [*lines, ""]
 
 

@@ -64,21 +64,41 @@ def test_no_logs_no_section(tmp_path):
     assert lever_section(tmp_path, OLD_PAGE) == []
 
 
-def test_the_adopted_lever_is_paired_per_seed_against_the_previous_main_run(tmp_path):
-    levers, runs = tmp_path / "levers", tmp_path / "runs"
+def _run(folder: Path, per_seed: dict) -> None:
+    (folder / "night/compare-night").mkdir(parents=True)
+    results = {
+        k: {name: [{"stage": 0, "miou": 0.0}, {"miou": m}] for name, m in v.items()} for k, v in per_seed.items()
+    }
+    (folder / "night/compare-night/results.json").write_text(json.dumps({"per_seed": results}))
+
+
+def test_the_lever_run_again_is_paired_per_seed_and_strategy_against_the_main_run(tmp_path):
+    levers, main, other = tmp_path / "levers", tmp_path / "main", tmp_path / "other"
     levers.mkdir()
     _log(levers, "night", 0, {"preset": 0.11, "preset+rcs": 0.14})
-    prev = {"source": "the run before", "night": {"0": 0.11, "1": 0.13}, "photo": {"0": 0.16}}
-    (levers / "previous-main-uda.json").write_text(json.dumps(prev))
-    (runs / "night/compare-night").mkdir(parents=True)
-    per_seed = {
-        k: {"uda": [{"stage": 0, "miou": u}], "supervised-converged": [{"miou": 0.2}, {"miou": c}]}
-        for k, u, c in (("0", 0.14, 0.28), ("1", 0.15, 0.26))
+    _run(
+        main,
+        {
+            "0": {"uda": 0.11, "supervised-converged": 0.27, "spl": 0.24},
+            "1": {"uda": 0.13, "supervised-converged": 0.28, "spl": 0.25},
+        },
+    )
+    _run(
+        other,
+        {
+            "0": {"uda": 0.14, "supervised-converged": 0.28, "spl": 0.25},
+            "1": {"uda": 0.12, "supervised-converged": 0.28, "spl": 0.24},
+        },
+    )
+    lines = lever_section(levers, "", main, other)
+    rows = {
+        line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")][1:]
+        for line in lines
+        if line.startswith("| ")
     }
-    (runs / "night/compare-night/results.json").write_text(json.dumps({"per_seed": per_seed}))
-    lines = lever_section(levers, "", runs)
-    row = next(line for line in lines if line.startswith("| night |"))
-    # before 11, 13; after 14, 15; the share: mean 14.5 over the last-round references' mean 27
-    assert row == "| night | 12.0 ± 1.4 | 14.5 ± 0.7 | +3.0, +2.0 | 54 % |"
-    assert not any(line.startswith("| overcast |") for line in lines)  # no run of that look: no row
-    assert not any(line.startswith("### The adopted") for line in lever_section(levers, "", None))
+    assert rows["uda"] == ["12.0 ± 1.4", "13.0 ± 1.4", "+3.0, -1.0"]
+    assert rows["spl"] == ["24.5 ± 0.7", "24.5 ± 0.7", "+1.0, -1.0"]
+    # UDA over converged: 12 / 27.5 and 13 / 28
+    assert rows["UDA's share of supervised-converged"] == ["44 %", "46 %", ""]
+    assert "ppl" not in rows  # not in either run: no row
+    assert not any(line.startswith("### Rare-class") for line in lever_section(levers, "", main, None))

@@ -121,7 +121,7 @@ def test_the_sampling_settings_load_and_bad_ones_name_their_place(tmp_path):
     f.write_text('base = "demo"\n[data]\nsource_sampling = "rare-class"\nrare_class_temperature = 0.05\n')
     cfg = load_config(f)
     assert (cfg.data.source_sampling, cfg.data.rare_class_temperature) == ("rare-class", 0.05)
-    assert preset("demo").data.source_sampling == "rare-class" and preset("smoke").data.source_sampling == "uniform"
+    assert preset("demo").data.source_sampling == "uniform"  # measured, not adopted (docs/results.md)
     f.write_text('base = "demo"\n[data]\nsource_sampling = "often"\n')
     with pytest.raises(ValueError, match=r"\[data\] source_sampling = 'often'"):
         load_config(f)
