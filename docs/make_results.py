@@ -83,7 +83,9 @@ def stage_rows(results: dict[str, list[dict]], label: str) -> list[str]:
     ]
 
 
-def domain_section(runs: Path, name: str, folder: Path, results: dict[str, list[dict]], seeds: list[int]) -> list[str]:
+def domain_section(
+    runs: Path, name: str, folder: Path, results: dict[str, list[dict]], seeds: list[int], old: str = ""
+) -> list[str]:
     out = folder / "docs"
     out.mkdir(exist_ok=True)
     md, _ = write_tables(out, results)
@@ -124,6 +126,8 @@ def domain_section(runs: Path, name: str, folder: Path, results: dict[str, list[
     pixels = asked_pixels(runs, name, folder, seeds)
     if len(pixels) > 2:
         lines += ["### What the asked pixels are (stage 1)", "", *pixels, ""]
+    else:  # the run's data or warm-up checkpoints are gone: keep what was measured from them
+        lines += kept_subsection(old, lines[0], "### What the asked pixels are (stage 1)")
     if fig6.exists():
         shutil.copy(fig6, images / f"results-fig6-{name}.png")
         lines += [
@@ -218,6 +222,21 @@ def asked_points(runs: Path, name: str, folder: Path, seeds: list[int]) -> list[
     return lines
 
 
+def kept_subsection(old: str, section: str, title: str) -> list[str]:
+    """``title``'s block inside ``section`` of the previous page, marked as kept."""
+    at = old.find(section)
+    start = old.find(title, at) if at >= 0 else -1
+    if start < 0 or old.find("\n## ", at + 1) < start:
+        return []
+    ends = [i for i in (old.find("\n#", start + 1), old.find("\nLike the paper", start)) if i >= 0]
+    block = old[start : min(ends) if ends else len(old)].strip().splitlines()
+    note = "*Kept from the previous version of this page: the run's data or warm-up checkpoints were not kept.*"
+    rest = [line for line in block[1:] if line != note]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    return [block[0], "", note, "", *rest, ""]
+
+
 def asked_pixels(
     runs: Path,
     name: str,
@@ -304,14 +323,14 @@ def main() -> None:
     meta = json.loads((runs / "meta.json").read_text()) if (runs / "meta.json").exists() else {}
     domains = {}
     body: list[str] = []
+    old = (DOCS / "results.md").read_text() if (DOCS / "results.md").exists() else ""
     for name, (sub, _) in DOMAINS.items():
         folder = runs / sub
         seeds = per_seed(folder)
         if not seeds:
             continue
         domains[name] = aggregate(seeds)
-        body += domain_section(runs, name, folder, domains[name], sorted(seeds))
-    old = (DOCS / "results.md").read_text() if (DOCS / "results.md").exists() else ""
+        body += domain_section(runs, name, folder, domains[name], sorted(seeds), old)
     from make_results_cap import CAPS, cap_section, kept_section
     from make_results_levers import LEVERS, lever_section
 
