@@ -226,7 +226,8 @@ def kept_subsection(old: str, section: str, title: str) -> list[str]:
     """``title``'s block inside ``section`` of the previous page, marked as kept."""
     at = old.find(section)
     start = old.find(title, at) if at >= 0 else -1
-    if start < 0 or old.find("\n## ", at + 1) < start:
+    after = old.find("\n## ", at + 1)  # the next section: the block must lie before it
+    if start < 0 or 0 <= after < start:
         return []
     ends = [i for i in (old.find("\n#", start + 1), old.find("\nLike the paper", start)) if i >= 0]
     block = old[start : min(ends) if ends else len(old)].strip().splitlines()

@@ -108,3 +108,20 @@ def test_a_section_whose_inputs_were_not_given_is_kept_with_a_line_that_says_so(
     last = f"# page\n\n{CAPS}\n\nonly"
     assert kept_section(last, CAPS, "x")[-2:] == ["only", ""]  # the last section of the page
     assert kept_section("# page\n", CAPS, "x") == []
+
+
+def test_a_domains_asked_pixels_table_is_kept_from_its_own_section_once():
+    from make_results import kept_subsection
+
+    title = "### What the asked pixels are (stage 1)"
+    old = (
+        f"## Target domain: A\n\n{title}\n\n| a |\n|---|\n| 1 |\n\nLike the paper's Fig. 6 ...\n\n"
+        f"## Target domain: B\n\n{title}\n\n| b |\n|---|\n| 2 |\n\n## The levers\n"
+    )
+    b = kept_subsection(old, "## Target domain: B", title)
+    assert b[0] == title and b[2].startswith("*Kept") and b[4:] == ["| b |", "|---|", "| 2 |", ""]
+    a = kept_subsection(old, "## Target domain: A", title)
+    assert a[4:] == ["| a |", "|---|", "| 1 |", ""]
+    assert kept_subsection("\n".join(a), "", title) == a  # kept again: one note, not two
+    assert kept_subsection(old, "## Target domain: C", title) == []
+    assert kept_subsection("## Target domain: D\n\n## Next\n\n" + title, "## Target domain: D", title) == []
