@@ -127,7 +127,8 @@ def rare_class_run(main: Path | None, other: Path | None) -> list[str]:
         "Rare-class sampling led on seed 0 at night (+3.1), so the whole comparison was run again",
         'with it (`docs/run_results.sh`, the preset with `source_sampling = "rare-class"`, commit',
         "609cb98, the same seeds). Final-stage mIoU, mean ± std over the seeds, and the paired",
-        "per-seed difference (rare-class − uniform); uniform is this page's main run.",
+        "per-seed difference (rare-class − uniform); uniform is this page's main run. Its results:",
+        "`docs/runs/levers/rcs-run/` (`make_results.py --levers-run`).",
         "",
         "| strategy | "
         + " | ".join(f"{LOOKS[look]}: uniform | {LOOKS[look]}: rare-class | {LOOKS[look]}: paired" for look, _ in looks)
