@@ -144,3 +144,16 @@ def test_stamps_of_one_stroke_are_discs_not_joined_and_a_point_label_is_a_point_
     pts = editor(9, 20, points=np.array([[2, 5, 1]]))
     edit = pts.label_point(0, 6)
     assert edit is not None and edit.kind == "point" and edit.rect == (2, 3, 5, 6)
+
+
+def test_fill_and_accept_are_their_own_kinds_of_edit():
+    mask = np.zeros((6, 8), bool)
+    mask[1:3, 2:5] = True
+    prediction = np.full((6, 8), 7, np.uint8)
+    ed = editor(6, 8, mask=mask, prediction=prediction)
+    ed.active_class = 4
+    fill = ed.fill(1, 2)
+    assert fill is not None and fill.kind == "fill" and fill.rect == (1, 3, 2, 5)
+    ed.undo()
+    accept = ed.accept_component(2, 4)
+    assert accept is not None and accept.kind == "accept" and int((ed.labels == 7).sum()) == 6
