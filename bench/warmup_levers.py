@@ -41,7 +41,6 @@ LEVERS: dict[str, dict] = {
     "long": {"pretrain": {"steps": 800}},
     "adv0": {"warmup": {"adv_weight": 0.0}},
     "adv-strong": {"warmup": {"adv_weight": 0.05}},
-    "adv-heavy": {"warmup": {"adv_weight": 0.5}},
     "adv-long": {"warmup": {"steps": 160}},
 }
 

@@ -9,6 +9,8 @@ import json
 import statistics
 from pathlib import Path
 
+from make_results_cap import _ms as _cell  # mean ± std over the seeds, one value as it is
+
 LEVERS = "## The warm-up levers, one at a time"
 FIRST = "### The first measurement: the levers off (seed 0)"
 LOOKS = {"photo": "overcast", "night": "night", "dusk": "dusk (held out)"}
@@ -16,7 +18,6 @@ WHAT = {
     "preset": "the `demo` preset: photometric source randomisation, AdaBN, adversarial weight 0.01 for 80 steps, 400 pre-training steps, uniform source sampling",
     "preset+adv0": "adversarial weight 0 (the warm-up is source training alone)",
     "preset+adv-strong": "adversarial weight 0.05 (IAST's), 80 steps",
-    "preset+adv-heavy": "adversarial weight 0.5 (ten times IAST's: does the term act at all?)",
     "preset+adv-long": "adversarial warm-up twice as long (160 steps)",
     "preset+rcs": "class-balanced source sampling (rare-class sampling, T = 0.01), pre-training and warm-up; run on every seed next: not adopted",
     "preset+long": "pre-training twice as long (800 steps)",
@@ -33,14 +34,6 @@ def read(folder: Path) -> dict[tuple[str, str, int], dict]:
                 r = json.loads(line)
                 rows[(r["variant"], look, int(seed))] = r
     return rows
-
-
-def _cell(values: list[float]) -> str:
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.1f}"
-    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
 
 
 def lever_section(folder: Path, old_page: str, runs: Path | None = None, other: Path | None = None) -> list[str]:
@@ -113,10 +106,9 @@ def rare_class_run(main: Path | None, other: Path | None) -> list[str]:
     run (uniform sampling), per strategy: final-stage mIoU and the paired differences."""
     if main is None or other is None:
         return []
-    looks = [(look, sub) for look, sub in (("photo", "photo/compare"), ("night", "night/compare-night"))]
     looks = [
         (look, sub)
-        for look, sub in looks
+        for look, sub in (("photo", "photo/compare"), ("night", "night/compare-night"))
         if (main / sub / "results.json").exists() and (other / sub / "results.json").exists()
     ]
     if not looks:

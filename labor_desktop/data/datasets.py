@@ -59,7 +59,7 @@ def rare_class_weights(labels: Iterable[np.ndarray], temperature: float, min_sha
     for label in labels:
         hist = np.bincount(label[label != IGNORE].ravel(), minlength=IGNORE)[:IGNORE].astype(np.float64)
         counts.append(hist)
-        present.append(hist >= max(1.0, min_share * hist.sum()) if hist.sum() else np.zeros(IGNORE, bool))
+        present.append(hist >= max(1.0, min_share * hist.sum()))  # no labeled pixel: present nowhere
     if not counts:
         raise ValueError("no images to weight")
     total, holds = np.sum(counts, axis=0), np.array(present)

@@ -128,7 +128,7 @@ def batches(
     """Endless (images, labels) batches (this rank's shard of each global batch)."""
     loader = DataLoader(
         dataset,
-        batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime, getattr(dataset, "weights", None)),
+        batch_sampler=BatchPlan(len(dataset), batch_size, seed, runtime, dataset.weights),
         **loader_options(workers, runtime),
     )
     for images, labels, _ in loader:
