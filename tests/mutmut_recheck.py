@@ -64,6 +64,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tests", nargs="+", required=True, help="test files or node ids to run against each mutant")
     ap.add_argument("--survivors", action="store_true", help="every mutant `mutmut results` lists as survived")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds before a run counts as hung (killed)")
     ap.add_argument("names", nargs="*")
     args = ap.parse_args()
     names = list(args.names)
@@ -80,8 +81,12 @@ def main() -> None:
                 print(f"NOT APPLIED {name}", flush=True)
                 continue
             cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", *args.tests]
-            ran = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, timeout=900)
-            print(f"{'SURVIVED' if ran.returncode == 0 else 'KILLED'} {name}", flush=True)
+            try:  # a hang is a kill, as mutmut counts its timeouts
+                ran = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, timeout=args.timeout)
+                verdict = "SURVIVED" if ran.returncode == 0 else "KILLED"
+            except subprocess.TimeoutExpired:
+                verdict = "KILLED (timeout)"
+            print(f"{verdict} {name}", flush=True)
             swap(diff, tree, reverse=True)
 
 

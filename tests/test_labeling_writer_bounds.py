@@ -166,3 +166,51 @@ def test_flush_after_close_with_held_saves_answers_at_once():
     w.submit(save(6, 2))
     assert not w.close(60) and w.failed == 1  # the writer stopped; the save is still held
     assert in_thread(w.flush) == (True, False)  # nobody is left to retry: no wait for it
+
+
+class SpyEvent(threading.Event):
+    """The writer's "someone waits" event, recording each wait's timeout and never waiting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout=None):
+        self.waits.append(timeout)
+        return super().wait(0)
+
+
+def test_the_first_save_of_a_burst_lets_the_caller_go_first_for_start_delay():
+    store, saved = Store(), threading.Semaphore(0)
+    w = SaveQueue(store, on_saved=lambda image: saved.release(), start_delay=7.5)
+    w._urgent = spy = SpyEvent()  # the writer's thread is blocked on the empty queue until submit
+    w.submit(save(1, 3))
+    assert saved.acquire(timeout=60)
+    assert spy.waits == [7.5]
+    assert w.close()
+
+
+def test_a_fresh_writer_reports_no_error_and_its_thread_is_named_and_never_blocks_exit():
+    w = SaveQueue(Store(), start_delay=0)
+    assert w.last_error == ""
+    names = [t.name for t in threading.enumerate() if t is w._thread]
+    assert names == ["label-writer"]  # a thread dump of a hung window names it
+    assert w._thread.daemon is True
+    assert w.close()
+
+
+def test_a_program_that_never_closes_its_writer_still_exits(tmp_path):
+    # A forgotten close() must not keep the process alive (the writer thread idles on its queue).
+    import subprocess
+    import sys
+
+    code = (
+        "from labor_desktop.labeling import SaveQueue\n"
+        "class S:\n"
+        "    def save_labels(self, *a, **k): pass\n"
+        "w = SaveQueue(S(), start_delay=0)\n"
+        "print('started', flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=110)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "started\n"

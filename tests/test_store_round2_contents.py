@@ -76,8 +76,8 @@ def test_zero_bytes_in_an_old_snapshots_global_heap_are_damage_not_a_hang(tmp_pa
     heap = data.find(b"GCOL")
     data[heap + at : heap + at + width] = bytes(width)
     path.write_bytes(bytes(data))
-    code = (
-        "import sys\nfrom labor_desktop.store import Project, ProjectError\n"
+    code = (  # SIGALRM's default action ends a child left behind when a runner kills this test
+        "import signal, sys\nsignal.alarm(150)\nfrom labor_desktop.store import Project, ProjectError\n"
         "try:\n    Project.open(sys.argv[1], read_only=True)\n"
         "except ProjectError as e:\n    print(e)\n    sys.exit(3)\n"
     )
