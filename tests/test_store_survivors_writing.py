@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from store_support import H, W, labels_of, make
 
-from labor_desktop.store import SaveError
+from labor_desktop.store import Project, SaveError
 from labor_desktop.store import locks as locks_mod
 from labor_desktop.store.locks import stop_message
 
@@ -98,3 +98,39 @@ def test_a_rescue_that_failed_says_to_keep_the_window_open():
         "the saves it held could not be written back (keep this window open and copy your work). "
         "Close the project and open it again"
     )
+
+
+def test_an_erase_replayed_from_the_journal_hides_the_snapshots_labels(tmp_path):
+    p = make(tmp_path)
+    for i in (2, 3):
+        p.save_labels(i, labels_of(i), 1)
+    p.close()  # 2 and 3 in the snapshot
+    with Project.open(tmp_path / "p.labor.h5") as q:
+        q.save_labels(2, np.full((H, W), 255, np.uint8), 0)  # erased
+        q.save_labels(4, labels_of(4), 1)
+        q.close(compact=False)  # the erase stays a journal record
+    with Project.open(tmp_path / "p.labor.h5", read_only=True) as r:
+        assert r.labeled_images() == [3, 4]
+        assert (r.labels(2)[0] == 255).all()
+
+
+def test_effort_replayed_from_a_labels_record_is_booked_to_that_image_only(tmp_path):
+    p = make(tmp_path)
+    p.save_labels(3, labels_of(3), 1, {"clicks": 2, "active_seconds": 1.5}, 1)
+    p.close(compact=False)
+    with Project.open(tmp_path / "p.labor.h5", read_only=True) as r:
+        assert [r.effort(i).clicks for i in range(10)] == [0, 0, 0, 2, 0, 0, 0, 0, 0, 0]
+        assert r.effort(3).active_seconds == 1.5
+
+
+def test_stage_0_is_a_stage_and_256_is_not(tmp_path):
+    with make(tmp_path) as p:
+        p.save_proposal(0, 1, None, np.array([[1, 1, 0]]))
+        assert p.proposal(0, 1)[1].tolist() == [[1, 1, 0]]
+        p.record_stage(0, {"miou": 0.25})
+        with pytest.raises(ValueError) as e:
+            p.record_stage(256, {})
+        assert str(e.value) == "stage 256 is not an integer in 0..255"
+        with pytest.raises(ValueError) as e:
+            p.record_stage(1, [1, 2])
+        assert str(e.value) == "the history entry of stage 1 must be a dict"
