@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,7 @@ def project_in(folder: Path) -> Project:
     return p
 
 
+@pytest.mark.heavy
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(op, max_size=25), st.integers(0, 2))
 def test_the_cache_equals_a_fresh_decode_after_random_edits(ops, initial):

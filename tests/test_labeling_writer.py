@@ -182,6 +182,7 @@ def stroke(ed, k: int) -> None:
     ed.end_stroke()
 
 
+@pytest.mark.heavy
 @pytest.mark.timeout(600)  # a hang guard only: three child processes start under whatever load
 def test_sigkill_while_labelling_loses_at_most_the_stroke_in_progress(tmp_path):
     from labor_desktop.labeling import LabelEditor

@@ -122,6 +122,7 @@ def check_state(project: Project, intact: int, touched: set[int]) -> None:
         assert project.effort(i).clicks in ({i + 1, 0} | ({99} if i in touched else set()))
 
 
+@pytest.mark.heavy
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(damage, min_size=1, max_size=3))
 @example(ops=[("garbage", 63166, b"\x00")])  # found in CI: a byte inside the last header hid a whole payload

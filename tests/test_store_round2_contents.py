@@ -64,6 +64,7 @@ def test_new_snapshots_keep_no_string_in_the_global_heap(tmp_path):
         assert q.history() == [{"miou": 0.5, "stage": 1}] and q.settings.classes == SETTINGS.classes
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("at", "width"), [(16, 16), (16, 32), (16, 64), (48, 32)])
 def test_zero_bytes_in_an_old_snapshots_global_heap_are_damage_not_a_hang(tmp_path, at, width):
     """These bytes made ``Project.open(read_only=True)`` loop forever inside HDF5 (with the GIL

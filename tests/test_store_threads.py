@@ -3,10 +3,12 @@
 import threading
 
 import numpy as np
+import pytest
 
 from labor_desktop.store import ImageEntry, Project, ProjectSettings
 
 
+@pytest.mark.heavy
 def test_writer_and_readers_hammering(tmp_path):
     n, h, w = 5, 48, 64
     p = Project.create(
