@@ -97,3 +97,34 @@ def test_a_snapshot_proposal_point_of_class_k_is_one_message_naming_the_project(
         r.proposal(1, 4)
     reason = "points: a proposed point lies outside the image or has no valid class"
     assert str(e.value) == damaged(path, "the stage 1 proposal of image 4", reason, path)
+
+
+def snapshot_with_region_size(tmp_path, size):
+    p = make(tmp_path)
+    p.save_proposal(1, 4, None, np.array([[1, 2, 3]]), region_size=16)
+    p.close()
+    with h5py.File(p.path, "r+") as f:
+        f["proposals/1/4"].attrs["region_size"] = size
+    return p.path
+
+
+@pytest.mark.parametrize("size", [1, 4096, np.int64(7), np.uint16(4096)])
+def test_a_snapshot_region_size_from_1_to_4096_reads(tmp_path, size):
+    from labor_desktop.store import Project
+
+    with Project.open(snapshot_with_region_size(tmp_path, size), read_only=True) as r:
+        assert r.proposal_region_size(1, 4) == int(size)
+
+
+@pytest.mark.parametrize(
+    "size, shown",
+    [(0, "0"), (4097, "4097"), (2.0, "2.0"), (np.array([3, 4]), "[3, 4]")],
+)
+def test_a_snapshot_region_size_outside_1_to_4096_or_not_one_integer_is_one_message(tmp_path, size, shown):
+    from labor_desktop.store import Project
+
+    path = snapshot_with_region_size(tmp_path, size)
+    with Project.open(path, read_only=True) as r, pytest.raises(ProjectError) as e:
+        r.proposal_region_size(1, 4)
+    reason = f"/proposals/1/4: region_size {shown} is not an integer in 1..4096"
+    assert str(e.value) == damaged(path, "the stage 1 proposal of image 4", reason, path)

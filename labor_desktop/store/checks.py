@@ -207,7 +207,7 @@ def proposal_region_size(f: h5py.File, stage: int, i: int) -> int | None:
     if size is None:
         return None
     if not (np.ndim(size) == 0 and np.asarray(size).dtype.kind in "iu" and 1 <= int(size) <= MAX_REGION_SIZE):
-        raise Damaged(f"{where}: region_size {size!r} is not an integer in 1..{MAX_REGION_SIZE}")
+        raise Damaged(f"{where}: region_size {np.asarray(size).tolist()!r} is not an integer in 1..{MAX_REGION_SIZE}")
     return int(size)
 
 
