@@ -32,16 +32,19 @@ class CodecError(ValueError):
 
 
 def inflate(data: bytes, size: int) -> bytes:
-    """Exactly ``size`` bytes from the zlib stream ``data``; never more (a crafted stream
-    cannot make it allocate beyond ``size``)."""
+    """Exactly ``size`` bytes from the whole zlib stream ``data``; never more (a crafted stream
+    cannot make it allocate beyond ``size``), and never a stream cut before its end."""
+    d = zlib.decompressobj()
     try:
-        d = zlib.decompressobj()
         out = d.decompress(data, size + 1)  # max_length 0 would mean "no limit"
-        extra = len(out) > size or d.unconsumed_tail or (not d.eof and d.decompress(b"", 1))
     except zlib.error as e:
         raise CodecError(f"compressed data is damaged ({e})") from None
-    if len(out) != size or extra:
-        raise CodecError(f"compressed data holds {'more' if extra else len(out)} bytes, {size} expected")
+    if len(out) > size:  # the limit was reached: there is more
+        raise CodecError(f"compressed data holds more bytes, {size} expected")
+    if not d.eof:  # all input read, no output held back: the stream's end (and checksum) is missing
+        raise CodecError("compressed data is damaged (the stream ends early)")
+    if len(out) != size:
+        raise CodecError(f"compressed data holds {len(out)} bytes, {size} expected")
     return out
 
 
