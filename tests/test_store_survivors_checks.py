@@ -13,6 +13,7 @@ from labor_desktop.store.checks import (
     _heap_loops,
     _number,
     check_points,
+    check_record,
     label_group,
     proposal_group,
 )
@@ -247,3 +248,46 @@ def test_a_point_lies_in_the_image_with_a_class_in_0_to_k_minus_1(point, ok):
             damage(check_points, points, (20, 30), 19, "pts")
             == "pts: a proposed point lies outside the image or has no valid class"
         )
+
+
+# ---- a journal record's header: each wrong field is one exact message ------------------------
+COUNTERS = {"active_seconds": 1.0, "clicks": 2, "brush_strokes": 0, "points_labeled": 0}
+LABELS = {"kind": "labels", "image": 1, "shape": [20, 30], "bbox": None}
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ({**LABELS, "effort": "x"}, "labels record: effort is not a JSON object"),
+        (
+            {**LABELS, "effort": {**COUNTERS, "clicks": -1}},
+            "labels record: effort counters must be finite numbers >= 0",
+        ),
+        ({**LABELS, "effort": {**COUNTERS, "stage": "x"}}, "labels record: stage 'x' is not in 0..255"),
+        ({"kind": "effort", "image": 1, **COUNTERS, "stage": 256}, "effort record: stage 256 is not in 0..255"),
+        (
+            {"kind": "effort", "image": 1, **COUNTERS, "stage": 1, "stage_row": [1, 2, 3]},
+            "effort record: stage_row must be four finite numbers >= 0",
+        ),
+        (
+            {"kind": "effort", "image": 1, **COUNTERS, "stage": 1, "stage_row": 5},
+            "effort record: stage_row must be four finite numbers >= 0",
+        ),
+        ({**LABELS, "shape": [20, 31]}, "labels record: shape [20, 31] is not image 1's [20, 30]"),
+        ({**LABELS, "bbox": [0, 99, 0, 5]}, "labels record: bounding box [0, 99, 0, 5] lies outside the 30x20 image"),
+    ],
+)
+def test_a_record_header_with_one_wrong_field_names_it(header, message):
+    assert damage(check_record, header, [(20, 30)] * 10) == message
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {**LABELS, "effort": {**COUNTERS, "stage": 1, "stage_row": [0, 0, 0, 0]}},
+        {"kind": "effort", "image": 1, **COUNTERS, "stage": 0, "stage_row": [1.5, 2, 0, 0]},
+        {**LABELS, "bbox": [0, 20, 0, 30]},
+    ],
+)
+def test_a_record_header_at_its_edges_is_valid(header):
+    check_record(header, [(20, 30)] * 10)
