@@ -178,3 +178,41 @@ def test_a_failed_compaction_says_why_and_loses_nothing(tmp_path, monkeypatch):
     p.close()
     with Project.open(tmp_path / "p.labor.h5", read_only=True) as r:
         assert r.labeled_images() == [2]
+
+
+def test_a_read_only_reader_reloads_once_when_a_record_went_stale_and_never_when_nothing_changed(tmp_path):
+    p = make(tmp_path)
+    p.save_labels(2, labels_of(2), 1)
+    p.save_labels(3, labels_of(3), 1)
+    p.close(compact=False)
+    with Project.open(tmp_path / "p.labor.h5", read_only=True) as r:
+        reloads = []
+        real_reload = r._reload
+        r._reload = lambda: (reloads.append(1), real_reload())[1]
+        for _ in range(3):
+            assert np.array_equal(r.labels(2)[0], labels_of(2))
+        assert reloads == []  # nothing changed: no journal re-read
+        r._labels[2] = r._labels[3]  # stale: the reload finds the right record again
+        assert np.array_equal(r.labels(2)[0], labels_of(2))
+        assert reloads == [1]
+
+
+def test_a_remembered_record_that_does_not_decode_or_check_is_one_message(tmp_path):
+    p = make(tmp_path)
+    p._append(b"\x05\x00\x00\x00[1,2", lambda off, n: p._labels.__setitem__(2, (off, n)))
+    off = p._labels[2][0]
+    with pytest.raises(ProjectError) as e:
+        p.labels(2)
+    assert str(e.value).startswith(
+        f"{p.journal_path}: the record at byte {off - HEADER.size} the record does not decode ("
+    )
+    assert str(e.value).endswith("; the journal was changed behind this program's back. Close and reopen the project")
+    header = {"kind": "labels", "image": 3, "shape": [H, W + 1], "bbox": None}
+    p._append(codec.encode(header, b"", b"", b""), lambda off, n: p._labels.__setitem__(3, (off, n)))
+    with pytest.raises(ProjectError) as e:
+        p.labels(3)
+    assert str(e.value) == (
+        f"{p.journal_path}: the labels record of image 3 is damaged "
+        f"(labels record: shape [{H}, {W + 1}] is not image 3's [{H}, {W}])" + fix(p)
+    )
+    p.close(compact=False)
