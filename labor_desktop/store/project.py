@@ -65,8 +65,8 @@ class Project(ProjectWriting):
         settings.check()
         root = path.resolve().parent
         rel = [ImageEntry(_relative(e.path, root), int(e.height), int(e.width)) for e in images]
-        try:
-            check_image_table(np.array([e.height for e in rel], np.int64), np.array([e.width for e in rel], np.int64))
+        try:  # Python ints (object arrays): a side of 2**70 is a message, not an OverflowError
+            check_image_table(np.array([e.height for e in rel], object), np.array([e.width for e in rel], object))
         except Damaged as e:
             raise ValueError(str(e)) from None
         n = len(rel)
