@@ -117,6 +117,8 @@ def test_create_over_a_leftover_journal_empties_it_at_once(tmp_path):
         assert q.labeled_images() == []
     finally:
         q.close(compact=False)
+    with Project.open(tmp_path / "p.labor.h5") as r:  # the leftover's descriptor (and its lock) went with q
+        r.save_labels(1, labels_of(1), 1)
 
 
 def test_an_append_that_could_not_be_cut_back_is_cut_before_the_next(tmp_path, monkeypatch):
