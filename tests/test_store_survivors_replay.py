@@ -152,3 +152,27 @@ def test_a_damaged_per_stage_attribute_names_itself(tmp_path, attr):
         Project.open(path, read_only=True)
     assert f"(the {attr} attribute holds an invalid entry '999')" in str(e.value)
     assert str(e.value).startswith(f"{path}: is damaged or not a LabOR Desktop project (")
+
+
+def test_a_second_writer_is_refused_before_it_touches_the_first_ones_compaction(tmp_path):
+    path, journal = ten_saves(tmp_path)
+    a = Project.open(path)
+    try:
+        path.with_name(path.name + ".lock").unlink()  # the first writer's lock file removed
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(b"the first writer's compaction in progress")
+        with pytest.raises(ProjectError, match="open in another"):
+            Project.open(path)
+        assert tmp.read_bytes() == b"the first writer's compaction in progress"
+        tmp.unlink()
+    finally:
+        a.close(compact=False)
+
+
+def test_a_file_that_is_no_project_gets_no_journal_beside_it(tmp_path):
+    path = tmp_path / "p.labor.h5"
+    path.write_bytes(b"not HDF5 at all" * 100)
+    with pytest.raises(ProjectError):
+        Project.open(path)
+    assert not path.with_name(path.name + ".journal").exists()
+    assert path.read_bytes() == b"not HDF5 at all" * 100
