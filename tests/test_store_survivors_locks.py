@@ -154,3 +154,36 @@ def test_a_virtual_dataset_is_refused(tmp_path):
 def test_images_of_the_create_call_are_checked_the_same_way(tmp_path):
     with pytest.raises(ValueError, match=r"^image 0 is 0x5 pixels"):
         Project.create(tmp_path / "p.labor.h5", SETTINGS, [ImageEntry("a.png", 5, 0)])
+
+
+def test_a_new_projects_files_are_0644(tmp_path):
+    old = os.umask(0o022)
+    try:
+        p = make(tmp_path)
+        p.save_labels(0, labels_of(0), 1)
+        p.close(compact=False)
+    finally:
+        os.umask(old)
+    for name in ("p.labor.h5.journal", "p.labor.h5.lock"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_a_folder_opened_for_writing_is_named_a_folder(tmp_path):
+    from labor_desktop.store.journal import open_regular
+
+    folder = tmp_path / "x.journal"
+    folder.mkdir()
+    for flags in (os.O_RDWR, os.O_RDONLY):
+        with pytest.raises(ProjectError) as e:
+            open_regular(folder, flags)
+        assert (
+            str(e.value)
+            == f"{folder}: is a folder, not a file LabOR Desktop wrote; move it away, then open the project again"
+        )
+
+
+def test_a_missing_file_stays_an_os_error_not_a_link(tmp_path):
+    from labor_desktop.store.journal import open_nofollow
+
+    with pytest.raises(FileNotFoundError):
+        open_nofollow(tmp_path / "missing", os.O_RDONLY)
