@@ -23,7 +23,9 @@ def test_a_snapshots_proposals_and_labels_survive_a_compaction_that_does_not_tou
     with Project.open(tmp_path / "p.labor.h5") as q:
         q.save_labels(0, labels_of(0), 2)
         q.save_proposal(2, 7, None, np.array([[2, 2, 0]]))
+    assert (tmp_path / "p.labor.h5.journal").stat().st_size == 0  # compacted: nothing left to replay
     with Project.open(tmp_path / "p.labor.h5", read_only=True) as r:  # two compactions later
+        assert r.generation == 2
         got_mask, points = r.proposal(1, 4)
         assert np.array_equal(got_mask, mask) and points.tolist() == [[3, 4, 1], [4, 8, 2]]
         assert r.proposal_region_size(1, 4) == 16
@@ -39,6 +41,7 @@ def test_an_erased_image_does_not_stop_the_images_after_it(tmp_path):
     with Project.open(tmp_path / "p.labor.h5") as q:
         q.save_labels(2, np.full((H, W), 255, np.uint8), 0)  # erased first,
         q.save_labels(5, labels_of(5), 1)  # then a new one
+    assert (tmp_path / "p.labor.h5.journal").stat().st_size == 0
     with Project.open(tmp_path / "p.labor.h5", read_only=True) as r:
         assert r.labeled_images() == [5] and np.array_equal(r.labels(5)[0], labels_of(5))
 
