@@ -68,6 +68,7 @@ def test_only_version_1_collections_of_4096_bytes_or_more_are_walked(tmp_path, v
 
 def test_a_collection_cut_short_by_the_files_end_is_left_to_hdf5(tmp_path, vlen):
     scan_bytes(tmp_path, vlen, collection(True)[:4000])
+    scan_bytes(tmp_path, vlen, b"x" * 200 + collection(True)[:4000])  # not at byte 0 either
 
 
 def test_a_file_without_variable_length_strings_is_not_scanned(tmp_path):
