@@ -183,3 +183,28 @@ def test_without_points_nothing_is_a_labelled_point_and_without_stages_nothing_i
     labels = np.full((3, 3), 4, np.uint8)
     status = image_status(labels, None, np.zeros((0, 3), int))
     assert (status.points, status.labeled_points, status.prior_pixels, status.mask_pixels) == (0, 0, 0, 0)
+
+
+def test_a_fixed_session_keeps_the_status_equal_to_a_fresh_decode():
+    # The deterministic twin of the random-edits property (heavy, not run per mutant): an image
+    # the cache does not know, with imported (stage 0) labels, edited far below-right and then
+    # far above-left of the first edit, saved once.
+    mask, points = proposal(0)
+    labels = np.full((H, W), UNLABELED, np.uint8)
+    labels[0:4, 0:6] = 2
+    stage = np.zeros((H, W), np.uint8)  # imported: prior pixels
+    cache = StatusCache()
+    ed = LabelEditor(labels.copy(), stage.copy(), 1, mask, points)
+    edited = EditedImage(cache, 0, ed)
+    assert cache.get(0) == image_status(labels, mask, points, stage)
+    assert cache.get(0).prior_pixels == 24
+    ed.listeners.append(lambda rect, what: edited.touched(rect))
+    for y, x in ((20, 28), (1, 1)):
+        ed.active_class = 4
+        ed.begin_stroke()
+        ed.stroke_to(y, x, 2, erase=False, limit_to_mask=False)
+        ed.end_stroke()
+    assert edited.save() is not None
+    fresh = image_status(ed.labels, mask, points, ed.stage)
+    assert cache.get(0) == fresh and cache.known() == {0: fresh}
+    assert fresh.prior_pixels < 24  # the second edit relabelled imported pixels
