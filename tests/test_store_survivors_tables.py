@@ -125,3 +125,35 @@ def test_a_per_stage_attribute_names_its_invalid_entry(table, message):
 def test_a_per_stage_attribute_takes_stages_0_to_255():
     assert _stage_table({"0": {"a": 1}, "255": {}}, "history", _is_table) == {0: {"a": 1}, 255: {}}
     assert _stage_table({"1": [0, 1.5, 0, 0]}, "stage_effort", _effort_row) == {1: [0, 1.5, 0, 0]}
+
+
+def remake(f, name, kind):
+    del f[name]
+    (f.create_group if kind == "group" else lambda n: f.create_dataset(n, data=np.zeros(2)))(name)
+
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (lambda f: remake(f, "labels", "dataset"), "/labels is not a group"),
+        (lambda f: f.create_group("labels/x"), "/labels/x is not a number in 0..2"),
+        (lambda f: f.__delitem__("proposals"), "/proposals is missing"),
+        (lambda f: f.create_group("proposals/256"), "/proposals/256 is not a number in 0..255"),
+        (lambda f: f.create_dataset("proposals/4", data=np.zeros(2)), "/proposals/4 is not a group"),
+        (lambda f: f.create_group("proposals/4/9"), "/proposals/4/9 is not a number in 0..2"),
+    ],
+)
+def test_each_fault_of_the_label_and_proposal_groups_names_its_place(f, fault, message):
+    snapshot(f)
+    f.create_group("proposals/255/2")  # the last stage and the last image are allowed
+    fault(f)
+    assert damage(check_tables, f, 1) == message
+
+
+def test_a_version_0_files_labels_are_a_group_of_datasets(f):
+    snapshot(f, version=0)
+    f.create_dataset("labels", data=np.zeros(2))
+    assert damage(check_tables, f, 0) == "/labels is not a group"
+    del f["labels"]
+    f.create_group("labels/1")
+    assert damage(check_tables, f, 0) == "/labels/1 is not a dataset"
