@@ -176,3 +176,22 @@ def test_a_file_that_is_no_project_gets_no_journal_beside_it(tmp_path):
         Project.open(path)
     assert not path.with_name(path.name + ".journal").exists()
     assert path.read_bytes() == b"not HDF5 at all" * 100
+
+
+def test_a_version_0_label_map_of_the_wrong_size_is_refused_not_migrated(tmp_path):
+    path = tmp_path / "old.labor.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "labor-desktop-project"
+        f.attrs["version"] = 0
+        f["images/path"] = np.array(["x.png"], dtype=h5py.string_dtype())
+        f["images/height"] = np.array([4])
+        f["images/width"] = np.array([6])
+        f["labels/0"] = np.zeros((3, 3), np.uint8)
+    before = path.read_bytes()
+    with pytest.raises(ProjectError) as e:
+        Project.open(path)
+    assert str(e.value) == (
+        f"{path}: is damaged or not a LabOR Desktop project (/labels/0 is 3x3, image 0 is 6x4). "
+        "The file was left untouched; restore it from a backup or choose another file"
+    )
+    assert path.read_bytes() == before

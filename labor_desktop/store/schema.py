@@ -141,6 +141,11 @@ def migrate_v0(
         labels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for key in f.get("labels", {}):
             lab = f["labels"][key][()].astype(np.uint8)
+            entry = images[int(key)]  # check_tables allowed only image ids as names
+            if lab.shape != (entry.height, entry.width):
+                raise ValueError(
+                    f"/labels/{key} is {lab.shape[1]}x{lab.shape[0]}, image {key} is {entry.width}x{entry.height}"
+                )
             labels[int(key)] = (lab, np.where(lab != UNLABELED, 1, 0).astype(np.uint8))
     write_v1(labels, settings, images)
     return backup
