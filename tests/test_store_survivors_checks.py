@@ -253,6 +253,8 @@ def test_a_point_lies_in_the_image_with_a_class_in_0_to_k_minus_1(point, ok):
 # ---- a journal record's header: each wrong field is one exact message ------------------------
 COUNTERS = {"active_seconds": 1.0, "clicks": 2, "brush_strokes": 0, "points_labeled": 0}
 LABELS = {"kind": "labels", "image": 1, "shape": [20, 30], "bbox": None}
+PROPOSAL = {"kind": "proposal", "image": 1, "stage": 1, "has_mask": False}
+UNSURE = {"kind": "unsure", "image": 1, "stage": 1, "points": [0]}
 
 
 @pytest.mark.parametrize(
@@ -275,6 +277,16 @@ LABELS = {"kind": "labels", "image": 1, "shape": [20, 30], "bbox": None}
         ),
         ({**LABELS, "shape": [20, 31]}, "labels record: shape [20, 31] is not image 1's [20, 30]"),
         ({**LABELS, "bbox": [0, 99, 0, 5]}, "labels record: bounding box [0, 99, 0, 5] lies outside the 30x20 image"),
+        ({**PROPOSAL, "has_mask": 1}, "proposal record: has_mask is not true or false"),
+        ({**PROPOSAL, "region_size": 0}, "proposal record: region_size 0 is not in 1..4096"),
+        ({**PROPOSAL, "region_size": 4097}, "proposal record: region_size 4097 is not in 1..4096"),
+        ({**PROPOSAL, "region_size": 1.5}, "proposal record: region_size 1.5 is not in 1..4096"),
+        ({**UNSURE, "points": 3}, "unsure record: points is not a list of point indices"),
+        ({**UNSURE, "points": [1.0]}, "unsure record: points is not a list of point indices"),
+        ({**UNSURE, "points": [-1]}, "unsure record: points is not a list of point indices"),
+        ({**UNSURE, "points": [100_000]}, "unsure record: points is not a list of point indices"),
+        ({"kind": "history", "stage": 1, "entry": [1]}, "history record: entry is not a JSON object"),
+        ({"kind": "settings", "settings": "x"}, "settings record: settings is not a JSON object"),
     ],
 )
 def test_a_record_header_with_one_wrong_field_names_it(header, message):
@@ -287,6 +299,9 @@ def test_a_record_header_with_one_wrong_field_names_it(header, message):
         {**LABELS, "effort": {**COUNTERS, "stage": 1, "stage_row": [0, 0, 0, 0]}},
         {"kind": "effort", "image": 1, **COUNTERS, "stage": 0, "stage_row": [1.5, 2, 0, 0]},
         {**LABELS, "bbox": [0, 20, 0, 30]},
+        {**PROPOSAL, "region_size": 1},
+        {**PROPOSAL, "region_size": 4096},
+        {**UNSURE, "points": [0, 99_999]},
     ],
 )
 def test_a_record_header_at_its_edges_is_valid(header):
