@@ -208,3 +208,8 @@ def test_a_fixed_session_keeps_the_status_equal_to_a_fresh_decode():
     fresh = image_status(ed.labels, mask, points, ed.stage)
     assert cache.get(0) == fresh and cache.known() == {0: fresh}
     assert fresh.prior_pixels < 24  # the second edit relabelled imported pixels
+    before = fresh.labeled_points
+    ed.label_point(5, 2)  # a proposed point, labelled by a click
+    assert edited.save() is not None
+    assert cache.get(0) == image_status(ed.labels, mask, points, ed.stage)
+    assert cache.get(0).labeled_points == before + 1
