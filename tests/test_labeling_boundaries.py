@@ -157,3 +157,31 @@ def test_fill_and_accept_are_their_own_kinds_of_edit():
     ed.undo()
     accept = ed.accept_component(2, 4)
     assert accept is not None and accept.kind == "accept" and int((ed.labels == 7).sum()) == 6
+
+
+def test_undo_after_redo_undoes_the_redone_edit():
+    ed = editor(4, 5)
+    paint(ed, 3, [(1, 1)])
+    ed.undo()
+    ed.redo()
+    assert ed.labels[1, 1] == 3
+    ed.undo()
+    assert ed.labels[1, 1] == UNLABELED
+
+
+def test_accept_without_a_prediction_changes_nothing():
+    mask = np.zeros((4, 5), bool)
+    mask[1:3, 1:3] = True
+    ed = editor(4, 5, mask=mask)
+    assert ed.prediction is None
+    assert ed.accept_component(1, 1) is None
+    assert (ed.labels == UNLABELED).all()
+
+
+def test_a_component_at_the_last_row_and_column_is_filled_whole():
+    mask = np.zeros((4, 5), bool)
+    mask[2:4, 3:5] = True  # touches the bottom row and the right column
+    ed = editor(4, 5, mask=mask)
+    ed.active_class = 6
+    assert ed.fill(3, 4) is not None
+    assert np.array_equal(ed.labels == 6, mask)
