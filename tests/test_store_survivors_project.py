@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from store_support import SETTINGS, H, W, labels_of, make
 
-from labor_desktop.store import ImageEntry, Project, SaveError
+from labor_desktop.store import ImageEntry, Project, ProjectError, SaveError
 from labor_desktop.store import journal as journal_mod
 from labor_desktop.store import writing as writing_mod
 from labor_desktop.store.journal import JournalWriter, scan
@@ -142,3 +142,14 @@ def test_an_append_that_could_not_be_cut_back_is_cut_before_the_next(tmp_path, m
     w.close()
     result = scan(tmp_path / "j")
     assert result.damage is None and len(result.offsets) == 2
+
+
+def test_create_over_an_existing_file_needs_overwrite(tmp_path):
+    make(tmp_path).close()
+    before = (tmp_path / "p.labor.h5").read_bytes()
+    with pytest.raises(ProjectError) as e:
+        Project.create(tmp_path / "p.labor.h5", SETTINGS, [ImageEntry("a.png", H, W)])
+    assert (
+        str(e.value) == f"{tmp_path / 'p.labor.h5'}: a file of that name exists; choose another name or remove it first"
+    )
+    assert (tmp_path / "p.labor.h5").read_bytes() == before
