@@ -185,3 +185,16 @@ def test_a_component_at_the_last_row_and_column_is_filled_whole():
     ed.active_class = 6
     assert ed.fill(3, 4) is not None
     assert np.array_equal(ed.labels == 6, mask)
+
+
+def test_the_editor_owns_copies_of_the_maps_and_starts_on_class_0_with_integer_points():
+    labels = np.full((4, 5), UNLABELED, np.uint8)
+    stage = np.zeros((4, 5), np.uint8)
+    ed = LabelEditor(labels, stage, current_stage=2, points=np.array([[1.0, 2.0, 3.0]]))
+    assert ed.active_class == 0
+    assert ed.points.dtype == np.int64 and ed.points.tolist() == [[1, 2, 3]]
+    paint(ed, 4, [(1, 1)])
+    assert ed.labels[1, 1] == 4 and ed.stage[1, 1] == 2
+    assert labels[1, 1] == UNLABELED and stage[1, 1] == 0  # the caller's arrays are untouched
+    bare = editor(4, 5)
+    assert bare.points.shape == (0, 3) and bare.points.dtype == np.int64
