@@ -198,3 +198,53 @@ def test_the_editor_owns_copies_of_the_maps_and_starts_on_class_0_with_integer_p
     assert labels[1, 1] == UNLABELED and stage[1, 1] == 0  # the caller's arrays are untouched
     bare = editor(4, 5)
     assert bare.points.shape == (0, 3) and bare.points.dtype == np.int64
+
+
+def test_a_brush_stroke_is_the_segment_band_exactly_and_its_own_kind():
+    mask = np.zeros((12, 14), bool)  # strokes are not limited to the mask unless asked
+    ed = editor(12, 14, mask=mask)
+    ed.active_class = 3
+    ed.begin_stroke()
+    ed.stroke_to(5, 3, 2)
+    ed.stroke_to(5, 8, 2)
+    edit = ed.end_stroke()
+    assert edit is not None and edit.kind == "brush"
+    painted = ed.labels == 3
+    assert painted[7, 5] and not painted[8, 5]  # exactly the radius from the segment: inside
+    assert painted[5, 10] and not painted[5, 11]  # the band ends at the segment's end (+ radius)
+    assert painted[5, 1] and not painted[5, 0]
+
+
+def test_undo_of_a_downward_or_rightward_stroke_restores_every_pixel():
+    for start, end in (((1, 1), (8, 1)), ((1, 1), (1, 8))):
+        ed = editor(10, 10)
+        ed.active_class = 2
+        ed.begin_stroke()
+        ed.stroke_to(*start, 0)
+        ed.stroke_to(*end, 0)
+        ed.end_stroke()
+        assert (ed.labels == 2).sum() == 8
+        ed.undo()
+        assert (ed.labels == UNLABELED).all() and (ed.stage == 0).all()
+
+
+def test_a_new_class_at_the_same_stage_is_an_edit_that_undo_reverts():
+    ed = editor(4, 5)
+    paint(ed, 3, [(1, 1)])
+    ed.active_class = 4
+    ed.begin_stroke()
+    ed.stamp(1, 1, 0)
+    assert ed.end_stroke() is not None  # the stages are equal, the class is not
+    ed.undo()
+    assert ed.labels[1, 1] == 3
+
+
+def test_accepting_a_prediction_with_unlabelled_pixels_leaves_their_stage_0():
+    mask = np.zeros((4, 5), bool)
+    mask[1:3, 1:4] = True
+    prediction = np.full((4, 5), 7, np.uint8)
+    prediction[1, 1] = UNLABELED
+    ed = editor(4, 5, mask=mask, prediction=prediction)
+    assert ed.accept_component(2, 2) is not None
+    assert ed.labels[1, 1] == UNLABELED and ed.stage[1, 1] == 0
+    assert ed.labels[2, 2] == 7 and ed.stage[2, 2] == 2
