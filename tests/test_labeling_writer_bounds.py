@@ -214,3 +214,46 @@ def test_a_program_that_never_closes_its_writer_still_exits(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=110)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "started\n"
+
+
+def test_a_closed_writer_refuses_saves_with_one_message():
+    w = SaveQueue(Store(), start_delay=0)
+    assert w.close(timeout=60)
+    with pytest.raises(RuntimeError) as e:
+        w.submit(save(0, 1))
+    assert str(e.value) == "the label writer is closed; nothing can be saved through it"
+
+
+def test_close_gives_up_at_its_timeout_and_says_what_is_left():
+    permits = threading.Semaphore(0)
+    store = Store(permits)
+    w = SaveQueue(store, start_delay=0)
+    w.submit(save(3, 1))
+    assert store.entered.acquire(timeout=60)  # being written, and blocked
+    assert w.close(timeout=0.2) is False  # returns: the image is still unsaved
+    assert w.unsaved_images() == {3}
+    permits.release()
+    w._thread.join(60)
+    assert w.unsaved_images() == set()
+
+
+def test_a_held_save_alone_makes_close_report_something_left():
+    store = Store()
+    store.failing = {0}
+    w = SaveQueue(store, start_delay=0)
+    w.submit(LabelSave(0, None, None, {"clicks": 1}, 1))  # effort alone: held, but no labels unsaved
+    assert w.wait(timeout=60) and w.failed == 1 and w.unsaved_images() == set()
+    assert w.close(timeout=60) is False
+
+
+def test_a_failure_without_a_message_is_named_by_its_type():
+    class Silent(Store):
+        def save_labels(self, i, labels, stage, effort=None, effort_stage=None):
+            raise OSError()
+
+    told = []
+    w = SaveQueue(Silent(), on_failed=told.append, start_delay=0)
+    w.submit(save(0, 1))
+    assert w.wait(timeout=60)
+    assert told == ["OSError"] and w.last_error == "OSError"
+    w.close(timeout=0)
