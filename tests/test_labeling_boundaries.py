@@ -212,6 +212,7 @@ def test_a_brush_stroke_is_the_segment_band_exactly_and_its_own_kind():
     painted = ed.labels == 3
     assert painted[7, 5] and not painted[8, 5]  # exactly the radius from the segment: inside
     assert painted[5, 10] and not painted[5, 11]  # the band ends at the segment's end (+ radius)
+    assert not painted[7, 10] and not painted[3, 10]  # a disc there, not the line's band: 2.83 > 2
     assert painted[5, 1] and not painted[5, 0]
 
 
