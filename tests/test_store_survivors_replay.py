@@ -195,3 +195,4 @@ def test_a_version_0_label_map_of_the_wrong_size_is_refused_not_migrated(tmp_pat
         "The file was left untouched; restore it from a backup or choose another file"
     )
     assert path.read_bytes() == before
+    assert not path.with_name(path.name + ".v0.bak").exists()  # refused before anything was written

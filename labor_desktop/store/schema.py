@@ -124,14 +124,12 @@ def migrate_v0(
     write_v1: Callable[[dict[int, tuple[np.ndarray, np.ndarray]], ProjectSettings, list[ImageEntry]], None],
 ) -> Path:
     """Version 0 (the first prototype): full-resolution ``/labels/<id>`` uint8 maps, no
-    stage map, settings in a ``settings`` attribute, no effort or history.  A backup copy
-    is made first; ``write_v1(labels, settings, images)`` writes the new file in place.
-    Labels without a recorded stage count as stage 1."""
+    stage map, settings in a ``settings`` attribute, no effort or history.  Everything is
+    read and checked first, then a backup copy is made, then ``write_v1(labels, settings,
+    images)`` writes the new file in place.  Labels without a recorded stage count as stage 1."""
     backup = path.with_name(path.name + ".v0.bak")
     if os.path.islink(backup):
         raise ProjectError(f"{backup}: is a symbolic link; remove it, then open the project again")
-    if not backup.exists():
-        shutil.copy2(path, backup)
     with h5py.File(path, "r") as f:
         settings = ProjectSettings.from_dict(json.loads(f.attrs.get("settings", "{}")))
         images = [
@@ -147,5 +145,7 @@ def migrate_v0(
                     f"/labels/{key} is {lab.shape[1]}x{lab.shape[0]}, image {key} is {entry.width}x{entry.height}"
                 )
             labels[int(key)] = (lab, np.where(lab != UNLABELED, 1, 0).astype(np.uint8))
+    if not backup.exists():  # a file that cannot be migrated gets no backup beside it
+        shutil.copy2(path, backup)
     write_v1(labels, settings, images)
     return backup
