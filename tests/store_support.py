@@ -24,3 +24,39 @@ def ten_saves(tmp_path):
         p.save_labels(i, labels_of(i), 1)
     p.close(compact=False)
     return tmp_path / "p.labor.h5", tmp_path / "p.labor.h5.journal"
+
+
+def version_0_file(path, labels=None):
+    """A project as the first prototype wrote it: one 6x4 image, ``labels`` (``{"0": map}``)."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "labor-desktop-project"
+        f.attrs["version"] = 0
+        f["images/path"] = np.array(["x.png"], dtype=h5py.string_dtype())
+        f["images/height"] = np.array([4])
+        f["images/width"] = np.array([6])
+        for key, lab in (labels or {}).items():
+            f[f"labels/{key}"] = lab
+    return path
+
+
+def uncuttable_appends(monkeypatch):
+    """The journal's next append writes half its record and then fails, and cutting the
+    journal back fails too (undo with ``monkeypatch.undo()``)."""
+    import errno
+    import os
+
+    from labor_desktop.store import journal as journal_mod
+
+    real_write = os.write
+
+    def half(fd, data):
+        real_write(fd, data[: len(data) // 2])
+        raise OSError(errno.EIO, "I/O error")
+
+    def no_trunc(fd, n):
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(journal_mod.os, "write", half)
+    monkeypatch.setattr(journal_mod.os, "ftruncate", no_trunc)

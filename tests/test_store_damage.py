@@ -8,7 +8,7 @@ import os
 import h5py
 import numpy as np
 import pytest
-from store_support import SETTINGS, H, W, labels_of, make, ten_saves
+from store_support import SETTINGS, H, W, labels_of, make, ten_saves, uncuttable_appends
 
 from labor_desktop.store import (
     ImageEntry,
@@ -294,25 +294,12 @@ def test_read_only_journal_is_a_clear_message(tmp_path, monkeypatch):
 
 
 def test_failed_append_that_cannot_be_cut_is_cut_before_the_next(tmp_path, monkeypatch):
-    from labor_desktop.store import journal as journal_mod
-
     p = make(tmp_path)
     p.save_labels(0, labels_of(0), 1)
-    real_write, real_trunc = os.write, os.ftruncate
-
-    def half(fd, data):
-        real_write(fd, data[: len(data) // 2])
-        raise OSError(errno.EIO, "I/O error")
-
-    def no_trunc(fd, n):
-        raise OSError(errno.EIO, "I/O error")
-
-    monkeypatch.setattr(journal_mod.os, "write", half)
-    monkeypatch.setattr(journal_mod.os, "ftruncate", no_trunc)
+    uncuttable_appends(monkeypatch)
     with pytest.raises(SaveError):
         p.save_labels(1, labels_of(1), 1)
-    monkeypatch.setattr(journal_mod.os, "write", real_write)
-    monkeypatch.setattr(journal_mod.os, "ftruncate", real_trunc)
+    monkeypatch.undo()
     p.save_labels(2, labels_of(2), 1)
     p.close(compact=False)
     assert scan(tmp_path / "p.labor.h5.journal").damage is None

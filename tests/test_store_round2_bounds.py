@@ -7,6 +7,7 @@ import importlib
 import h5py
 import numpy as np
 import pytest
+from store_support import version_0_file
 
 from labor_desktop.store import ImageEntry, Project, ProjectError, ProjectSettings, codec, repair
 from labor_desktop.store.checks import Damaged, check_points, check_record
@@ -189,13 +190,7 @@ def test_two_repairs_in_one_second_keep_both_originals(tmp_path, monkeypatch):
 
 
 def test_repair_of_a_version_0_file_says_to_open_it_first(tmp_path):
-    path = tmp_path / "old.labor.h5"
-    with h5py.File(path, "w") as f:
-        f.attrs["format"] = "labor-desktop-project"
-        f.attrs["version"] = 0
-        f["images/path"] = np.array(["x.png"], dtype=h5py.string_dtype())
-        f["images/height"] = np.array([4])
-        f["images/width"] = np.array([6])
+    path = version_0_file(tmp_path / "old.labor.h5")
     before = path.read_bytes()
     with pytest.raises(ProjectError) as e:
         repair(path)

@@ -16,6 +16,18 @@ from labor_desktop.store import locks as locks_mod
 from labor_desktop.store.checks import Damaged, check_image_table, dataset
 
 
+def deny_opening(monkeypatch, suffix):
+    """The lock module cannot open files whose name ends with ``suffix`` (as for another user)."""
+    real = locks_mod.open_regular
+
+    def denied(path, flags, *a):
+        if str(path).endswith(suffix):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(path, flags, *a)
+
+    monkeypatch.setattr(locks_mod, "open_regular", denied)
+
+
 def test_a_second_writer_is_told_the_project_is_open_elsewhere(tmp_path):
     p = make(tmp_path)
     try:
@@ -28,14 +40,7 @@ def test_a_second_writer_is_told_the_project_is_open_elsewhere(tmp_path):
 
 def test_a_folder_where_no_lock_file_can_be_made_says_so(tmp_path, monkeypatch):
     make(tmp_path).close()
-    real = locks_mod.open_regular
-
-    def denied(path, flags, *a):
-        if str(path).endswith(".lock"):
-            raise PermissionError(errno.EACCES, "Permission denied")
-        return real(path, flags, *a)
-
-    monkeypatch.setattr(locks_mod, "open_regular", denied)
+    deny_opening(monkeypatch, ".lock")
     path = tmp_path / "p.labor.h5"
     with pytest.raises(ProjectError) as e:
         Project.open(path)
@@ -47,14 +52,7 @@ def test_a_folder_where_no_lock_file_can_be_made_says_so(tmp_path, monkeypatch):
 
 def test_a_journal_that_cannot_be_written_says_what_to_do(tmp_path, monkeypatch):
     path, journal = ten_saves(tmp_path)
-    real = locks_mod.open_regular
-
-    def denied(p, flags, *a):
-        if str(p).endswith(".journal"):
-            raise PermissionError(errno.EACCES, "Permission denied")
-        return real(p, flags, *a)
-
-    monkeypatch.setattr(locks_mod, "open_regular", denied)
+    deny_opening(monkeypatch, ".journal")
     with pytest.raises(ProjectError) as e:
         Project.open(path)
     assert str(e.value) == (

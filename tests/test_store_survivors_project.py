@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from store_support import SETTINGS, H, W, labels_of, make
+from store_support import SETTINGS, H, W, labels_of, make, uncuttable_appends
 
 from labor_desktop.store import ImageEntry, Project, ProjectError, SaveError
 from labor_desktop.store import journal as journal_mod
@@ -124,17 +124,7 @@ def test_create_over_a_leftover_journal_empties_it_at_once(tmp_path):
 def test_an_append_that_could_not_be_cut_back_is_cut_before_the_next(tmp_path, monkeypatch):
     w = JournalWriter(tmp_path / "j")
     w.append(b"first")
-    real_write = os.write
-
-    def half(fd, data):
-        real_write(fd, data[: len(data) // 2])
-        raise OSError(errno.EIO, "I/O error")
-
-    def no_trunc(fd, n):
-        raise OSError(errno.EIO, "I/O error")
-
-    monkeypatch.setattr(journal_mod.os, "write", half)
-    monkeypatch.setattr(journal_mod.os, "ftruncate", no_trunc)
+    uncuttable_appends(monkeypatch)
     with pytest.raises(OSError):
         w.append(b"second")
     monkeypatch.undo()

@@ -11,7 +11,7 @@ import struct
 import h5py
 import numpy as np
 import pytest
-from store_support import labels_of, make, ten_saves
+from store_support import labels_of, make, ten_saves, version_0_file
 
 from labor_desktop.store import JournalDamaged, Project, ProjectError, codec, repair
 from labor_desktop.store import project as project_mod
@@ -179,14 +179,7 @@ def test_a_file_that_is_no_project_gets_no_journal_beside_it(tmp_path):
 
 
 def test_a_version_0_label_map_of_the_wrong_size_is_refused_not_migrated(tmp_path):
-    path = tmp_path / "old.labor.h5"
-    with h5py.File(path, "w") as f:
-        f.attrs["format"] = "labor-desktop-project"
-        f.attrs["version"] = 0
-        f["images/path"] = np.array(["x.png"], dtype=h5py.string_dtype())
-        f["images/height"] = np.array([4])
-        f["images/width"] = np.array([6])
-        f["labels/0"] = np.zeros((3, 3), np.uint8)
+    path = version_0_file(tmp_path / "old.labor.h5", {"0": np.zeros((3, 3), np.uint8)})
     before = path.read_bytes()
     with pytest.raises(ProjectError) as e:
         Project.open(path)
